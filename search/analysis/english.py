@@ -1,0 +1,32 @@
+"""English: Unicode words, lowercase, diacritics folded, stop words, Snowball (Porter2) stems."""
+
+from __future__ import annotations
+
+from whoosh.analysis import Analyzer, LowercaseFilter, StopFilter
+
+from search.analysis import AnalysisPath, Language
+from search.analysis.filters import FoldFilter, SnowballFilter, UnicodeWordTokenizer
+
+#: A classic short English stop list (function words only).
+STOP_WORDS = frozenset("""
+a an and are as at be but by for from had has have he her his i if in into is it its
+of on or our she so such than that the their them then there these they this to was
+were which will with would we you your
+""".split())
+
+
+def analyzer() -> Analyzer:
+    """
+    >>> [t.text for t in analyzer()("The crossings of Šaranović's borders")]
+    ['cross', 'saranov', 'border']
+    """
+    return (UnicodeWordTokenizer() | LowercaseFilter() | FoldFilter()
+            | StopFilter(stoplist=STOP_WORDS, minsize=1) | SnowballFilter("english"))
+
+
+LANGUAGE = Language(
+    code="en",
+    name="English",
+    paths=(AnalysisPath("", analyzer, 1.0),),
+    stop_words=STOP_WORDS,
+)

@@ -1,0 +1,31 @@
+"""Ingestion: find input files, read them into clean documents, tell their language.
+
+The indexer uses exactly::
+
+    for item in find_sources(paths):          # Source | Problem, sorted by key per argument
+        if isinstance(item, Source):
+            result = read_source(item)        # ReadResult: documents + problems, never raises
+
+Formats: ``.txt`` (UTF-8, with a cp1250 fallback), ``.html``/``.htm``/``.xhtml`` (lxml; main
+content only) and ``.jsonl`` (one document per line). Every text is cleaned by
+:func:`clean_text`, titled and dated "as a reader would" (see :mod:`.metadata`), and given a
+language by :func:`detect_document_language`.
+"""
+
+from search.documents.language import (
+    DEFAULT_LANGUAGES,
+    detect_document_language,
+    detect_language,
+    normalize_language,
+)
+from search.documents.metadata import find_dateline, parse_iso_date, title_from_text
+from search.documents.reader import read_source
+from search.documents.sources import SUPPORTED_EXTENSIONS, find_sources, is_supported
+from search.documents.text import MAX_TEXT_CHARS, clean_text
+
+__all__ = [
+    "DEFAULT_LANGUAGES", "MAX_TEXT_CHARS", "SUPPORTED_EXTENSIONS",
+    "clean_text", "detect_document_language", "detect_language", "find_dateline",
+    "find_sources", "is_supported", "normalize_language", "parse_iso_date", "read_source",
+    "title_from_text",
+]

@@ -1,0 +1,81 @@
+"""JSON Lines collections: one document per line, each broken line reported on its own.
+
+The file is streamed line by line, so a collection of any size costs memory for one record at
+a time; a broken line never stops the lines after it from being read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from search.documents.text import ReadError, is_binary
+
+#: After this many broken lines in one file the rest are summed up in one final problem.
+MAX_PROBLEMS_PER_FILE = 50
+
+
+@dataclass(frozen=True)
+class Record:
+    """One good line: a JSON object with a non-empty ``text``."""
+
+    lineno: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """One broken line and why."""
+
+    lineno: int
+    reason: str  #: starts with "line N: "
+
+
+def _describe(value: object) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean",
+            type(None): "null"}.get(type(value), "number")
+
+
+def check_record(lineno: int, raw: bytes) -> Record | BadLine | None:
+    """Parse one line: a :class:`Record`, a :class:`BadLine`, or None for a blank line."""
+    if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        return None
+    try:
+        line = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as e:
+        return BadLine(lineno, f"line {lineno}: not valid UTF-8 at byte {e.start}")
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as e:
+        return BadLine(lineno, f"line {lineno}: invalid JSON: {e.msg} (column {e.colno})")
+    except RecursionError:
+        return BadLine(lineno, f"line {lineno}: invalid JSON: nested too deeply")
+    if not isinstance(data, dict):
+        return BadLine(lineno, f"line {lineno}: not a JSON object (got {_describe(data)})")
+    if "text" not in data or data["text"] is None:
+        return BadLine(lineno, f"line {lineno}: missing 'text'")
+    if not isinstance(data["text"], str):
+        return BadLine(lineno, f"line {lineno}: 'text' is not a string "
+                               f"(got {_describe(data['text'])})")
+    if not data["text"].strip():
+        return BadLine(lineno, f"line {lineno}: empty 'text'")
+    return Record(lineno, data)
+
+
+def iter_records(path) -> Iterator[Record | BadLine]:
+    """Records and broken lines of a JSONL file, in file order. Raises OSError/ReadError."""
+    with open(path, "rb") as f:
+        head = f.read(8192)
+        if is_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ReadError("binary file (NUL bytes)")
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ReadError("UTF-16 is not supported for JSONL; save it as UTF-8")
+        f.seek(0)
+        for lineno, raw in enumerate(f, start=1):
+            item = check_record(lineno, raw)
+            if item is not None:
+                yield item

@@ -1,0 +1,172 @@
+"""Language identification: py3langid restricted to the languages we index, plus plain evidence.
+
+py3langid is a character n-gram Naive Bayes model that ships with its package (offline). On its
+own it is very accurate for prose; it goes wrong mainly on text that is not prose in any
+language (program code, identifiers, URLs) and on very short text. So before asking it we drop
+what is not words of a natural language (code lines, dotted/underscored/camelCase identifiers,
+numbers), and when it is unsure we fall back on signals that do not need a model: the
+document's declared language (``hint``) and the Slovenian letters č, š, ž, which English text
+almost never uses outside the odd proper name.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from collections.abc import Sequence
+
+#: Languages we index; a document's ``lang`` is always one of the languages asked for.
+DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "sl")
+
+#: Only the start of a long document is used: a paragraph or two of prose is plenty for a
+#: character n-gram model to tell two languages apart, and the DFA walk in py3langid is pure
+#: Python (linear in bytes), so this bounds the cost per document.
+SAMPLE_CHARS = 1500
+#: How much raw text is scanned to find ``SAMPLE_CHARS`` of prose.
+SCAN_CHARS = 20000
+#: Below this probability the identifier's answer is treated as "unsure".
+CONFIDENT = 0.90
+#: With fewer letters than this the text is "very short": a hint wins if there is one.
+SHORT_LETTERS = 24
+
+#: Letters that mark a language and are (nearly) absent from the others we index. Per 100
+#: letters Slovenian prose has about 3 of č/š/ž; English prose has none except in proper names.
+MARKER_LETTERS: dict[str, frozenset[str]] = {
+    "sl": frozenset("čšžČŠŽ"),
+}
+#: Share of letters that must be marker letters (and the least count) to call the language.
+MARKER_SHARE = 0.005
+MARKER_MIN_COUNT = 2
+
+#: Tags and codes that people write for our languages, mapped to ISO 639-1 ("si" is Sinhala in
+#: ISO 639-1 but on the web it is nearly always Slovenia's country code used by mistake).
+_LANG_ALIASES = {"slv": "sl", "slo": "sl", "si": "sl", "eng": "en"}
+
+# A line that is program code rather than prose: assignments, calls, braces, comment openers.
+_CODE_LINE = re.compile(r"^(?:.*(?:[{};=<>]|\w\()|\s*(?://|/\*)).*$", re.M)
+# Identifiers and addresses: dotted/underscored/slashed names, URLs, e-mail addresses.
+_IDENTIFIER = re.compile(r"\S*\w[._/\\:@]\w\S*")
+# A word of a natural language: letters, with inner apostrophes or hyphens.
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# camelCase / PascalCase-with-inner-capitals: identifiers, not words.
+_CAMEL = re.compile(r"\b[^\W\d_]*?[a-z][A-Z]\w*")
+_LETTER = re.compile(r"[^\W\d_]")
+
+_lock = threading.Lock()
+_base_identifier = None
+_identifiers: dict[tuple[str, ...], object] = {}
+
+
+def normalize_language(tag: str | None) -> str | None:
+    """Reduce a language tag ("sl-SI", "en_GB", "SLV") to a lower-case ISO 639-1 code, or None."""
+    if not tag or not isinstance(tag, str):
+        return None
+    code = re.split(r"[-_\s]", tag.strip().lower(), maxsplit=1)[0]
+    code = _LANG_ALIASES.get(code, code)
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _identifier(languages: tuple[str, ...]):
+    """The py3langid identifier restricted to ``languages``, built once per language set."""
+    global _base_identifier
+    ident = _identifiers.get(languages)
+    if ident is not None:
+        return ident
+    with _lock:
+        ident = _identifiers.get(languages)
+        if ident is None:
+            if _base_identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                _base_identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            # A shallow copy shares the (large) model arrays; set_languages only rebinds slots.
+            ident = copy.copy(_base_identifier)
+            ident.set_languages(list(languages))
+            _identifiers[languages] = ident
+    return ident
+
+
+def _prose_words(chunk: str) -> list[str]:
+    chunk = _CODE_LINE.sub("", chunk)
+    chunk = _IDENTIFIER.sub(" ", chunk)
+    return _WORD.findall(_CAMEL.sub(" ", chunk))
+
+
+def prose_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """The natural-language words of ``text``: code lines, identifiers and numbers removed.
+
+    Works through the start of the text in chunks until ``limit`` characters of words are
+    found (or ``SCAN_CHARS`` have been looked at), so the cost does not grow with the text.
+    """
+    words: list[str] = []
+    size = 0
+    pos = 0
+    end = min(len(text), SCAN_CHARS)
+    while pos < end and size < limit:
+        stop = text.find("\n", pos + 2 * limit)
+        stop = end if stop < 0 or stop > end else stop
+        found = _prose_words(text[pos:stop])
+        words.extend(found)
+        size += sum(map(len, found)) + len(found)
+        pos = stop
+    return " ".join(words)[:limit]
+
+
+def _marker_language(sample: str, languages: Sequence[str]) -> str | None:
+    """The language whose marker letters make up a clear share of ``sample``, if any."""
+    letters = len(_LETTER.findall(sample))
+    if not letters:
+        return None
+    for lang in languages:
+        markers = MARKER_LETTERS.get(lang)
+        if not markers:
+            continue
+        count = len(re.findall("[" + "".join(sorted(markers)) + "]", sample))
+        if count >= MARKER_MIN_COUNT and count / letters >= MARKER_SHARE:
+            return lang
+    return None
+
+
+def detect_language(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES,
+                    hint: str | None = None) -> str:
+    """The language of ``text``, always one of ``languages`` (the first one when there is no clue).
+
+    ``hint`` is a declared language (e.g. HTML ``lang="sl-SI"``); it decides only when the text
+    is very short or the identifier is unsure, because declarations are often template defaults.
+    """
+    langs = tuple(dict.fromkeys(normalize_language(x) or x for x in languages))
+    if not langs:
+        raise ValueError("languages must not be empty")
+    if len(langs) == 1:
+        return langs[0]
+    hint = normalize_language(hint)
+    if hint not in langs:
+        hint = None
+
+    sample = prose_sample(text or "")
+    letters = len(sample) - sample.count(" ")  # the sample is letter words and spaces
+    if letters < SHORT_LETTERS:
+        if hint:
+            return hint
+        if letters == 0:
+            # Nothing that looks like prose: let the model look at whatever there is.
+            raw = (text or "")[:SAMPLE_CHARS]
+            if not _LETTER.search(raw):
+                return langs[0]
+            sample = raw
+    lang, prob = _identifier(langs).classify(sample)
+    if prob >= CONFIDENT and letters >= SHORT_LETTERS:
+        return lang
+    if hint:
+        return hint
+    return _marker_language(sample, langs) or lang
+
+
+def detect_document_language(title: str | None, text: str,
+                             languages: Sequence[str] = DEFAULT_LANGUAGES,
+                             hint: str | None = None) -> str:
+    """The language of a document from its title and text: what the indexer calls per document."""
+    # Only the start is ever looked at, so do not copy a whole (possibly huge) text.
+    head = text[:SCAN_CHARS] if text else ""
+    return detect_language(f"{title}\n{head}" if title else head, languages, hint)

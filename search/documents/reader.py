@@ -1,0 +1,178 @@
+"""One source file to documents: dispatch by file type, and turn every failure into a Problem.
+
+``read_source`` never raises for bad input: the indexer must get through a folder of a
+thousand files even when some are binary, broken, unreadable or vanish while it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from search.documents.html import parse_html
+from search.documents.jsonl import MAX_PROBLEMS_PER_FILE, BadLine, iter_records
+from search.documents.language import (
+    DEFAULT_LANGUAGES,
+    detect_document_language,
+    normalize_language,
+)
+from search.documents.metadata import parse_iso_date, strip_date_marker, title_from_text
+from search.documents.sources import HTML_EXTENSIONS, JSONL_EXTENSIONS, TEXT_EXTENSIONS
+from search.documents.text import (
+    MAX_TEXT_BYTES,
+    MAX_TEXT_CHARS,
+    ReadError,
+    clean_text,
+    decode_bytes,
+    drop_partial_word,
+    trim_partial_utf8,
+    truncate_text,
+)
+from search.model import Document, Problem, ReadResult, Source
+
+#: At most this many bytes of an HTML page are parsed (markup is several times its text).
+MAX_HTML_BYTES = 2 * MAX_TEXT_CHARS
+
+
+def _read_bytes(path: Path, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of a file, and whether there was more."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+def _truncation(path: str, size: int) -> Problem:
+    return Problem(path, f"truncated: only the first {MAX_TEXT_CHARS:,} characters are indexed "
+                         f"(the file has {size:,} bytes)")
+
+
+def _one_line(title: str) -> str:
+    return " ".join(clean_text(title).split())
+
+
+def _read_text(source: Source, languages: tuple[str, ...]) -> ReadResult:
+    path = str(source.path)
+    data, more = _read_bytes(source.path, MAX_TEXT_BYTES)
+    if not data:
+        raise ReadError("empty file")
+    decoded = decode_bytes(trim_partial_utf8(data) if more else data)
+    text = clean_text(drop_partial_word(decoded.text) if more else decoded.text)
+    text, date = strip_date_marker(text)
+    if not text:
+        raise ReadError("empty file (only whitespace)")
+    text, cut = truncate_text(text)
+    result = ReadResult()
+    if decoded.note:
+        result.problems.append(Problem(path, decoded.note))
+    if more or cut:
+        result.problems.append(_truncation(path, source.size))
+    title = title_from_text(text)
+    lang = detect_document_language(title, text, languages)
+    result.documents.append(Document(id=source.key, title=title, text=text, lang=lang,
+                                     date=date, path=path))
+    return result
+
+
+def _read_html(source: Source, languages: tuple[str, ...]) -> ReadResult:
+    path = str(source.path)
+    data, more = _read_bytes(source.path, MAX_HTML_BYTES)
+    if not data.strip():
+        raise ReadError("empty file")
+    page = parse_html(data)
+    text, text_date = strip_date_marker(page.text)
+    if not text:
+        raise ReadError("malformed HTML: no text")
+    text, cut = truncate_text(text)
+    result = ReadResult()
+    if more or cut:
+        result.problems.append(_truncation(path, source.size))
+    title = _one_line(page.title) or title_from_text(text)
+    lang = detect_document_language(title, text, languages, hint=page.lang_hint)
+    result.documents.append(Document(id=source.key, title=title, text=text, lang=lang,
+                                     date=page.date or text_date, path=path))
+    return result
+
+
+def _record_id(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value).strip() or None
+
+
+def _read_jsonl(source: Source, languages: tuple[str, ...]) -> ReadResult:
+    path = str(source.path)
+    result = ReadResult()
+    first_line: dict[str, int] = {}
+    broken = 0
+
+    def bad(lineno: int, reason: str) -> None:
+        nonlocal broken
+        broken += 1
+        if broken <= MAX_PROBLEMS_PER_FILE:
+            result.problems.append(Problem(f"{path}:{lineno}", reason))
+
+    try:
+        for item in iter_records(source.path):
+            if isinstance(item, BadLine):
+                bad(item.lineno, item.reason)
+                continue
+            n, data = item.lineno, item.data
+            text, date = strip_date_marker(clean_text(data["text"]))
+            if not text:
+                bad(n, f"line {n}: empty 'text'")
+                continue
+            text, cut = truncate_text(text)
+            if cut:
+                result.problems.append(Problem(f"{path}:{n}", f"line {n}: text truncated to "
+                                                              f"{MAX_TEXT_CHARS:,} characters"))
+            doc_id = _record_id(data.get("id")) or f"{source.key}#{n}"
+            if doc_id in first_line:
+                bad(n, f"line {n}: duplicate id {doc_id!r} (first used on line "
+                       f"{first_line[doc_id]})")
+                continue
+            first_line[doc_id] = n
+            title = data.get("title")
+            title = (_one_line(title) if isinstance(title, str) else "") or title_from_text(text)
+            given = normalize_language(data.get("lang"))
+            lang = given if given in languages else detect_document_language(title, text,
+                                                                              languages)
+            url = data.get("url")
+            url = (url.strip() or None) if isinstance(url, str) else None
+            result.documents.append(Document(
+                id=doc_id, title=title, text=text, lang=lang,
+                date=parse_iso_date(data.get("date")) or date, path=path, url=url,
+                pair_id=_record_id(data.get("pair_id"))))
+    except ReadError as e:
+        result.problems.append(Problem(path, str(e)))
+    except OSError as e:
+        result.problems.append(Problem(path, f"unreadable: {e.strerror or e}"))
+    if broken > MAX_PROBLEMS_PER_FILE:
+        result.problems.append(Problem(path, f"{broken - MAX_PROBLEMS_PER_FILE} more broken "
+                                             f"line(s) not listed ({broken} in all)"))
+    if not result.documents and not result.problems:
+        result.problems.append(Problem(path, "empty file"))
+    return result
+
+
+def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES) -> ReadResult:
+    """The documents in one source file, and a Problem for whatever could not be read."""
+    path = str(source.path)
+    suffix = source.path.suffix.lower()
+    langs = tuple(dict.fromkeys(normalize_language(x) or x for x in languages)) \
+        or DEFAULT_LANGUAGES
+    try:
+        if suffix in TEXT_EXTENSIONS:
+            return _read_text(source, langs)
+        if suffix in HTML_EXTENSIONS:
+            return _read_html(source, langs)
+        if suffix in JSONL_EXTENSIONS:
+            return _read_jsonl(source, langs)
+        return ReadResult(problems=[Problem(path, f"unsupported file type {suffix or '(none)'}")])
+    except ReadError as e:
+        return ReadResult(problems=[Problem(path, str(e))])
+    except OSError as e:
+        return ReadResult(problems=[Problem(path, f"unreadable: {e.strerror or e}")])
+    except MemoryError:
+        return ReadResult(problems=[Problem(path, "too large to read into memory")])
+    except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop indexing
+        return ReadResult(problems=[Problem(path, f"could not read: {type(e).__name__}: {e}")])

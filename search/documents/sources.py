@@ -1,0 +1,106 @@
+"""Finding the input files under the paths a user asks to index."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from search.model import Problem, Source
+
+#: File name extensions we can read (lower case), by reader.
+TEXT_EXTENSIONS = frozenset({".txt"})
+HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
+JSONL_EXTENSIONS = frozenset({".jsonl"})
+SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS
+
+
+def is_supported(path: str | Path) -> bool:
+    """Whether a file name has an extension we read."""
+    return Path(path).suffix.lower() in SUPPORTED_EXTENSIONS
+
+
+def _reason(e: OSError) -> str:
+    return e.strerror or str(e)
+
+
+def _source(path: Path, root: Path, key: str) -> Source | Problem:
+    try:
+        st = path.stat()
+        resolved = path.resolve()
+    except OSError as e:
+        return Problem(str(path), f"unreadable: {_reason(e)}")
+    return Source(path=resolved, root=root, key=key, mtime_ns=st.st_mtime_ns, size=st.st_size)
+
+
+def _walk(root: Path) -> Iterator[Source | Problem]:
+    """Supported files under ``root`` (hidden ones skipped), sorted by key; unlistable folders
+    and broken links as problems. Symlinked folders are not followed (no cycles)."""
+    found: list[tuple[str, Source | Problem]] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                entries = list(entries)
+        except OSError as e:
+            found.append((folder.relative_to(root).as_posix(),
+                          Problem(str(folder), f"cannot list folder: {_reason(e)}")))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if is_dir:
+                stack.append(path)
+            elif is_supported(entry.name):
+                key = path.relative_to(root).as_posix()
+                if is_file:
+                    found.append((key, _source(path, root, key)))
+                elif entry.is_symlink() and not path.exists():
+                    found.append((key, Problem(str(path), "broken symbolic link")))
+    found.sort(key=lambda item: item[0])
+    for _, item in found:
+        yield item
+
+
+def find_sources(paths: Iterable[str | Path]) -> Iterator[Source | Problem]:
+    """A :class:`Source` per supported file under ``paths`` (files or folders, recursive),
+    sorted by key within each argument; a :class:`Problem` for a path we cannot use.
+
+    A file reachable through several arguments is yielded once (the first time).
+    """
+    seen: set[Path] = set()
+    for arg in paths:
+        given = Path(arg).expanduser()
+        try:
+            absolute = Path(os.path.abspath(given))
+            if not absolute.exists():
+                yield Problem(str(arg), "not found: no such file or folder")
+                continue
+            if absolute.is_dir():
+                items: Iterable[Source | Problem] = _walk(absolute.resolve())
+            elif absolute.is_file():
+                if not is_supported(absolute):
+                    suffix = absolute.suffix or "(no extension)"
+                    yield Problem(str(arg), f"unsupported file type {suffix}; supported: "
+                                            + ", ".join(sorted(SUPPORTED_EXTENSIONS)))
+                    continue
+                items = [_source(absolute, absolute.parent.resolve(), absolute.name)]
+            else:
+                yield Problem(str(arg), "not a regular file or folder")
+                continue
+        except OSError as e:
+            yield Problem(str(arg), f"unreadable: {_reason(e)}")
+            continue
+        for item in items:
+            if isinstance(item, Source):
+                if item.path in seen:
+                    continue
+                seen.add(item.path)
+            yield item

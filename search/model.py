@@ -1,0 +1,185 @@
+"""Plain data passed between the stages of the engine.
+
+Every stage speaks in these types, so the web app, the CLI and other tools can use the
+engine without knowing anything about Whoosh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file found under an indexed root."""
+
+    path: Path  #: absolute, resolved path of the file
+    root: Path  #: the folder the user asked to index (a file's own folder for a lone file)
+    key: str  #: path relative to ``root`` in POSIX form; the id of a .txt/.html document
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document, ready for analysis."""
+
+    id: str
+    title: str
+    text: str
+    lang: str  #: "en" or "sl"
+    #: ISO 8601, possibly partial: "2024", "2024-07", "2024-07-03", "--10-29" (no year)
+    date: str | None = None
+    path: str | None = None  #: absolute path of the source file
+    url: str | None = None
+    pair_id: str | None = None  #: documents that are translations of each other share it
+
+    @property
+    def hash(self) -> str:
+        """Content hash: reindexing skips documents whose hash did not change."""
+        h = hashlib.sha256()
+        for part in (self.title, self.text, self.lang, self.date or "", self.url or ""):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+        return h.hexdigest()[:32]
+
+    @property
+    def year(self) -> str | None:
+        if self.date and self.date[:4].isdigit():
+            return self.date[:4]
+        return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input that could not be (fully) read: reported to the user, never fatal."""
+
+    source: str  #: file path (with ``:LINE`` for a JSONL line)
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass
+class ReadResult:
+    """What reading one source file produced."""
+
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def indexed(self) -> int:
+        return self.added + self.updated
+
+
+@dataclass
+class Hit:
+    """One ranked result."""
+
+    id: str
+    title: str
+    lang: str
+    date: str | None
+    score: float
+    snippet: str  #: HTML: escaped text, matches wrapped in <mark>; safe to insert as markup
+    rank: int = 0
+    path: str | None = None
+    url: str | None = None
+    translated_terms: list[str] = field(default_factory=list)  #: cross-language terms that matched
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "lang": self.lang,
+            "date": self.date,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "rank": self.rank,
+            "path": self.path,
+            "url": self.url,
+            "translated_terms": self.translated_terms,
+        }
+
+
+@dataclass
+class Results:
+    """A page of results plus what a result page needs around it."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]]  #: {"lang": {"sl": 2, "en": 3}, "year": {"2024": 1}}
+    suggestion: str | None = None  #: "did you mean" query text, or None
+    lang: str | None = None
+    year: str | None = None
+    sort: str = "relevance"
+    elapsed_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "lang": self.lang,
+            "year": self.year,
+            "sort": self.sort,
+            "facets": self.facets,
+            "suggestion": self.suggestion,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass
+class DocumentView:
+    """A whole stored document, for a document page."""
+
+    id: str
+    title: str
+    lang: str
+    date: str | None
+    text: str
+    html: str  #: the text as escaped HTML paragraphs, query matches wrapped in <mark>
+    path: str | None = None
+    url: str | None = None
+    translation_id: str | None = None  #: id of the same document in the other language
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in
+                ("id", "title", "lang", "date", "text", "html", "path", "url", "translation_id")}
+
+
+@dataclass
+class IndexStats:
+    """Size and make-up of an index."""
+
+    path: str
+    doc_count: int
+    by_lang: dict[str, int]
+    by_year: dict[str, int]
+    engine_version: str
+    analyzers: dict[str, str]

@@ -1,0 +1,61 @@
+"""The Whoosh schema: which fields exist and what goes into them.
+
+Each language contributes a title and a body field per analysis path (``title_sl``,
+``body_sl_stem``...), so statistics, boosts and snippets can be handled per language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh import fields
+
+from search.analysis import LANGUAGES, spelling_analyzer
+from search.model import Document
+
+
+def text_fields() -> list[tuple[str, str, float]]:
+    """(field name, language code, query boost) of every analysed text field."""
+    out = []
+    for lang in LANGUAGES.values():
+        for path in lang.paths:
+            for kind in ("title", "body"):
+                out.append((f"{kind}_{lang.code}{path.suffix()}", lang.code, path.boost))
+    return out
+
+
+def build_schema() -> fields.Schema:
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        lang=fields.ID(stored=True, sortable=True),
+        date=fields.ID(stored=True, sortable=True),
+        year=fields.ID(stored=True, sortable=True),
+        path=fields.ID(stored=True),
+        pair=fields.ID(stored=True),
+        title=fields.STORED(),
+        text=fields.STORED(),
+        url=fields.STORED(),
+        hash=fields.STORED(),
+        spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False),
+    )
+    for lang in LANGUAGES.values():
+        for path in lang.paths:
+            for kind in ("title", "body"):
+                schema.add(f"{kind}_{lang.code}{path.suffix()}",
+                           fields.TEXT(analyzer=path.make_analyzer(), phrase=True))
+    return schema
+
+
+def document_fields(doc: Document) -> dict[str, Any]:
+    """The Whoosh field values of one document."""
+    values: dict[str, Any] = {"id": doc.id, "lang": doc.lang, "title": doc.title,
+                              "text": doc.text, "hash": doc.hash}
+    for name, value in (("date", doc.date), ("year", doc.year), ("path", doc.path),
+                        ("url", doc.url), ("pair", doc.pair_id)):
+        if value:
+            values[name] = value
+    for path in LANGUAGES[doc.lang].paths:
+        values[f"title_{doc.lang}{path.suffix()}"] = doc.title
+        values[f"body_{doc.lang}{path.suffix()}"] = doc.text
+    values["spell"] = f"{doc.title}\n{doc.text}"
+    return values

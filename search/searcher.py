@@ -1,0 +1,260 @@
+"""The search API: ranked, highlighted, faceted results from an index.
+
+``SearchIndex`` is safe to share between threads (the web server does): one Whoosh searcher
+is reused across requests and refreshed only when a writer has committed something new.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import sorting
+
+from search.analysis import LANGUAGES
+from search.model import DocumentView, Hit, IndexStats, Results
+from search.query import ParsedQuery, QueryParser
+from search.ranking import LanguageBM25F
+from search.snippets import match_spans, paragraphs_html, query_terms, snippet
+from search.storage import IndexLayout, open_index, read_engine_info
+
+#: Hard limits that keep any request cheap, whatever it asks for.
+MAX_PER_PAGE = 100
+MAX_RESULTS_WINDOW = 10_000
+#: Ask "did you mean" when a query finds fewer results than this.
+SUGGEST_BELOW = 3
+#: "Did you mean" looks at this many words of a query, each at most this long: correcting is
+#: slow (about 20 ms a word, 0.8 s for one 2,000-letter word) and runs under the lock.
+SUGGEST_MAX_WORDS = 10
+SUGGEST_MAX_CHARS = 40
+#: How often (seconds) to check whether the index changed on disk.
+REFRESH_INTERVAL = 0.5
+
+_WORD = re.compile(r"^\w+$")
+
+
+class SearchIndex:
+    """An open index: ``search()``, ``document()``, ``stats()``.
+
+    ``options`` select ranking variants for experiments (``mode``: "or" or "and";
+    ``title_boost``; ``path_boosts`` such as ``{"sl_stem": 0.5}``; ``bm25``: keyword
+    arguments of :class:`~search.ranking.LanguageBM25F`).
+    """
+
+    def __init__(self, path: str | Path | None = None, **options: Any) -> None:
+        self._layout = IndexLayout(path)
+        self.path = self._layout.root
+        self._ix, self._gen = open_index(self.path)
+        self._weighting = LanguageBM25F(**options.get("bm25", {}))
+        parser_options = {k: options[k] for k in ("mode", "title_boost", "path_boosts",
+                                                  "or_factor") if k in options}
+        self._parser = QueryParser(self._ix.schema, **parser_options)
+        self._searcher = self._ix.searcher(weighting=self._weighting)
+        self._lock = threading.RLock()
+        self._checked = time.monotonic()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._searcher.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Pick up a commit or a rebuild made since; True if anything changed."""
+        now = time.monotonic()
+        if not force and now - self._checked < REFRESH_INTERVAL:
+            return False
+        with self._lock:
+            self._checked = now
+            gen = self._layout.current()
+            if gen is not None and gen != self._gen:
+                ix, gen = open_index(self.path)
+                old = self._searcher
+                self._ix, self._gen = ix, gen
+                self._searcher = ix.searcher(weighting=self._weighting)
+                old.close()
+                return True
+            # Not Searcher.refresh(): whoosh reuses the readers of unchanged segment ids, with
+            # their old deletion sets, so deleted and replaced documents would stay visible.
+            try:
+                if self._ix.latest_generation() == self._searcher.reader().generation():
+                    return False
+                fresh = self._ix.searcher(weighting=self._weighting)
+            except Exception:  # noqa: BLE001 - a half-written TOC: keep the old view
+                return False
+            old = self._searcher
+            self._searcher = fresh
+            old.close()
+            return True
+
+    # -- searching --------------------------------------------------------------------------
+
+    def parse(self, text: str) -> ParsedQuery:
+        """How a query is understood (for debugging, and the CLI's ``--explain``)."""
+        with self._lock:
+            return self._parser.parse(text, expand=self._expand_prefix)
+
+    def search(self, text: str, *, lang: str | None = None, year: str | None = None,
+               sort: str = "relevance", page: int = 1, per_page: int = 10,
+               snippets: bool = True) -> Results:
+        """Search ``text`` in both languages; ``lang`` restricts to one.
+
+        Never raises for what a user typed: malformed syntax degrades to plain words.
+        """
+        started = time.perf_counter()
+        self.refresh()
+        per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+        page = max(1, int(page))
+        with self._lock:
+            s = self._searcher
+            parsed = self._parser.parse(text, expand=self._expand_prefix)
+            lang = lang or parsed.lang
+            year = year or parsed.year
+            results = Results(query=text, hits=[], total=0, page=page, per_page=per_page,
+                              facets={"lang": {}, "year": {}}, lang=lang, year=year,
+                              sort=sort)
+            if parsed.query is wq.NullQuery or (page - 1) * per_page >= MAX_RESULTS_WINDOW:
+                results.elapsed_ms = (time.perf_counter() - started) * 1000
+                return results
+            filters = [wq.Term(name, value) for name, value in (("lang", lang), ("year", year))
+                       if value]
+            kwargs: dict[str, Any] = {
+                "limit": min(page * per_page, MAX_RESULTS_WINDOW),
+                "filter": wq.And(filters) if filters else None,
+                "groupedby": {"lang": sorting.FieldFacet("lang"),
+                              "year": sorting.FieldFacet("year")},
+                "maptype": sorting.Count,
+            }
+            if sort == "newest":
+                kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+            found = s.search(parsed.query, **kwargs)
+            results.total = len(found)
+            results.facets = {name: _facet(found.groups(name)) for name in ("lang", "year")}
+            terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
+            start = (page - 1) * per_page
+            for rank, hit in enumerate(found[start:start + per_page], start + 1):
+                stored = hit.fields()
+                results.hits.append(self._hit(stored, hit.score, rank, terms, snippets))
+            if results.total < SUGGEST_BELOW:
+                results.suggestion = self._suggest(parsed)
+        results.elapsed_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def _hit(self, stored: dict[str, Any], score: float | None, rank: int,
+             terms: dict, snippets: bool) -> Hit:
+        text = stored.get("text", "")
+        html = snippet(text, match_spans(text, stored["lang"], terms)) if snippets else ""
+        return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
+                   date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
+                   path=stored.get("path"), url=stored.get("url"))
+
+    def _expand_prefix(self, prefix: str) -> list[str]:
+        reader = self._searcher.reader()
+        words = []
+        for term in reader.expand_prefix("spell", prefix):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            if _WORD.match(word):
+                words.append((reader.doc_frequency("spell", word), word))
+            if len(words) >= 500:
+                break
+        return [w for _, w in sorted(words, reverse=True)]
+
+    def _suggest(self, parsed: ParsedQuery) -> str | None:
+        """A corrected query when some words match nothing and a close known word exists."""
+        s = self._searcher
+        corrector = s.reader().corrector("spell")
+        out, changed = [], False
+        for i, word in enumerate(parsed.words):
+            low = word.lower()
+            if (i < SUGGEST_MAX_WORDS and 3 <= len(low) <= SUGGEST_MAX_CHARS
+                    and not low.isdigit() and not self._known(low)):
+                # Closest first: one edit beats two, then the more frequent word wins.
+                found = (corrector.suggest(low, limit=1, maxdist=1)
+                         or corrector.suggest(low, limit=1, maxdist=2))
+                if found:
+                    out.append(found[0])
+                    changed = True
+                    continue
+            out.append(word)
+        return " ".join(out) if changed else None
+
+    def _known(self, word: str) -> bool:
+        """Whether ``word`` matches anything, as written or through any language's analysis."""
+        s = self._searcher
+        if s.doc_frequency("spell", word):
+            return True
+        schema = s.schema
+        for lang in LANGUAGES.values():
+            for path in lang.paths:
+                name = f"body_{lang.code}{path.suffix()}"
+                for token in schema[name].analyzer(word, mode="query"):
+                    if s.doc_frequency(name, token.text):
+                        return True
+        return False
+
+    # -- documents and statistics -----------------------------------------------------------
+
+    def document(self, doc_id: str, *, query: str | None = None) -> DocumentView | None:
+        """A whole document, with the matches of ``query`` marked."""
+        self.refresh()
+        with self._lock:
+            stored = self._searcher.document(id=doc_id)
+            if stored is None:
+                return None
+            spans: list = []
+            text = stored.get("text", "")
+            if query:
+                parsed = self._parser.parse(query, expand=self._expand_prefix)
+                terms = query_terms(parsed.query.iter_all_terms())
+                spans = match_spans(text, stored["lang"], terms)
+            return DocumentView(id=stored["id"], title=stored.get("title", ""),
+                                lang=stored["lang"], date=stored.get("date"), text=text,
+                                html=paragraphs_html(text, spans), path=stored.get("path"),
+                                url=stored.get("url"),
+                                translation_id=self._translation(stored))
+
+    def _translation(self, stored: dict[str, Any]) -> str | None:
+        pair = stored.get("pair")
+        if not pair:
+            return None
+        for other in self._searcher.documents(pair=pair):
+            if other.get("lang") != stored.get("lang") and other.get("id") != stored.get("id"):
+                return other["id"]
+        return None
+
+    def stats(self) -> IndexStats:
+        self.refresh()
+        with self._lock:
+            s = self._searcher
+            by_lang = {code: _count(s, wq.Term("lang", code)) for code in LANGUAGES}
+            years = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon("year")]
+            by_year = {y: n for y in years if (n := _count(s, wq.Term("year", y)))}
+            info = read_engine_info(self._gen)
+            return IndexStats(path=str(self.path), doc_count=s.doc_count(),
+                              by_lang={k: v for k, v in by_lang.items() if v},
+                              by_year=dict(sorted(by_year.items(), reverse=True)),
+                              engine_version=info.get("engine_version", "?"),
+                              analyzers=info.get("analyzers", {}))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._searcher.doc_count()
+
+
+def _count(searcher: Any, q: wq.Query) -> int:
+    return sum(1 for _ in searcher.docs_for_query(q))
+
+
+def _facet(groups: dict[Any, int]) -> dict[str, int]:
+    pairs = [(str(k.decode() if isinstance(k, bytes) else k), v) for k, v in groups.items() if k]
+    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))

@@ -1,0 +1,172 @@
+"""Highlighted, sentence-aware snippets and full-text highlighting.
+
+Matches are found by running the document's own language analysers over the stored text and
+comparing the resulting terms with the query's terms for that language. The analysers keep
+character offsets, so the word *as written* is marked: the query ``policija`` marks
+``policijama``, ``border`` marks ``borders``. All text is HTML-escaped; the only markup added
+is ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from html import escape
+
+from whoosh.analysis import Analyzer
+
+from search.analysis import LANGUAGES
+
+#: Snippet budget in characters, and how far a cropped fragment reaches around a match.
+SNIPPET_CHARS = 280
+WINDOW = 90
+#: Fragments shorter than this are not worth showing.
+MIN_FRAGMENT = 60
+#: Highlighting analyses at most this much text (long documents keep working, just unmarked
+#: past this point).
+MAX_ANALYZED_CHARS = 200_000
+
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*|\n|$)")
+
+Span = tuple[int, int]
+
+
+@cache
+def _analyzer(lang: str, path: str) -> Analyzer:
+    language = LANGUAGES[lang]
+    return next(p for p in language.paths if p.name == path).make_analyzer()
+
+
+def query_terms(pairs: Iterable[tuple[str, str | bytes]]) -> dict[tuple[str, str], set[str]]:
+    """Group (field, term) pairs by (language, analysis path), ignoring title/body."""
+    grouped: dict[tuple[str, str], set[str]] = {}
+    for fieldname, text in pairs:
+        parts = fieldname.split("_", 2)
+        if len(parts) < 2 or parts[0] not in ("title", "body") or parts[1] not in LANGUAGES:
+            continue
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        grouped.setdefault((parts[1], parts[2] if len(parts) > 2 else ""), set()).add(text)
+    return grouped
+
+
+def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) -> list[Span]:
+    """Character spans of ``text`` whose analysed form is one of the query's terms."""
+    spans: set[Span] = set()
+    if lang not in LANGUAGES:
+        return []
+    sample = text[:MAX_ANALYZED_CHARS]
+    for path in LANGUAGES[lang].paths:
+        wanted = terms.get((lang, path.name))
+        if not wanted:
+            continue
+        for token in _analyzer(lang, path.name)(sample, chars=True, removestops=True):
+            if token.text in wanted:
+                spans.add((token.startchar, token.endchar))
+    return sorted(spans)
+
+
+def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> str:
+    """Escape ``text[start:end]`` and wrap the spans inside it in ``<mark>``."""
+    end = len(text) if end is None else end
+    out, pos = [], start
+    for s, e in spans:
+        if e <= start or s >= end or s < pos:
+            continue
+        out.append(escape(text[pos:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        pos = e
+    out.append(escape(text[pos:end]))
+    return "".join(out)
+
+
+def sentences(text: str) -> list[Span]:
+    """Sentence spans (ending at ., !, ? or a line break), blank ones skipped."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _word_boundary(text: str, pos: int, forward: bool) -> int:
+    """Move ``pos`` to the nearest space so a crop never cuts a word in half."""
+    if forward:
+        nxt = text.find(" ", pos)
+        return len(text) if nxt == -1 else nxt
+    prev = text.rfind(" ", 0, pos)
+    return 0 if prev == -1 else prev + 1
+
+
+def snippet(text: str, spans: list[Span], budget: int = SNIPPET_CHARS) -> str:
+    """Up to ``budget`` characters of the best sentences, as HTML with marks.
+
+    Sentences are ranked by how many different words they mark (then how many marks), taken
+    in document order, and cropped around their first match when too long.
+    """
+    if not text:
+        return ""
+    if not spans:
+        end = _word_boundary(text, min(len(text), budget), forward=False) if len(text) > budget \
+            else len(text)
+        end = end if end > 0 else min(len(text), budget)
+        while end > 0 and text[end - 1].isspace():  # no blank before the ellipsis
+            end -= 1
+        return mark(text, [], 0, end) + (" …" if end < len(text) else "")
+    scored = []
+    for s, e in sentences(text[:MAX_ANALYZED_CHARS]):
+        inside = [sp for sp in spans if s <= sp[0] < e]
+        if inside:
+            distinct = len({text[a:b].lower() for a, b in inside})
+            scored.append((-distinct, -len(inside), s, e, inside))
+    scored.sort()
+    chosen: list[Span] = []
+    used = 0
+    for _d, _n, s, e, inside in scored:
+        room = budget - used
+        if room < MIN_FRAGMENT:
+            break
+        if e - s > room:
+            s, e = _crop(text, s, e, inside[0], room)
+        chosen.append((s, e))
+        used += e - s
+    chosen.sort()
+    parts = [mark(text, spans, s, e) for s, e in chosen]
+    html = " … ".join(parts)
+    if chosen[0][0] > 0:
+        html = "… " + html
+    if chosen[-1][1] < len(text.rstrip()):
+        html += " …"
+    return html
+
+
+def _crop(text: str, s: int, e: int, first: Span, room: int) -> Span:
+    """A window of about ``room`` characters of sentence [s, e) around its first match."""
+    lo = max(s, first[0] - min(WINDOW, room // 2))
+    if lo > s:
+        lo = max(s, _word_boundary(text, lo, forward=False))
+    hi = min(e, lo + room)
+    if hi < e:
+        hi = _word_boundary(text, hi, forward=False)
+    if hi <= first[1]:
+        hi = min(e, first[1])
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def paragraphs_html(text: str, spans: list[Span]) -> str:
+    """The whole text as escaped ``<p>`` paragraphs, matches marked (for document pages)."""
+    out = []
+    pos = 0
+    for block in re.split(r"(\n\s*\n|\n)", text):
+        start, pos = pos, pos + len(block)
+        if block.strip():
+            out.append(f"<p>{mark(text, spans, start, pos)}</p>")
+    return "\n".join(out)

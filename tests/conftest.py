@@ -1,0 +1,237 @@
+"""Shared pytest fixtures.
+
+Web fixtures (``web_*``): one real index per test session, built with the engine's
+``index_paths`` from the repository's seeds plus small documents made for the web tests
+(an EN/SL translation pair, 24 documents for paging and facets, and hostile markup for the
+XSS tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: How many "quokka" documents the web corpus has: 12 English and 12 Slovenian, 8 a year.
+WEB_QUOKKA_DOCS = 24
+WEB_XSS_TITLE = "Security notice about <script>alert(1)</script> tags"
+WEB_XSS_BODY = ("The zanzibar form accepted <img src=x onerror=alert(1)> and "
+                "<script>document.title='pwned'</script> as input. Both were stored as plain "
+                "text and must be displayed as text, never run.")
+
+
+def _web_records() -> list[dict]:
+    records = [
+        {"id": "pair/en/karavanke-tunnel", "pair_id": "karavanke-tunnel", "lang": "en",
+         "date": "2023-05-10", "url": "https://www.gov.si/en/news/karavanke-tunnel/",
+         "title": "Karavanke tunnel reopens after the joint border inspection",
+         "text": "The Karavanke tunnel between Slovenia and Austria reopened today after a "
+                 "joint inspection by the police of both countries.\n\nThe ministers agreed "
+                 "that traffic controls at the border will stay light and that cooperation "
+                 "between the two police forces will continue."},
+        {"id": "pair/sl/karavanke-tunnel", "pair_id": "karavanke-tunnel", "lang": "sl",
+         "date": "2023-05-10", "url": "https://www.gov.si/novice/karavanke-predor/",
+         "title": "Predor Karavanke po skupnem pregledu znova odprt",
+         "text": "Predor Karavanke med Slovenijo in Avstrijo je bil danes po skupnem pregledu "
+                 "policij obeh držav znova odprt.\n\nMinistra sta se dogovorila, da bo nadzor "
+                 "prometa na meji ostal blag in da se bo sodelovanje med policijama "
+                 "nadaljevalo."},
+        {"id": "odd/javascript-url", "lang": "en", "date": "2022-02-02",
+         "url": "javascript:alert(1)",
+         "title": "\"><svg onload=alert(1)> Harmless title with a hostile source link",
+         "text": "This record has a javascript: source URL that must never become a link. "
+                 "The word mongoose appears only here."},
+    ]
+    for i in range(WEB_QUOKKA_DOCS):
+        year = 2021 + i // 8
+        day = 1 + i % 8
+        if i % 2 == 0:
+            records.append({
+                "id": f"bulk/en/quokka-{i:02d}", "lang": "en", "date": f"{year}-03-{day:02d}",
+                "title": f"Quokka report number {i}",
+                "text": f"Report number {i} about the quokka colony on the island. The quokka "
+                        "is a small marsupial; rangers counted the animals and checked their "
+                        "health. Visitors are asked not to feed them."})
+        else:
+            records.append({
+                "id": f"bulk/sl/quokka-{i:02d}", "lang": "sl", "date": f"{year}-03-{day:02d}",
+                "title": f"Poročilo o kvokah številka {i}",
+                "text": f"Poročilo številka {i} o koloniji živali quokka na otoku. Quokka je "
+                        "majhen vrečar; nadzorniki so živali prešteli in preverili njihovo "
+                        "zdravje. Obiskovalce prosijo, naj jih ne hranijo."})
+    return records
+
+
+@pytest.fixture(scope="session")
+def web_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of documents for the web tests (seeds + made-up fixtures)."""
+    root = tmp_path_factory.mktemp("web-corpus")
+    shutil.copytree(REPO_ROOT / "seeds", root / "seeds")
+    with open(root / "fixtures.jsonl", "w", encoding="utf-8") as f:
+        for record in _web_records():
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    (root / "xss").mkdir()
+    (root / "xss" / "evil.txt").write_text(f"{WEB_XSS_TITLE}\n\n{WEB_XSS_BODY}\n",
+                                           encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def web_index(web_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of ``web_corpus``, built once per session."""
+    from search.indexer import index_paths
+
+    path = tmp_path_factory.mktemp("web-index") / "index"
+    report = index_paths([web_corpus], path)
+    assert report.indexed >= 5 + 3 + WEB_QUOKKA_DOCS + 1, report.problems
+    return path
+
+
+@pytest.fixture(scope="session")
+def web_app(web_index: Path):
+    """The Flask app on the session's index."""
+    from web import create_app, index_holder
+
+    app = create_app({"TESTING": True, "SEARCH_INDEX": str(web_index)})
+    yield app
+    index_holder(app).close()
+
+
+@pytest.fixture()
+def web_client(web_app):
+    """A fresh test client (own cookie jar) per test."""
+    return web_app.test_client()
+
+
+def _start_web_server(args: list[str], cwd: Path = REPO_ROOT,
+                      timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+    """Run ``python -m web.server ARGS`` and return (process, base URL it printed)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.Popen([sys.executable, "-m", "web.server", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line:
+            break
+        lines.append(line)
+        match = re.search(r"Serving on (http://\S+/)", line)
+        if match:
+            return proc, match.group(1)
+    proc.kill()
+    proc.wait(timeout=10)
+    raise RuntimeError("web server did not start:\n" + "".join(lines))
+
+
+def _stop_web_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+@pytest.fixture()
+def web_server_factory() -> Iterator[Callable[..., str]]:
+    """Start real servers (``python -m web.server``); all are stopped after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(args: list[str], cwd: Path = REPO_ROOT) -> str:
+        proc, base = _start_web_server(args, cwd)
+        started.append(proc)
+        return base
+
+    yield start
+    for proc in started:
+        _stop_web_server(proc)
+
+
+@pytest.fixture(scope="session")
+def web_server(web_index: Path) -> Iterator[str]:
+    """Base URL of a real waitress server on the session's index (port chosen by the OS)."""
+    proc, base = _start_web_server(["--port", "0", "--index", str(web_index)])
+    yield base
+    _stop_web_server(proc)
+
+
+# -- engine fixtures (``seed_*``): the repository's seeds/, indexed once per session ---------
+
+#: The seed press releases by language, as ``search-cli index seeds/`` indexes them.
+SEEDS = REPO_ROOT / "seeds"
+SEED_EN = ("000_eec3f92ade572638.txt", "001_e3db343228e9354f.txt", "004_e1092b4b94e7fb06.txt")
+SEED_SL = ("002_4e8de5448a03a96d.txt", "003_21c0dd849a38b783.txt")
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of seeds/, built once per session. Tests must not modify it."""
+    from search.indexer import index_paths
+
+    path = tmp_path_factory.mktemp("seed-index") / "index"
+    report = index_paths([SEEDS], path)
+    assert report.added == len(SEED_EN) + len(SEED_SL), report
+    assert not report.problems, report.problems
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_search(seed_index: Path):
+    """A ``SearchIndex`` open on ``seed_index`` for the whole session."""
+    from search.searcher import SearchIndex
+
+    ix = SearchIndex(seed_index)
+    yield ix
+    ix.close()
+
+
+@pytest.fixture()
+def seed_copy(tmp_path: Path) -> Path:
+    """A private, writable copy of seeds/ (for tests that edit, delete or rename files)."""
+    folder = tmp_path / "docs"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def _seed_workspace_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(workspace, pristine snapshot): seeds/ copied into ``workspace/docs`` and indexed into
+    ``workspace/index`` once; the snapshot is a byte-for-byte copy (mtimes included)."""
+    from search.indexer import index_paths
+
+    workspace = tmp_path_factory.mktemp("seed-workspace")
+    shutil.copytree(SEEDS, workspace / "docs")
+    report = index_paths([workspace / "docs"], workspace / "index")
+    assert report.added == len(SEED_EN) + len(SEED_SL), report
+    snapshot = tmp_path_factory.mktemp("seed-workspace-snapshot") / "copy"
+    shutil.copytree(workspace, snapshot, symlinks=True)
+    return workspace, snapshot
+
+
+@pytest.fixture()
+def seed_workspace(_seed_workspace_snapshot: tuple[Path, Path]) -> tuple[Path, Path]:
+    """(documents folder, index folder): a fresh, writable index of a copy of seeds/.
+
+    Restored from a snapshot for each test instead of re-indexed (much faster). The absolute
+    paths are the same in every test, as the index records them; tests run one at a time per
+    process, and any SearchIndex a test opens must be closed by the end of the test.
+    """
+    workspace, snapshot = _seed_workspace_snapshot
+    for name in ("docs", "index"):
+        shutil.rmtree(workspace / name, ignore_errors=True)
+        shutil.copytree(snapshot / name, workspace / name, symlinks=True)
+    return workspace / "docs", workspace / "index"

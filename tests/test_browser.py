@@ -1,0 +1,248 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against the real waitress server.
+
+Run with ``pytest -m browser``. Screenshots go to ``test-artifacts/`` (git-ignored) so a
+person can look at what the pages really look like, on a desktop, a phone and in dark mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic", "--disable-dev-shm-usage"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="no /usr/bin/chromium (apt-get install chromium) to drive"),
+]
+
+playwright_api = pytest.importorskip("playwright.sync_api",
+                                     reason="the playwright package is not installed")
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageProblems:
+    """Everything a page must never do: open a dialog, break the CSP, or log errors."""
+
+    def __init__(self) -> None:
+        self.dialogs: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+
+    def attach(self, page, allow_http_errors: bool = False) -> None:
+        def on_dialog(dialog) -> None:
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+
+        def on_console(msg) -> None:
+            if msg.type != "error":
+                return
+            if allow_http_errors and msg.text.startswith("Failed to load resource"):
+                return  # the page under test is an error page on purpose
+            self.console_errors.append(msg.text)
+
+        page.on("console", on_console)
+
+    def assert_clean(self) -> None:
+        assert not self.dialogs, f"a script ran and opened a dialog: {self.dialogs}"
+        assert not self.page_errors, self.page_errors
+        assert not self.console_errors, self.console_errors
+
+
+@pytest.fixture()
+def make_page(browser, web_server: str):
+    """New isolated browser contexts (own cookies); the page's problems are checked after."""
+    contexts = []
+    problems = PageProblems()
+
+    def make(allow_http_errors: bool = False, **options):
+        options.setdefault("locale", "en-GB")
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(base_url=web_server, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems.attach(page, allow_http_errors)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    problems.assert_clean()
+
+
+def result_langs(page) -> set[str]:
+    return set(page.eval_on_selector_all("ol.hits > li", "els => els.map(e => e.lang)"))
+
+
+def test_search_from_home_with_keyboard(make_page) -> None:
+    page = make_page()
+    page.goto("/")
+    assert page.evaluate("document.activeElement.id") == "q"  # autofocus
+    expect(page.locator("label[for=q]")).to_be_visible()
+    expect(page.locator(".slash-hint")).to_be_visible()  # the JS un-hid it
+    # "/" from anywhere else on the page jumps back into the search box.
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("quokka")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=quokka"))
+    expect(page.locator("#result-count")).to_contain_text("24 results")
+    assert page.locator(".hit-snippet mark").count() >= 10
+    assert page.locator(".hit-snippet mark").first.inner_text().lower() == "quokka"
+
+
+def test_filter_by_language_and_page(make_page) -> None:
+    page = make_page()
+    page.goto("/search?q=quokka")
+    page.get_by_role("link", name=re.compile(r"^Slovenian \(12\)")).click()
+    expect(page.locator("#result-count")).to_contain_text("12 results")
+    assert result_langs(page) == {"sl"}
+    facet = page.locator("section[aria-labelledby=facet-lang] [aria-current]")
+    expect(facet).to_contain_text("Slovenian")
+    page.get_by_role("link", name=re.compile("Next")).click()
+    page.wait_for_url(re.compile(r"page=2"))
+    assert page.locator("ol.hits").get_attribute("start") == "11"
+    assert page.locator("ol.hits > li").count() == 2
+    assert result_langs(page) == {"sl"}
+    page.get_by_role("link", name=re.compile("Previous")).click()
+    expect(page.locator("ol.hits > li")).to_have_count(10)
+
+
+def test_switch_ui_language_is_remembered(make_page) -> None:
+    page = make_page()
+    page.goto("/search?q=quokka&lang=sl&year=2021")
+    expect(page.locator("#result-count")).to_contain_text("4 results")
+    page.get_by_role("link", name="Slovenščina").click()
+    expect(page.locator("html")).to_have_attribute("lang", "sl")
+    expect(page.locator("#result-count")).to_contain_text("4 rezultati")
+    assert "q=quokka" in page.url and "year=2021" in page.url
+    page.goto("/")  # no ?ui= any more: the cookie keeps Slovenian
+    expect(page.locator("html")).to_have_attribute("lang", "sl")
+    expect(page.locator("label[for=q]")).to_have_text("Iskalni niz")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_accept_language_picks_slovenian(make_page) -> None:
+    page = make_page(locale="sl-SI")
+    page.goto("/search?q=Karavanke")
+    expect(page.locator("html")).to_have_attribute("lang", "sl")
+    expect(page.locator("#result-count")).to_contain_text("2 rezultata")
+
+
+def test_open_document_and_follow_translation(make_page) -> None:
+    page = make_page()
+    page.goto("/search?q=Karavanke&lang=en")
+    page.locator("ol.hits h3 a").first.click()
+    page.wait_for_url(re.compile(r"/doc/pair/en/karavanke-tunnel"))
+    expect(page.locator("article")).to_have_attribute("lang", "en")
+    assert page.locator("article mark").count() >= 1
+    page.get_by_role("link", name=re.compile("This document in Slovenian")).click()
+    page.wait_for_url(re.compile(r"/doc/pair/sl/karavanke-tunnel"))
+    expect(page.locator("article")).to_have_attribute("lang", "sl")
+    expect(page.locator("article h1")).to_contain_text("Predor Karavanke")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
+
+
+def test_hostile_markup_stays_inert(make_page) -> None:
+    page = make_page()
+    page.goto("/")
+    title = page.title()
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    page.fill("#q", hostile)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    expect(page.locator("h1")).to_contain_text("<script>alert(1)</script>")
+    assert page.locator("#q").input_value() == hostile
+    assert page.locator("main img, main script").count() == 0
+    # A document whose text and title hold markup: shown as text, never run.
+    page.goto("/search?q=zanzibar")
+    expect(page.locator("ol.hits h3 a")).to_contain_text("<script>alert(1)</script>")
+    page.locator("ol.hits h3 a").first.click()
+    page.wait_for_url(re.compile(r"/doc/xss/evil\.txt"))
+    expect(page.locator(".doc-body")).to_contain_text("<img src=x onerror=alert(1)>")
+    assert page.locator("main img, main script, [onerror]").count() == 0
+    assert page.title() != "pwned" and "pwned" not in page.title()
+    # A stored javascript: source URL is not a link.
+    page.goto("/doc/odd/javascript-url")
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("main svg").count() == 0
+    assert title  # the home page had a real title
+
+
+def test_works_without_javascript(make_page) -> None:
+    page = make_page(java_script_enabled=False)
+    page.goto("/")
+    page.fill("#q", "quokka")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"/search\?q=quokka"))
+    expect(page.locator("#result-count")).to_contain_text("24 results")
+    page.get_by_role("link", name=re.compile(r"^English \(12\)")).click()
+    assert result_langs(page) == {"en"}
+    page.get_by_role("link", name="newest first").click()
+    dates = page.eval_on_selector_all("ol.hits time", "els => els.map(e => e.dateTime)")
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_keyboard_focus_order_and_visible_focus(make_page) -> None:
+    page = make_page()
+    page.goto("/search?q=quokka")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").bounding_box()["y"] >= 0  # slides into view
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+def test_phone_and_dark_mode_screenshots(make_page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    desktop = make_page()
+    desktop.goto("/search?q=" + quote("police cooperation"))
+    expect(desktop.locator(".hit-snippet mark").first).to_be_visible()
+    desktop.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+
+    phone = make_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                      is_mobile=True, has_touch=True)
+    phone.goto("/search?q=" + quote("police cooperation"))
+    expect(phone.locator("#result-count")).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    phone.screenshot(path=str(ARTIFACTS / "results-phone.png"), full_page=False)
+
+    dark = make_page(color_scheme="dark")
+    dark.goto("/search?q=" + quote("police cooperation"))
+    background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 20, 23)", background
+    dark.screenshot(path=str(ARTIFACTS / "results-dark.png"), full_page=False)
+
+    home = make_page(locale="sl-SI")
+    home.goto("/")
+    home.screenshot(path=str(ARTIFACTS / "home-sl.png"))
+    error = make_page(allow_http_errors=True)
+    error.goto("/nowhere")
+    error.screenshot(path=str(ARTIFACTS / "not-found.png"))

@@ -1,0 +1,346 @@
+"""search.searcher: ranked, highlighted, faceted search over the seed press releases."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+
+import pytest
+from conftest import SEED_EN, SEED_SL, SEEDS
+
+from search import searcher as searcher_module
+from search.indexer import index_paths
+from search.searcher import MAX_PER_PAGE, SearchIndex
+
+EN_000, EN_001, EN_004 = SEED_EN
+SL_002, SL_003 = SEED_SL
+MARKED = re.compile(r"<mark>(.*?)</mark>")
+
+
+def marked_words(snippet: str) -> set[str]:
+    return {html.unescape(m).lower() for m in MARKED.findall(snippet)}
+
+
+def ids(results) -> list[str]:
+    return [h.id for h in results.hits]
+
+
+# -- what the seeds are ---------------------------------------------------------------------
+
+def test_seed_metadata_in_results(seed_search):
+    results = seed_search.search("minister", per_page=10)
+    by_id = {h.id: h for h in results.hits}
+    assert set(by_id) == set(SEED_EN) | set(SEED_SL)
+    assert {h.lang for h in by_id.values()} == {"en", "sl"}
+    assert all(by_id[i].lang == "en" for i in SEED_EN)
+    assert all(by_id[i].lang == "sl" for i in SEED_SL)
+    # 000's first line is its headline.
+    first_line = (SEEDS / EN_000).read_text(encoding="utf-8").splitlines()[0].strip()
+    assert by_id[EN_000].title == first_line
+    # 003 carries a "date 2024-07" marker; 001 a dateline without a year ("October 29").
+    assert by_id[SL_003].date == "2024-07"
+    assert by_id[EN_001].date == "--10-29"
+    assert by_id[EN_000].date is None
+    assert not by_id[SL_003].title.startswith("date")  # the marker is not part of the text
+    for hit in results.hits:
+        assert hit.path and hit.path.endswith(hit.id)
+        assert hit.score > 0
+
+
+def test_ranks_are_consecutive_and_scores_descending(seed_search):
+    results = seed_search.search("border migration police")
+    assert [h.rank for h in results.hits] == list(range(1, len(results.hits) + 1))
+    scores = [h.score for h in results.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+# -- morphology and highlighting ------------------------------------------------------------
+
+def test_policija_finds_the_slovenian_releases_and_marks_inflected_forms(seed_search):
+    results = seed_search.search("policija")
+    assert set(ids(results)) == set(SEED_SL)
+    assert results.facets["lang"] == {"sl": 2}
+    snippets = {h.id: marked_words(h.snippet) for h in results.hits}
+    assert "policije" in snippets[SL_002]
+    assert "policijama" in snippets[SL_003]
+
+
+def test_sodelovanje_marks_other_cases(seed_search):
+    results = seed_search.search("sodelovanje")
+    assert set(ids(results)) == set(SEED_SL)
+    words = set().union(*(marked_words(h.snippet) for h in results.hits))
+    assert {"sodelovanja", "sodelovanju"} <= words
+
+
+@pytest.mark.parametrize("query", ["saranovic", "Šaranović", "SARANOVIC", "šaranovića"])
+def test_name_with_or_without_diacritics_finds_003(seed_search, query):
+    results = seed_search.search(query)
+    assert ids(results) == [SL_003]
+    assert any(w.startswith("šaranović") for w in marked_words(results.hits[0].snippet))
+
+
+def test_english_inflection(seed_search):
+    results = seed_search.search("crossing")
+    assert set(ids(results)) >= {EN_001, EN_004}
+    words = set().union(*(marked_words(h.snippet) for h in results.hits))
+    assert "crossings" in words
+
+
+def test_phrase_ranks_the_releases_that_discuss_border_controls_first(seed_search):
+    results = seed_search.search('"border controls"')
+    assert set(ids(results)[:2]) == {EN_000, EN_001}
+    for hit in results.hits[:2]:
+        assert "<mark>border</mark> <mark>controls</mark>" in hit.snippet
+
+
+def test_phrase_is_stricter_than_words(seed_search):
+    words = seed_search.search("border controls")
+    phrase = seed_search.search('"border controls"')
+    assert set(ids(phrase)) < set(ids(words))  # 004 has "border" but not the phrase
+    assert EN_004 in ids(words)
+
+
+def test_exclusion(seed_search):
+    with_italy = set(ids(seed_search.search("border")))
+    without = set(ids(seed_search.search("border -italy")))
+    assert without and without < with_italy
+    assert EN_001 not in without  # 001 is about talks with Italy
+
+
+def test_title_search(seed_search):
+    assert ids(seed_search.search("title:lithuania")) == [EN_000]
+    # "smuggling" is in three bodies but in no title.
+    assert ids(seed_search.search("title:smuggling")) == []
+    assert len(ids(seed_search.search("smuggling"))) == 3
+
+
+def test_prefix_search_expands_to_indexed_words(seed_search):
+    results = seed_search.search("policij*")
+    assert set(ids(results)) == set(SEED_SL)
+    assert seed_search.parse("policij*").query is not None
+    assert ids(seed_search.search("lithuan*")) == [EN_000]
+
+
+# -- filters, facets, paging, sorting -------------------------------------------------------
+
+def test_lang_filter_restricts(seed_search):
+    everything = seed_search.search("minister")
+    assert everything.facets["lang"] == {"en": len(SEED_EN), "sl": len(SEED_SL)}
+    for lang, expected in (("sl", SEED_SL), ("en", SEED_EN)):
+        results = seed_search.search("minister", lang=lang)
+        assert set(ids(results)) == set(expected)
+        assert results.facets["lang"] == {lang: len(expected)}
+        assert results.lang == lang
+
+
+def test_filters_typed_in_the_query(seed_search):
+    results = seed_search.search("minister lang:sl")
+    assert (results.lang, set(ids(results))) == ("sl", set(SEED_SL))
+    results = seed_search.search("minister year:2024")
+    assert (results.year, ids(results)) == ("2024", [SL_003])
+
+
+def test_facets_count_by_language_and_year(seed_search):
+    results = seed_search.search("minister")
+    assert results.facets == {"lang": {"en": 3, "sl": 2}, "year": {"2024": 1}}
+    assert results.total == 5
+
+
+def test_year_filter(seed_search):
+    assert ids(seed_search.search("minister", year="2024")) == [SL_003]
+    assert seed_search.search("minister", year="1999").total == 0
+
+
+def test_paging(seed_search):
+    full = ids(seed_search.search("minister", per_page=10))
+    pages = [seed_search.search("minister", per_page=1, page=p) for p in (1, 2, 3)]
+    assert [ids(p) for p in pages] == [[full[0]], [full[1]], [full[2]]]
+    assert pages[1].hits[0].rank == 2
+    assert all(p.total == len(full) for p in pages)
+    assert pages[0].pages == len(full)
+    assert seed_search.search("minister", per_page=2, page=99).hits == []
+
+
+@pytest.mark.parametrize("page, per_page", [(0, 10), (-3, 10), (1, 0), (1, 10_000), (10**9, 10)])
+def test_silly_paging_is_clamped(seed_search, page, per_page):
+    results = seed_search.search("minister", page=page, per_page=per_page)
+    assert 1 <= results.per_page <= MAX_PER_PAGE
+    assert results.page >= 1
+
+
+def test_sort_newest_puts_the_dated_document_first(seed_search):
+    relevance = ids(seed_search.search("minister"))
+    newest = ids(seed_search.search("minister", sort="newest"))
+    assert sorted(newest) == sorted(relevance)
+    assert newest[:2] == [SL_003, EN_001]  # 2024-07 before a date without a year
+    assert relevance[0] != SL_003  # so the sort did something
+
+
+# -- suggestions ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typo, fixed", [("minstry", "ministry"), ("lithuenia", "lithuania"),
+                                         ("migrnts", "migrants")])
+def test_did_you_mean(seed_search, typo, fixed):
+    results = seed_search.search(typo)
+    assert results.total == 0
+    assert results.suggestion == fixed
+    assert seed_search.search(results.suggestion).total > 0
+
+
+@pytest.mark.parametrize("query", ["policija", "saranovic", "ministry", "sodelovanje"])
+def test_no_suggestion_for_good_queries(seed_search, query):
+    results = seed_search.search(query)
+    assert results.total > 0
+    assert results.suggestion is None
+
+
+def test_suggestion_keeps_the_good_words(seed_search):
+    # Few results (one, through "lithuania"): the misspelt word is corrected, the rest kept.
+    results = seed_search.search("Lithuania minstry")
+    assert results.total == 1
+    assert results.suggestion == "Lithuania ministry"
+
+
+# -- never raises ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ['"unclosed', "(", "AND", "*", "-", "((((", "title:", '"',
+                                   '-"x', "x" * 10_000, "\x00\x01", "!@#$%^&*()", "", " ",
+                                   "lang:sl", "year:2024", "policij* -", "?*?"],
+                         ids=lambda q: ascii(q[:24]))
+def test_malformed_queries_search_without_error(seed_search, query):
+    results = seed_search.search(query)
+    assert results.total >= 0 and results.query == query
+
+
+def test_nothing_searchable_gives_empty_results(seed_search):
+    results = seed_search.search("((((")
+    assert (results.total, results.hits, results.suggestion) == (0, [], None)
+
+
+def test_concurrent_searches(seed_search):
+    errors = []
+
+    def work():
+        try:
+            for q in ("policija", "border", "saranovic", "minister"):
+                assert seed_search.search(q).total > 0
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# -- documents, stats, refresh --------------------------------------------------------------
+
+def test_document_marks_query_matches(seed_search):
+    doc = seed_search.document(SL_003, query="saranovic policija")
+    assert doc.id == SL_003 and doc.lang == "sl" and doc.date == "2024-07"
+    words = marked_words(doc.html)
+    assert "policijama" in words and any(w.startswith("šaranović") for w in words)
+    assert doc.html.startswith("<p>") and doc.html.count("<p>") > 3
+    assert html.unescape(re.sub(r"</?(p|mark)>", "", doc.html)).replace("\n", "") == \
+        doc.text.replace("\n", "")
+
+
+def test_document_without_query_is_unmarked(seed_search):
+    doc = seed_search.document(EN_000)
+    assert doc.title.startswith("Minister Poklukar in Vilnius")
+    assert "<mark>" not in doc.html
+    assert doc.translation_id is None
+
+
+def test_unknown_document(seed_search):
+    assert seed_search.document("no-such-id") is None
+
+
+def test_stats(seed_search):
+    stats = seed_search.stats()
+    assert stats.doc_count == 5 == len(seed_search)
+    assert stats.by_lang == {"en": 3, "sl": 2}
+    assert stats.by_year == {"2024": 1}
+    assert stats.engine_version == "0.1.0"
+    assert set(stats.analyzers) >= {"body_en", "body_sl", "body_sl_stem"}
+
+
+def test_results_to_dict_is_json_ready(seed_search):
+    import json
+
+    data = json.loads(json.dumps(seed_search.search("policija").to_dict()))
+    assert data["total"] == 2 and len(data["hits"]) == 2
+    assert set(data["hits"][0]) >= {"id", "title", "lang", "date", "score", "snippet"}
+
+
+def test_refresh_picks_up_a_commit(seed_workspace, monkeypatch):
+    docs, index_dir = seed_workspace
+    with SearchIndex(index_dir) as ix:
+        assert ix.search("quokka").total == 0
+        (docs / "quokka.txt").write_text("Quokka census\n\nRangers counted the quokkas.\n",
+                                         encoding="utf-8")
+        report = index_paths([docs], index_dir)
+        assert report.added == 1
+        assert ix.refresh(force=True) is True
+        assert ids(ix.search("quokka")) == ["quokka.txt"]
+        assert ix.stats().doc_count == 6
+        assert ix.refresh(force=True) is False  # nothing new since
+
+
+def test_refresh_after_an_update_shows_each_document_once(seed_workspace):
+    docs, index_dir = seed_workspace
+    with SearchIndex(index_dir) as ix:
+        assert ids(ix.search("saranovic")) == [SL_003]
+        edited = docs / SL_003
+        edited.write_text(edited.read_text(encoding="utf-8") + "\nKenguru je pobegnil.\n",
+                          encoding="utf-8")
+        assert index_paths([docs], index_dir).updated == 1
+        assert ix.refresh(force=True)
+        assert ids(ix.search("saranovic")) == [SL_003]  # the new version only
+        assert ids(ix.search("kenguru")) == [SL_003]
+        assert len(ix) == ix.stats().doc_count == 5
+
+
+def test_search_refreshes_by_itself(seed_workspace, monkeypatch):
+    monkeypatch.setattr(searcher_module, "REFRESH_INTERVAL", 0.0)
+    docs, index_dir = seed_workspace
+    with SearchIndex(index_dir) as ix:
+        assert ix.search("saranovic").total == 1
+        (docs / SL_003).unlink()
+        index_paths([docs], index_dir)
+        assert ix.search("saranovic").total == 0
+
+
+def test_refresh_follows_a_rebuild(seed_workspace):
+    docs, index_dir = seed_workspace
+    with SearchIndex(index_dir) as ix:
+        (docs / SL_002).unlink()
+        index_paths([docs], index_dir, rebuild=True)
+        assert ix.refresh(force=True) is True
+        assert ids(ix.search("policija")) == [SL_003]
+
+
+def test_ranking_options(seed_index):
+    with SearchIndex(seed_index, mode="and") as ix:
+        # Both words in one document: only Slovenian releases mention "Poklukar" AND "Tirana".
+        assert ids(ix.search("poklukar tirani")) == [SL_002]
+    with SearchIndex(seed_index) as ix:
+        assert len(ids(ix.search("poklukar tirani"))) > 1
+
+
+def test_did_you_mean_work_is_bounded_for_huge_queries(seed_search, monkeypatch):
+    # Correcting is slow and runs under the index lock: a long query of junk words (or one
+    # enormous word) must not make every other search wait.
+    checked = []
+    known = SearchIndex._known
+    monkeypatch.setattr(SearchIndex, "_known",
+                        lambda self, word: checked.append(word) or known(self, word))
+    results = seed_search.search(" ".join(f"qwertyuiop{i}" for i in range(200)))
+    assert results.total == 0
+    assert 0 < len(checked) <= searcher_module.SUGGEST_MAX_WORDS
+    checked.clear()
+    seed_search.search("x" * 10_000)
+    assert checked == []

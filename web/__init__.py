@@ -1,0 +1,164 @@
+"""The web front-end: a Flask app that serves the search box, results and documents.
+
+``create_app`` follows the Flask tutorial's application-factory pattern so tests can make
+as many independent apps (each with its own index) as they need. The app talks to the
+engine only through ``search``'s library API and never imports Whoosh.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, g, request
+from markupsafe import Markup, escape
+
+from web import i18n
+from web.engine import IndexHolder
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+       "frame-ancestors 'none'")
+
+#: The only tags the engine's HTML may contain; anything else is shown as text.
+_TAG = re.compile(r"<[^>]*>?")
+_ALLOWED_TAGS = frozenset({"<mark>", "</mark>", "<p>", "</p>", "<br>", "<br/>", "<br />"})
+
+
+def trusted_fragment(html: str | None) -> Markup:
+    """Mark the engine's escaped HTML (snippets, document bodies) safe for templates.
+
+    The engine escapes text and adds only <mark> (and <p>) tags. As defence in depth, any
+    other tag that slipped through is escaped here, so a bug there cannot become XSS.
+    """
+    if not html:
+        return Markup("")
+
+    def keep(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        return tag if tag.lower() in _ALLOWED_TAGS else str(escape(tag))
+
+    return Markup(_TAG.sub(keep, html))
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links are rendered, so a stored ``javascript:`` URL cannot run."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url.strip()
+    return None
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured app; ``config`` overrides the defaults (e.g. ``SEARCH_INDEX``)."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SEARCH_INDEX=None,  # None: the engine's default (env SEARCH_INDEX or ./index)
+        INDEX_RETRY_SECONDS=2.0,  # how soon to try again to open an index that was missing
+        RATE_LIMIT_PER_MINUTE=0,  # search requests per client and minute; 0: no limit
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        MAX_CONTENT_LENGTH=64 * 1024,  # nothing here takes a request body
+    )
+    if config:
+        app.config.from_mapping(config)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.json.sort_keys = False  # keep the engine's field order in API answers
+    app.json.ensure_ascii = False
+    app.extensions["search_index"] = IndexHolder(
+        app.config["SEARCH_INDEX"], retry_seconds=float(app.config["INDEX_RETRY_SECONDS"]))
+
+    _install_i18n(app)
+    _install_security_headers(app)
+    _install_rate_limit(app)
+
+    from web import api, errors, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    return app
+
+
+def index_holder(app: Flask) -> IndexHolder:
+    """The app's shared IndexHolder."""
+    return app.extensions["search_index"]
+
+
+def _install_i18n(app: Flask) -> None:
+    @app.before_request
+    def choose_ui() -> None:
+        ui, remember = i18n.negotiate(request.args.get("ui"), request.cookies.get(i18n.COOKIE),
+                                      request.accept_languages)
+        g.ui, g.remember_ui = ui, remember
+
+    @app.after_request
+    def remember_ui(response):  # type: ignore[no-untyped-def]
+        if getattr(g, "remember_ui", False):
+            response.set_cookie(i18n.COOKIE, g.ui, max_age=i18n.COOKIE_MAX_AGE, path="/",
+                                samesite="Lax", httponly=True)
+        if request.endpoint != "static":  # pages differ by UI language; assets do not
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response
+
+    @app.context_processor
+    def i18n_helpers() -> dict[str, Any]:
+        ui = getattr(g, "ui", i18n.DEFAULT_UI)
+        other = i18n.other_lang(ui)
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "ui"]
+        switch_url = request.path + "?" + urlencode(args + [("ui", other)])
+        return {
+            "ui": ui,
+            "other_ui": other,
+            "switch_url": switch_url,
+            "endonyms": i18n.ENDONYMS,
+            "t": lambda key, **kw: i18n.t(key, ui, **kw),
+            "both": lambda key, **kw: i18n.both(key, ui, **kw),
+            "plural": lambda key, n: i18n.plural(key, n, ui),
+            "lang_name": lambda code: i18n.lang_name(code, ui),
+            "format_date": lambda iso: i18n.format_date(iso, ui),
+            "format_number": lambda n: i18n.format_number(n, ui),
+            "format_seconds": lambda ms: i18n.format_seconds(ms, ui),
+            "machine_date": i18n.machine_date,
+            "trusted": trusted_fragment,
+            "safe_url": safe_url,
+        }
+
+
+def _install_rate_limit(app: Flask) -> None:
+    per_minute = int(app.config["RATE_LIMIT_PER_MINUTE"] or 0)
+    if per_minute <= 0:
+        return
+    from web.ratelimit import RateLimiter
+
+    limiter = RateLimiter(per_minute)
+    app.extensions["rate_limiter"] = limiter
+
+    @app.before_request
+    def limit_searches():  # type: ignore[no-untyped-def]
+        if request.path not in ("/search", "/api/search"):
+            return None
+        allowed, wait = limiter.allow(request.remote_addr or "?")
+        if allowed:
+            return None
+        from web.errors import respond_error
+
+        response = respond_error(429, "rate_limited", "err_rate_limited")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
+
+def _install_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response

@@ -1,0 +1,52 @@
+"""The JSON API: the same search as the pages, for programs, described by OpenAPI 3."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from web import index_holder
+from web.errors import json_error
+from web.openapi import openapi_document
+from web.params import MAX_QUERY, ParamError, parse_search
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search() -> ResponseReturnValue:
+    """Results.to_dict(): hits with snippets, total, facets, suggestion and paging."""
+    params = parse_search(request.args, require_query=True)
+    index = index_holder(current_app).get()
+    results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
+                           page=params.page, per_page=params.per_page,
+                           snippets=params.snippets)
+    return jsonify(results.to_dict())
+
+
+@bp.get("/doc/<path:doc_id>")
+def document(doc_id: str) -> ResponseReturnValue:
+    """DocumentView.to_dict(): the whole document, highlighted for ``q`` when given."""
+    q = " ".join((request.args.get("q") or "").split())
+    if len(q) > MAX_QUERY:
+        raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
+    doc = index_holder(current_app).get().document(doc_id, query=q or None)
+    if doc is None:
+        return json_error(404, "document_not_found", "err_doc_not_found", id=doc_id)
+    return jsonify(doc.to_dict())
+
+
+@bp.get("/stats")
+def stats() -> ResponseReturnValue:
+    """IndexStats: document count by language and year, engine version."""
+    body = dataclasses.asdict(index_holder(current_app).get().stats())
+    body.pop("path", None)  # where the index lives on the server is nobody's business
+    return jsonify(body)
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi_document())

@@ -1,0 +1,83 @@
+"""Server-rendered pages: home, results and document. They work without JavaScript."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from search.errors import SearchError
+from web import i18n, index_holder
+from web.errors import error_page, index_error_key
+from web.params import MAX_QUERY, ParamError, SearchParams, parse_search
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home() -> str | tuple[str, int]:
+    """The search box, with how many documents in which languages can be found."""
+    try:
+        stats = index_holder(current_app).get().stats()
+    except SearchError as exc:
+        _code, key = index_error_key(exc)
+        return render_template("home.html", stats=None,
+                               problem=i18n.both(key, g.ui)), 503
+    return render_template("home.html", stats=stats, problem=None)
+
+
+@bp.get("/search")
+def search() -> str | tuple[str, int] | Response:
+    """A page of results with facets, sorting, paging and "did you mean"."""
+    params = parse_search(request.args)
+    if not params.q:
+        return redirect(url_for("pages.home"))
+    index = index_holder(current_app).get()
+    results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
+                           page=params.page, per_page=params.per_page, snippets=True)
+    first = (results.page - 1) * results.per_page + 1
+    return render_template("search.html", params=params, results=results,
+                           first=first, last=first + len(results.hits) - 1,
+                           page_links=page_window(results.page, results.pages))
+
+
+@bp.get("/doc/<path:doc_id>")
+def document(doc_id: str) -> str | tuple[str, int]:
+    """One whole document with the query's matches highlighted and its translation linked."""
+    q = " ".join((request.args.get("q") or "").split())
+    if len(q) > MAX_QUERY:
+        raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
+    index = index_holder(current_app).get()
+    doc = index.document(doc_id, query=q or None)
+    if doc is None:
+        return error_page(404, "err_doc_not_found", id=doc_id)
+    return render_template("doc.html", doc=doc, q=q, params=SearchParams(q=q))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict, int, dict[str, str]]:
+    """For monitors: 200 with the index's size when it opens, 503 and the reason otherwise."""
+    headers = {"Cache-Control": "no-store"}
+    try:
+        stats = index_holder(current_app).get().stats()
+    except SearchError as exc:
+        code, key = index_error_key(exc)
+        return {"status": "unavailable", "code": code, "message": i18n.t(key, "en"),
+                "messages": {lang: i18n.t(key, lang) for lang in i18n.UI_LANGS}}, 503, headers
+    return {"status": "ok", "documents": stats.doc_count, "by_lang": stats.by_lang,
+            "engine_version": stats.engine_version}, 200, headers
+
+
+def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to link: the first, the last and ``radius`` around the current one.
+
+    None marks a gap ("…"), so a 300-page result does not print 300 links.
+    """
+    wanted = {1, pages} | set(range(max(1, page - radius), min(pages, page + radius) + 1))
+    out: list[int | None] = []
+    previous = 0
+    for n in sorted(wanted):
+        if n - previous > 1:
+            out.append(None)
+        out.append(n)
+        previous = n
+    return out

@@ -1,0 +1,96 @@
+"""Validation of search parameters, shared by the HTML pages and the JSON API.
+
+Anything a person can put in a URL is checked here, so a bad value becomes a clear
+bilingual 400 message instead of reaching the engine (or becoming a 500).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+MAX_QUERY = 500
+MAX_PAGE = 1000
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+LANGS = ("sl", "en")
+SORTS = ("relevance", "newest")
+
+
+class ParamError(ValueError):
+    """A request parameter is invalid; ``key`` names the i18n message that explains it."""
+
+    def __init__(self, key: str, code: str, status: int = 400, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.code = code
+        self.status = status
+        self.params = params
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """A validated search request."""
+
+    q: str = ""
+    lang: str | None = None
+    year: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    snippets: bool = True
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.lang or self.year)
+
+    def query_string(self, **changes: object) -> str:
+        """URL query for these parameters with ``changes`` applied (None removes a key)."""
+        values: dict[str, object] = {"q": self.q, "lang": self.lang, "year": self.year,
+                                     "sort": self.sort, "page": self.page}
+        values.update(changes)
+        if values.get("sort") == "relevance":
+            values["sort"] = None
+        if values.get("page") == 1:
+            values["page"] = None
+        return urlencode([(k, v) for k, v in values.items() if v not in (None, "")])
+
+
+def _int(raw: str | None, default: int, maximum: int, key: str, code: str) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise ParamError(key, code, max=maximum)
+    value = int(text)
+    if not 1 <= value <= maximum:
+        raise ParamError(key, code, max=maximum)
+    return value
+
+
+def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> SearchParams:
+    """Check the query-string parameters of /search and /api/search."""
+    q = " ".join((args.get("q") or "").split())
+    if len(q) > MAX_QUERY:
+        raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
+    if require_query and not q:
+        raise ParamError("err_query_missing", "query_missing")
+    lang = (args.get("lang") or "").strip().lower() or None
+    if lang is not None and lang not in LANGS:
+        raise ParamError("err_bad_lang", "bad_lang")
+    year = (args.get("year") or "").strip() or None
+    if year is not None and not (len(year) == 4 and year.isascii() and year.isdigit()):
+        raise ParamError("err_bad_year", "bad_year")
+    sort = (args.get("sort") or "").strip().lower() or "relevance"
+    if sort not in SORTS:
+        raise ParamError("err_bad_sort", "bad_sort")
+    page = _int(args.get("page"), 1, MAX_PAGE, "err_bad_page", "bad_page")
+    per_page = _int(args.get("per_page"), DEFAULT_PER_PAGE, MAX_PER_PAGE, "err_bad_per_page",
+                    "bad_per_page")
+    raw_snippets = (args.get("snippets") or "true").strip().lower()
+    if raw_snippets not in ("true", "false", "1", "0", "yes", "no"):
+        raise ParamError("err_bad_snippets", "bad_snippets")
+    snippets = raw_snippets in ("true", "1", "yes")
+    return SearchParams(q=q, lang=lang, year=year, sort=sort, page=page, per_page=per_page,
+                        snippets=snippets)

@@ -1,0 +1,212 @@
+"""Run the web app for real with waitress: ``python -m web.server`` or ``search-cli serve``.
+
+A fresh checkout has no index, so ``serve`` first builds one from the repository's
+``seeds/`` folder when the index is missing or empty: the command then just works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+from search.errors import IndexNotFound, SearchError
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_seeds() -> Path | None:
+    """The ``seeds/`` folder: in the current directory first, then in the repository."""
+    for candidate in (Path.cwd() / "seeds", REPO_ROOT / "seeds"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def ensure_index(index: str | Path | None) -> Path:
+    """Open-check the index and build it from ``seeds/`` if it is missing or empty.
+
+    An index that exists but cannot be read (another engine version) is left alone: the
+    pages then explain how to rebuild it, rather than silently replacing someone's data.
+    """
+    from search.indexer import default_index_path, index_paths
+    from search.searcher import SearchIndex
+
+    path = Path(index) if index is not None else default_index_path()
+    try:
+        idx = SearchIndex(str(path))
+        try:
+            empty = idx.stats().doc_count == 0
+        finally:
+            idx.close()
+    except IndexNotFound:
+        empty = True
+    except SearchError as exc:
+        print(f"Warning: {exc}", file=sys.stderr, flush=True)
+        return path
+    if empty:
+        seeds = find_seeds()
+        if seeds is None:
+            print(f"The index at {path} is empty and there is no seeds/ folder to build it "
+                  "from.", file=sys.stderr, flush=True)
+            return path
+        print(f"Building the index at {path} from {seeds} ...", flush=True)
+        report = index_paths([seeds], path)
+        print(f"Indexed {report.indexed} documents in {report.seconds:.1f} s.", flush=True)
+        for problem in report.problems:
+            print(f"  skipped {problem}", file=sys.stderr, flush=True)
+    return path
+
+
+def _display_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
+          threads: int = 8, rate_limit: int = 0, workers: int = 1) -> None:
+    """Serve the app with waitress until interrupted; port 0 picks a free port.
+
+    ``rate_limit`` caps search requests per client address and minute (0: no cap).
+    ``workers`` > 1 forks that many server processes sharing one listening socket, so
+    searches (pure Python, bound by the GIL) can use more than one core.
+    Prints ``Serving on http://HOST:PORT/`` (the real port) once the socket listens, so
+    scripts and tests can read the address. Flask's debug mode is never used here.
+    """
+    path = ensure_index(index)
+    if workers > 1 and hasattr(os, "fork"):
+        _serve_forked(host, port, path, threads, rate_limit, workers)
+        return
+    from waitress import create_server
+
+    app = _make_app(path, rate_limit)
+    server = create_server(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
+    real_port = getattr(server, "effective_port", port)
+    real_host = getattr(server, "effective_host", host)
+    if not isinstance(real_host, str) or real_host in ("0.0.0.0", "::"):
+        real_host = host
+    _announce(real_host, real_port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        _close_app(app)
+
+
+#: waitress settings shared by both ways of serving.
+WAITRESS_OPTIONS: dict[str, object] = {
+    "ident": "bilingual-search",
+    "channel_timeout": 30,
+    "connection_limit": 200,
+    "clear_untrusted_proxy_headers": True,
+}
+
+
+def _make_app(path: Path, rate_limit: int):  # noqa: ANN202 - a Flask app
+    from web import create_app
+
+    app = create_app({"SEARCH_INDEX": str(path), "RATE_LIMIT_PER_MINUTE": rate_limit})
+    app.debug = False
+    return app
+
+
+def _close_app(app) -> None:  # noqa: ANN001
+    from web import index_holder
+
+    index_holder(app).close()
+
+
+def _announce(host: str, port: int) -> None:
+    print(f"Serving on http://{_display_host(host)}:{port}/", flush=True)
+
+
+def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: int,
+                  workers: int) -> None:
+    """Pre-fork: bind once, then ``workers`` processes accept on the same socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=1024)
+    real_host, real_port = sock.getsockname()[:2]
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 0
+            try:
+                _run_worker(sock, path, threads, rate_limit)
+            except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    _announce(real_host, real_port)
+    sock.close()
+
+    def stop(signum: int, _frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        # When any worker ends, stop the others: a half-alive server is worse than none.
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        pass
+    stop(signal.SIGTERM, None)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _run_worker(sock: socket.socket, path: Path, threads: int,
+                rate_limit: int) -> None:  # pragma: no cover - runs in a child
+    from waitress import create_server
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    parent = os.getppid()
+
+    def orphan_watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=orphan_watch, daemon=True).start()
+    app = _make_app(path, rate_limit)
+    server = create_server(app, sockets=[sock], threads=threads, **WAITRESS_OPTIONS)
+    server.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m web.server [--host H] [--port P] [--index DIR] [--threads N]``."""
+    parser = argparse.ArgumentParser(prog="python -m web.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)),
+                        help="port to listen on (0: any free port)")
+    parser.add_argument("--index", default=None, help="index folder (default: $SEARCH_INDEX "
+                        "or ./index)")
+    parser.add_argument("--threads", type=int, default=8, help="worker threads")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes sharing the port (more cores for searching)")
+    parser.add_argument("--rate-limit", type=int, default=0,
+                        help="search requests per client and minute (0: no limit)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    serve(host=args.host, port=args.port, index=args.index, threads=args.threads,
+          rate_limit=args.rate_limit, workers=args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
