@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import random
 import shutil
 import statistics
@@ -42,6 +43,7 @@ from speed_engines import CONFIGS, ENGINES  # noqa: E402
 WORKER = str(ROOT / "benchmarks" / "speed_engines.py")
 WORK = ROOT / "benchmarks" / "work" / "speed"
 PLOT = ROOT / "benchmarks" / "speed_plot.png"
+RAW = ROOT / "benchmarks" / "work" / "speed-raw.pickle"
 COLLECTIONS = (("help", "libreoffice-help"), ("cranfield", "cranfield"),
                ("scifact", "scifact"), ("npl", "npl"))
 QUERY_SEED = 20261122
@@ -195,24 +197,35 @@ def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
-def measure_build(engine: str, corpus: dict, procs: int, reps: int, keep: Path) -> dict:
-    """Build ``reps`` times (once if the first build takes a minute or more); keep the last."""
-    runs = []
-    while True:
-        if keep.exists():
-            shutil.rmtree(keep)
-        keep.mkdir(parents=True)
-        data, _wall, peak = run_worker(["build", engine, str(corpus["path"]), str(keep),
-                                        str(procs)], sample_memory=True)
-        own = max(data["maxrss_self_kb"], data["maxrss_children_kb"]) * 1024
-        runs.append({"seconds": data["seconds"], "docs": data["docs"], "peak": max(peak, own)})
-        log(f"  build {engine} {corpus['name']} procs={procs}: {data['seconds']:.1f} s, "
-            f"{data['docs']} docs, peak {max(peak, own) / 2**20:.0f} MB")
-        if len(runs) >= reps or runs[0]["seconds"] >= REPEAT_BELOW_S:
-            break
-    return {"seconds": statistics.median(r["seconds"] for r in runs),
-            "docs": runs[-1]["docs"], "peak": max(r["peak"] for r in runs),
-            "runs": len(runs), "all": [r["seconds"] for r in runs]}
+def build_once(engine: str, corpus: dict, procs: int, path: Path) -> dict:
+    """One build into a fresh ``path``, in a subprocess: seconds, docs, peak tree RSS."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    data, _wall, peak = run_worker(["build", engine, str(corpus["path"]), str(path),
+                                    str(procs)], sample_memory=True)
+    own = max(data["maxrss_self_kb"], data["maxrss_children_kb"]) * 1024
+    log(f"  build {engine} {corpus['name']} procs={procs}: {data['seconds']:.1f} s, "
+        f"{data['docs']} docs, peak {max(peak, own) / 2**20:.0f} MB")
+    return {"seconds": data["seconds"], "docs": data["docs"], "peak": max(peak, own)}
+
+
+def measure_builds(engines: list[str], corpus: dict, procs: int, reps: int) -> dict:
+    """Build every engine ``reps`` times, round-robin so that all engines share the same
+    spells of load from other processes; a build of a minute or more is not repeated. The
+    both-cores index of each engine is kept in WORK/ix-ENGINE for the query measurements."""
+    runs: dict[str, list[dict]] = {e: [] for e in engines}
+    for rep in range(reps):
+        for engine in engines:
+            if rep and runs[engine][0]["seconds"] >= REPEAT_BELOW_S:
+                continue
+            path = WORK / (f"ix-{engine}" if procs == 2 or engine == "fts5" else "ix-scratch")
+            runs[engine].append(build_once(engine, corpus, procs, path))
+    shutil.rmtree(WORK / "ix-scratch", ignore_errors=True)
+    return {e: {"seconds": statistics.median(r["seconds"] for r in rs),
+                "docs": rs[-1]["docs"], "peak": max(r["peak"] for r in rs),
+                "runs": len(rs), "all": [r["seconds"] for r in rs]}
+            for e, rs in runs.items()}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -278,42 +291,51 @@ def mb(n: float) -> float:
     return n / 2**20
 
 
+def _rate(b: dict) -> float:
+    return b["docs"] / b["seconds"]
+
+
+class CpuAccount:
+    """CPU time used by other processes during the run (they distort every figure)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._start = psutil.cpu_times()
+        self._wall = time.perf_counter()
+        self._ours = self._own()
+
+    @staticmethod
+    def _own() -> float:
+        import resource
+
+        total = 0.0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            r = resource.getrusage(who)
+            total += r.ru_utime + r.ru_stime
+        return total
+
+    def others(self) -> tuple[float, float]:
+        """(CPU seconds used by other processes, their mean share of one core)."""
+        import psutil
+
+        end = psutil.cpu_times()
+        idle = lambda t: t.idle + getattr(t, "iowait", 0.0)  # noqa: E731
+        busy = (sum(end) - idle(end)) - (sum(self._start) - idle(self._start))
+        # guest time is also counted in user time
+        busy -= getattr(end, "guest", 0.0) - getattr(self._start, "guest", 0.0)
+        busy -= getattr(end, "guest_nice", 0.0) - getattr(self._start, "guest_nice", 0.0)
+        other = max(0.0, busy - (self._own() - self._ours))
+        return other, other / max(1e-9, time.perf_counter() - self._wall)
+
+
 # -- main -----------------------------------------------------------------------------------
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="Development run: small sizes, 1 repetition, no RESULTS.md update.")
-    ap.add_argument("--sizes", default=None,
-                    help="Comma-separated replicated corpus sizes (default 50000,200000; "
-                         "quick: 10000).")
-    ap.add_argument("--engines", default=",".join(ENGINES),
-                    help=f"Comma-separated subset of {', '.join(ENGINES)}.")
-    ap.add_argument("--queries", type=int, default=None, help="Query sample size (300).")
-    ap.add_argument("--reps", type=int, default=None,
-                    help="Repetitions of short measurements (3; quick: 1).")
-    ap.add_argument("--query-budget", type=float, default=45.0,
-                    help="Seconds after which a query configuration is not repeated.")
-    ap.add_argument("--no-all", action="store_true", help="Skip the ~23k all-collections corpus.")
-    ap.add_argument("--no-incremental", action="store_true")
-    ap.add_argument("--no-profile", action="store_true")
-    ap.add_argument("--write", action="store_true", help="Write RESULTS.md even with --quick.")
-    ap.add_argument("--no-write", action="store_true", help="Only print the section.")
-    ap.add_argument("--keep", action="store_true", help="Keep benchmarks/work/speed.")
-    args = ap.parse_args()
-
-    quick = args.quick
-    sizes = ([int(s) for s in args.sizes.split(",") if s.strip()] if args.sizes is not None
-             else ([10000] if quick else [50000, 200000]))
-    engines = [e for e in args.engines.split(",") if e]
-    if "ours" not in engines:
-        ap.error("the engines must include 'ours' (every figure is a ratio to it)")
-    reps = args.reps or (1 if quick else 3)
-    n_queries = args.queries or (60 if quick else 300)
-    cold_reps = 2 if quick else 5
-    with_all = not args.no_all and not quick
-    write = (args.write or not quick) and not args.no_write
+def measure(args: argparse.Namespace, sizes: list[int], engines: list[str], reps: int,
+            n_queries: int, cold_reps: int, with_all: bool, quick: bool) -> dict:
+    """Every measurement of the run; plain data (pickled, so a report can be re-rendered)."""
     t_start = time.perf_counter()
+    cpu = CpuAccount()
 
     log("preparing corpora")
     corpora = prepare_corpora(sizes, with_all)
@@ -329,16 +351,16 @@ def main() -> None:
     profile_query = None
     for corpus in corpora:
         log(f"corpus {corpus['name']} ({corpus['docs']} docs)")
+        # fts5 is single-threaded: its one-thread build stands for both columns.
+        for procs in ([1, 2] if corpus["single"] else [2]):
+            chosen = [e for e in engines if e != "fts5" or procs == 1 or not corpus["single"]]
+            for engine, result in measure_builds(chosen, corpus, procs, reps).items():
+                build[corpus["name"], engine, procs] = result
+        if "fts5" in engines:
+            b = build.get((corpus["name"], "fts5", 1)) or build[corpus["name"], "fts5", 2]
+            build[corpus["name"], "fts5", 1] = build[corpus["name"], "fts5", 2] = b
         for engine in engines:
             path = WORK / f"ix-{engine}"
-            plan = [1, 2] if corpus["single"] else [2]
-            if engine == "fts5":
-                plan = [1]  # single-threaded: its one-thread build stands for both columns
-            for procs in plan:
-                build[corpus["name"], engine, procs] = measure_build(engine, corpus, procs, reps,
-                                                                     path)
-            if engine == "fts5":
-                build[corpus["name"], engine, 2] = build[corpus["name"], engine, 1]
             size[corpus["name"], engine] = dir_size(path)
             lat[corpus["name"], engine] = measure_queries(engine, path, queries, reps,
                                                           args.query_budget)
@@ -352,7 +374,7 @@ def main() -> None:
                         and not args.no_profile):
                     log("  profiling 100 queries with snippets")
                     profile_query, _, _ = run_worker(["profile-query", str(path), str(queries),
-                                                      "100"])
+                                                      str(min(100, n_queries))])
             shutil.rmtree(path, ignore_errors=True)
 
     incremental = None
@@ -371,6 +393,78 @@ def main() -> None:
             + ", ".join(f"{r['seconds']:.2f}" for r in incremental["changed"]) + " s")
         shutil.rmtree(ix, ignore_errors=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+    profile_index = None
+    if not args.no_profile:
+        log("profiling indexing of the help corpus (one process)")
+        ix = WORK / "ix-profile"
+        shutil.rmtree(ix, ignore_errors=True)
+        profile_index, _, _ = run_worker(["profile-index", str(corpora[0]["path"]), str(ix)])
+        shutil.rmtree(ix, ignore_errors=True)
+    other_cpu, other_share = cpu.others()
+    return {"corpora": corpora, "qinfo": qinfo, "base_cold": base_cold, "build": build,
+            "size": size, "lat": lat, "cold": cold, "cli_cold": cli_cold,
+            "profile_query": profile_query, "profile_index": profile_index,
+            "incremental": incremental, "minutes": (time.perf_counter() - t_start) / 60,
+            "other_cpu": other_cpu, "other_share": other_share,
+            "settings": {"sizes": sizes, "engines": engines, "reps": reps,
+                         "n_queries": n_queries, "cold_reps": cold_reps, "with_all": with_all,
+                         "quick": quick, "query_budget": args.query_budget,
+                         "sizes_arg": args.sizes}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="Development run: small sizes, 1 repetition, no RESULTS.md update.")
+    ap.add_argument("--sizes", default=None,
+                    help="Comma-separated replicated corpus sizes (default 50000,200000; "
+                         "quick: 10000).")
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help=f"Comma-separated subset of {', '.join(ENGINES)}.")
+    ap.add_argument("--queries", type=int, default=None, help="Query sample size (300).")
+    ap.add_argument("--reps", type=int, default=None,
+                    help="Repetitions of short measurements (3; quick: 1).")
+    ap.add_argument("--query-budget", type=float, default=30.0,
+                    help="Seconds after which a query configuration is not repeated.")
+    ap.add_argument("--no-all", action="store_true", help="Skip the ~23k all-collections corpus.")
+    ap.add_argument("--no-incremental", action="store_true")
+    ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--write", action="store_true", help="Write RESULTS.md even with --quick.")
+    ap.add_argument("--no-write", action="store_true", help="Only print the section.")
+    ap.add_argument("--keep", action="store_true", help="Keep benchmarks/work/speed.")
+    ap.add_argument("--from-raw", action="store_true",
+                    help="Re-render the report from the last run's saved measurements.")
+    args = ap.parse_args()
+
+    quick = args.quick
+    sizes = ([int(s) for s in args.sizes.split(",") if s.strip()] if args.sizes is not None
+             else ([10000] if quick else [50000, 200000]))
+    engines = [e for e in args.engines.split(",") if e]
+    if "ours" not in engines:
+        ap.error("the engines must include 'ours' (every figure is a ratio to it)")
+    reps = args.reps or (1 if quick else 3)
+    n_queries = args.queries or (60 if quick else 300)
+    cold_reps = 2 if quick else 5
+    with_all = not args.no_all and not quick
+    if args.from_raw:
+        state = pickle.loads(RAW.read_bytes())
+    else:
+        state = measure(args, sizes, engines, reps, n_queries, cold_reps, with_all, quick)
+        RAW.write_bytes(pickle.dumps(state))
+    corpora, qinfo, base_cold = state["corpora"], state["qinfo"], state["base_cold"]
+    build, size, lat, cold = state["build"], state["size"], state["lat"], state["cold"]
+    cli_cold, incremental = state["cli_cold"], state["incremental"]
+    profile_query, profile_index = state["profile_query"], state["profile_index"]
+    minutes, other_cpu, other_share = state["minutes"], state["other_cpu"], state["other_share"]
+    cold_query = qinfo["first"]
+    settings = state["settings"]
+    sizes, engines, reps = settings["sizes"], settings["engines"], settings["reps"]
+    n_queries, cold_reps, with_all = (settings["n_queries"], settings["cold_reps"],
+                                      settings["with_all"])
+    quick, args.query_budget, args.sizes = (settings["quick"], settings["query_budget"],
+                                            settings["sizes_arg"])
+    write = (args.write or not quick) and not args.no_write
 
     # -- targets ----------------------------------------------------------------------------
     names = [c["name"] for c in corpora]
@@ -396,7 +490,7 @@ def main() -> None:
     rate = ob["docs"] / ob["seconds"]
     targets.append([f"indexing help, both cores, >= {T_DOCS_PER_S:.0f} docs/s",
                     f"{rate:.0f} docs/s ({ob['seconds']:.1f} s)",
-                    ", ".join(f"{e} {build['help', e, 2]['docs'] / build['help', e, 2]['seconds']:.0f}"
+                    ", ".join(f"{e} {_rate(build['help', e, 2]):.0f}"
                               for e in engines if e != "ours") + " docs/s",
                     status(rate >= T_DOCS_PER_S)])
     if "whoosh-std" in engines:
@@ -428,14 +522,6 @@ def main() -> None:
                         f"nothing changed: {incremental['unchanged_s']:.2f} s",
                         status(inc <= T_INCREMENTAL_S)])
     missed = any("missed" in row[-1] for row in targets)
-
-    profile_index = None
-    if missed and not args.no_profile:
-        log("profiling indexing of the help corpus (one process)")
-        ix = WORK / "ix-profile"
-        shutil.rmtree(ix, ignore_errors=True)
-        profile_index, _, _ = run_worker(["profile-index", str(corpora[0]["path"]), str(ix)])
-        shutil.rmtree(ix, ignore_errors=True)
 
     # -- tables -----------------------------------------------------------------------------
     index_rows = []
@@ -475,6 +561,14 @@ def main() -> None:
             lat_rows.append([cn if me else "", e, *cells,
                              "/".join(str(c[k]["passes"]) for k in CONFIGS),
                              f"{c['or']['mean_hits']:.1f} / {c['and']['mean_hits']:.1f}"])
+    andish_rows = []
+    for corpus in corpora:
+        oc = lat[corpus["name"], "ours"]["configs"]
+        if "andish" in oc:
+            andish_rows.append([corpus["name"], *(
+                f"{oc[k]['p50']:.1f} / {oc[k]['p95']:.1f} / {oc[k]['p99']:.1f} "
+                f"(p95 ×{oc[k]['p95'] / oc[k.replace('andish', 'or')]['p95']:.2f} of OR)"
+                for k in ("andish", "andish+snip")), f"{oc['andish']['mean_hits']:.1f}"])
     mem_rows = []
     for corpus in corpora:
         cn = corpus["name"]
@@ -491,7 +585,6 @@ def main() -> None:
 
     if write:
         plot(corpora, engines, build, lat)
-    minutes = (time.perf_counter() - t_start) / 60
     all_docs = next((c["docs"] for c in corpora if c["name"] == "all"), None)
     reps_text = (f"Short measurements are medians of {reps} runs: indexing runs under "
                  f"{REPEAT_BELOW_S:.0f} s are repeated {reps} times, longer ones run once "
@@ -502,7 +595,10 @@ def main() -> None:
         "## Speed and scale (`benchmarks/speed.py`)",
         "",
         f"All engines measured side by side in one run ({minutes:.0f} min) on {machine()}. "
-        "Each build, query session and cold start runs in its own subprocess.",
+        "Each build, query session and cold start runs in its own subprocess. "
+        f"Other processes on the machine used {other_cpu:.0f} CPU-seconds meanwhile "
+        f"({other_share:.0%} of one core on average), which slows every engine alike "
+        "in expectation but adds noise.",
         "",
         "**Corpora.** `help`: the LibreOffice help (`eval/libreoffice-help/docs.jsonl`, "
         f"{corpora[0]['docs']:,} pages with a non-empty text of 5,120; id, title and text "
@@ -549,6 +645,15 @@ def main() -> None:
         markdown_table(["corpus", "engine", "OR", "OR + 10 snippets", "AND",
                         "AND + 10 snippets", "passes", "hits OR / AND"], lat_rows),
         "",
+        "Ours does more per query than the peers: it counts language and year facets over "
+        "all matches, and for a query with fewer than 3 results (frequent in AND mode) it "
+        "looks for a \"did you mean\" correction in the spelling field. `passes`: passes over "
+        "the sample per configuration; `hits`: mean results returned per query.",
+        *(["", "Ours in its AND-ish mode (`mode=\"andish\"`: OR, plus a boosted AND of the "
+            "content words), same queries and process:", "",
+            markdown_table(["corpus", "AND-ish", "AND-ish + 10 snippets", "hits"], andish_rows)]
+          if andish_rows else []),
+        "",
         "### Memory and cold start",
         "",
         "Query process: peak RSS (`ru_maxrss`, includes the index pages it mapped) of the "
@@ -585,7 +690,7 @@ def main() -> None:
             body += ["", "Indexing the help corpus (`index_paths`, procs=1):", "", "```",
                      profile_index.strip(), "```"]
         if profile_query:
-            body += ["", f"100 queries with 10 snippets (OR) on the "
+            body += ["", f"{min(100, n_queries)} queries with 10 snippets (OR) on the "
                          f"{'all' if with_all else names[-1]} index:", "", "```",
                      profile_query.strip(), "```"]
     text = "\n".join(body)

@@ -93,9 +93,14 @@ class Ours(Engine):
     def open(self, path: str) -> None:
         from search.searcher import SearchIndex
 
-        self._ix = {"or": SearchIndex(path, mode="or"), "and": SearchIndex(path, mode="and")}
+        self._path = path
+        self._ix = {"or": SearchIndex(path, mode="or")}
 
     def search(self, text: str, mode: str, snippets: bool) -> list:
+        if mode not in self._ix:
+            from search.searcher import SearchIndex
+
+            self._ix[mode] = SearchIndex(self._path, mode=mode)
         res = self._ix[mode].search(text, per_page=10, snippets=snippets)
         return [(h.id, h.title, h.snippet) for h in res.hits]
 
@@ -254,6 +259,8 @@ def cmd_build(engine: str, corpus: str, path: str, procs: int) -> dict:
 def cmd_query(engine: str, path: str, queries: str, budget: float, runs: int,
               warmup: int, configs: list[str]) -> dict:
     texts = [q["text"] for q in read_records(queries)]
+    if engine == "ours" and "andish" in extra_modes():
+        configs = [*configs, "andish", "andish+snip"]
     eng = make_engine(engine)
     started = time.perf_counter()
     eng.open(path)
@@ -276,6 +283,15 @@ def cmd_query(engine: str, path: str, queries: str, budget: float, runs: int,
         out["configs"][config] = {"passes": passes, "mean_hits": hits / (len(passes) * len(texts))}
     out.update(_maxrss_kb())
     return out
+
+
+def extra_modes() -> tuple[str, ...]:
+    """Query modes of ours beyond "or" and "and" (the peers have no equivalent)."""
+    try:
+        from search.query import MODES
+    except ImportError:
+        return ()
+    return tuple(m for m in MODES if m not in ("or", "and"))
 
 
 def cmd_first(engine: str, path: str, query: str) -> None:

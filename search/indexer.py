@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from whoosh.index import LockError
 
-from search.analysis import LANGUAGES
+from search.analysis import LANGUAGES, analysis_options
 from search.documents import find_sources, read_source
 from search.errors import IndexLocked
 from search.model import IndexReport, Problem, Source
@@ -48,14 +48,21 @@ def index_paths(
     progress: Progress | None = None,
     procs: int | None = None,
     timeout: float = 60.0,
+    analysis: Mapping[str, bool] | None = None,
 ) -> IndexReport:
     """Index files and folders, incrementally unless ``rebuild``.
 
     Documents from files that vanished under the given folders are removed; documents from
     other folders indexed earlier are left alone. Broken inputs end up in
     ``IndexReport.problems`` and never stop the run.
+
+    ``analysis`` sets index-time analysis options for experiments (``{"stopwords": False}``,
+    ``{"morphology": False}``; see ``search.analysis.ANALYSIS_OPTIONS``). They apply to fresh
+    builds only (``rebuild`` or no index yet): an incremental update keeps the analysers the
+    index was built with, which are stored in it and recorded in its ``engine.json``.
     """
     started = time.perf_counter()
+    options = analysis_options(analysis)  # checked before anything is written
     paths = list(paths)
     layout = IndexLayout(index_dir)
     report = IndexReport()
@@ -71,7 +78,7 @@ def index_paths(
     fresh = gen is None
     if fresh:
         gen = layout.new_generation()
-        ix = create_index(gen)
+        ix = create_index(gen, options)
         manifest: dict[str, dict[str, Any]] = {}
     else:
         ix, gen = open_index(layout.root)

@@ -21,14 +21,25 @@ from whoosh.qparser.plugins import Plugin, PlusMinusPlugin, WhitespacePlugin
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import words
+from search.translation import Translation
 
 #: How strongly a title match counts against a body match (tuned on the development halves).
-TITLE_BOOST = 2.0
+TITLE_BOOST = 0.6
 #: Score factor for documents matching more of the query's words (OrGroup coordination).
-OR_FACTOR = 0.9
+OR_FACTOR = 0.0
 MAX_QUERY_CHARS = 2000
+#: Weight of a translated word's match against a direct match (0 turns translation off); low
+#: enough that documents matching the query's own words rank above those matching only
+#: its translations.
+TRANSLATE_BOOST = 0.5
+#: Query modes: "or" (any word), "and" (every word), "andish" (any word; all words rank higher).
+MODES = ("or", "and", "andish")
+#: Weight of the all-words clause in "andish" mode.
+AND_BOOST = 1.0
+_STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 _FILTER = re.compile(r"(?<!\S)(lang|year):(\S+)", re.I)
+_FIELD_PREFIX = re.compile(r"\b\w+:(?=\S)")
 _PREFIX = re.compile(r"(?<![\w*])(\w+)\*+(?![\w*])")
 #: Wildcards we do not support: "?" (people end questions with it), leading or inner "*",
 #: which would scan the whole vocabulary.
@@ -37,6 +48,8 @@ _STRAY_WILDCARD = re.compile(r"\?|(?<!\w)\*+|\*+(?=\w)")
 MAX_EXPANSIONS = 30
 
 Expander = Callable[[str], list[str]]
+#: Maps the query's words to their translations (see :mod:`search.translation`).
+TranslateFn = Callable[[list[str]], list[Translation]]
 _ALIASES = ("title", "body")
 
 
@@ -48,6 +61,8 @@ class ParsedQuery:
     lang: str | None = None  #: a ``lang:`` filter found in the text
     year: str | None = None  #: a ``year:`` filter found in the text
     fallback: bool = False  #: True when the syntax was malformed and plain words were used
+    #: Translated terms the query also searches: (language, analysis path) -> {term: word}
+    translated: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
 
 class FieldGroupPlugin(Plugin):
@@ -92,11 +107,15 @@ class QueryParser:
 
     def __init__(self, schema: Schema, *, mode: str = "or", title_boost: float = TITLE_BOOST,
                  path_boosts: dict[str, float] | None = None,
-                 or_factor: float = OR_FACTOR) -> None:
+                 or_factor: float = OR_FACTOR, and_boost: float = AND_BOOST,
+                 translate_boost: float = TRANSLATE_BOOST) -> None:
         boosts = {k: v for k, v in field_boosts(title_boost, path_boosts).items() if v > 0}
         names = [name for name in boosts if name in schema]
-        group = OrGroup.factory(or_factor) if mode == "or" else syntax.AndGroup
+        self._boosts = {name: boosts[name] for name in names}
+        self.translate_boost = translate_boost
+        group = syntax.AndGroup if mode == "and" else OrGroup.factory(or_factor)
         self.mode = mode
+        self.and_boost = and_boost
         self._parser = MultifieldParser(names, schema, fieldboosts=boosts, group=group)
         self._parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\S)"))
         self._parser.add_plugin(FieldGroupPlugin({
@@ -105,9 +124,16 @@ class QueryParser:
         # The fallback knows no syntax at all: every word is just a word.
         self._plain = MultifieldParser(names, schema, fieldboosts=boosts, group=group,
                                        plugins=[WhitespacePlugin()])
+        self._plain_and = MultifieldParser(names, schema, fieldboosts=boosts,
+                                           group=syntax.AndGroup, plugins=[WhitespacePlugin()])
 
-    def parse(self, text: str, expand: Expander | None = None) -> ParsedQuery:
-        """Parse ``text``; ``expand`` maps a prefix to indexed words (for ``word*``)."""
+    def parse(self, text: str, expand: Expander | None = None,
+              translate: TranslateFn | None = None) -> ParsedQuery:
+        """Parse ``text``; ``expand`` maps a prefix to indexed words (for ``word*``).
+
+        ``translate`` proposes other-language words for the query's words; they are searched
+        as an extra, lower-weighted alternative, so other-language documents are found too.
+        """
         text = (text or "")[:MAX_QUERY_CHARS]
         lang = year = None
         for m in _FILTER.finditer(text):
@@ -117,16 +143,73 @@ class QueryParser:
             elif key == "year" and value.isdigit():
                 year = value
         body = _STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text))
-        plain = words(body)
+        plain = words(_FIELD_PREFIX.sub(" ", body))
+        if not plain:
+            return ParsedQuery(text, wq.NullQuery, plain, lang, year)
         if expand is not None:
             body = _PREFIX.sub(lambda m: _expansion(m.group(1), expand), body)
         try:
-            q = self._parser.parse(body)
+            q = _lift_nots(self._parser.parse(body))
             if _is_useless(q) and plain:
                 raise ValueError("nothing searchable")
-            return ParsedQuery(text, q, plain, lang, year)
+            q = self._with_coordination(q, plain)
+            parsed = ParsedQuery(text, q, plain, lang, year)
         except Exception:  # noqa: BLE001 - any parser failure degrades to plain words
-            return ParsedQuery(text, self.plain_query(plain), plain, lang, year, fallback=True)
+            parsed = ParsedQuery(text, self.plain_query(plain), plain, lang, year, fallback=True)
+        if translate is not None and self.translate_boost > 0:
+            self._with_translations(parsed, _positive_words(body, plain), translate)
+        return parsed
+
+    def _with_coordination(self, q: wq.Query, plain: list[str]) -> wq.Query:
+        """AND-ish mode: documents containing *all* the words get a bonus over those with some.
+
+        Plain OR ranks a long document repeating one word above one that has every word; an
+        extra, boosted AND of the (non-stop) words fixes that without losing OR's recall.
+        """
+        if self.mode != "andish" or isinstance(q, wq.AndNot):
+            return q
+        content = [w for w in plain if w.lower() not in _STOP_WORDS]
+        if not 2 <= len(content) <= 6:
+            return q
+        conj = self._plain_and.parse(" ".join(content))
+        conj.boost = self.and_boost
+        return wq.Or([q, conj])
+
+    def _with_translations(self, parsed: ParsedQuery, positive: list[str],
+                           translate: TranslateFn) -> None:
+        """Add the translations of ``positive`` words to ``parsed`` as one extra OR clause.
+
+        Each query word contributes at most its best-scoring translation (a disjunction-max
+        over its alternatives), so a word with many dictionary senses does not outweigh the
+        others; terms the query already searches directly are left out.
+        """
+        if not positive:
+            return
+        q = parsed.query
+        direct = {(name, t.decode("utf-8") if isinstance(t, bytes) else t)
+                  for name, t in q.iter_all_terms()}
+        by_word: dict[str, list[wq.Query]] = {}
+        for tr in translate(positive):
+            alts = []
+            for path, term in tr.terms:
+                suffix = f"_{path}" if path else ""
+                for kind in ("title", "body"):
+                    name = f"{kind}_{tr.lang}{suffix}"
+                    boost = self._boosts.get(name, 0.0) * self.translate_boost * tr.weight
+                    if boost > 0 and (name, term) not in direct:
+                        alts.append(wq.Term(name, term, boost=boost))
+                        parsed.translated.setdefault((tr.lang, path), {}).setdefault(term,
+                                                                                     tr.word)
+            if alts:
+                by_word.setdefault(tr.source, []).append(wq.Or(alts))
+        if not by_word:
+            return
+        clause = wq.Or([alts[0] if len(alts) == 1 else wq.DisjunctionMax(alts)
+                        for alts in by_word.values()])
+        if isinstance(q, wq.AndNot):  # exclusions still apply to translated matches
+            parsed.query = wq.AndNot(wq.Or([q.a, clause]), q.b)
+        else:
+            parsed.query = wq.Or([q, clause])
 
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""
@@ -135,12 +218,46 @@ class QueryParser:
         return self._plain.parse(" ".join(plain))
 
 
+_NEGATED = re.compile(r"(?:(?<![^\s(])-|\bNOT\s+)(\w+)")
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
+
+
+def _positive_words(body: str, plain: list[str]) -> list[str]:
+    """The words worth translating: not excluded (``-x``, ``NOT x``), not operators."""
+    banned = {m.group(1).lower() for m in _NEGATED.finditer(body)}
+    return [w for w in plain if w not in _OPERATORS and w.lower() not in banned]
+
+
 def _expansion(prefix: str, expand: Expander) -> str:
     """``polic*`` -> ``(policija OR policije OR ...)``: the words each language analyses."""
     found = expand(prefix.lower())[:MAX_EXPANSIONS]
     if not found:
-        return prefix + "*"
+        return prefix  # nothing starts with it: search the word itself, analysed as usual
     return "(" + " OR ".join(found) + ")"
+
+
+def _lift_nots(q: wq.Query) -> wq.Query:
+    """``a OR NOT b`` (how ``a NOT b`` parses in OR mode) -> ``a ANDNOT b``.
+
+    A negated clause inside an OR would otherwise match every document without ``b``.
+    """
+    if isinstance(q, wq.Or):
+        kids = [_lift_nots(c) for c in q.subqueries]
+        banned = [c.query for c in kids if isinstance(c, wq.Not)]
+        kept = [c for c in kids if not isinstance(c, wq.Not)]
+        if banned and kept:
+            positive = kept[0] if len(kept) == 1 else type(q)(kept, boost=q.boost,
+                                                               scale=q.scale)
+            negative = banned[0] if len(banned) == 1 else wq.Or(banned)
+            return wq.AndNot(positive, negative)
+        if kids != q.subqueries:
+            q = copy.copy(q)
+            q.subqueries = kids
+        return q
+    if isinstance(q, wq.CompoundQuery):
+        q = copy.copy(q)
+        q.subqueries = [_lift_nots(c) for c in q.subqueries]
+    return q
 
 
 def _is_useless(q: wq.Query) -> bool:

@@ -16,8 +16,8 @@ from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
 #: Defaults tuned on the development halves (benchmarks/quality.py).
 K1 = 1.2
-B = 0.75
-TITLE_B = 0.5
+B = 0.5
+TITLE_B = 0.3
 
 
 def field_language(fieldname: str) -> str | None:

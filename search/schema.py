@@ -2,15 +2,18 @@
 
 Each language contributes a title and a body field per analysis path (``title_sl``,
 ``body_sl_stem``...), so statistics, boosts and snippets can be handled per language.
+The analysers are pickled into the index, so an index built with non-default analysis options
+(ablation experiments) also parses its queries with them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from whoosh import fields
 
-from search.analysis import LANGUAGES, spelling_analyzer
+from search.analysis import LANGUAGES, analysis_options, spelling_analyzer
 from search.model import Document
 
 
@@ -24,7 +27,9 @@ def text_fields() -> list[tuple[str, str, float]]:
     return out
 
 
-def build_schema() -> fields.Schema:
+def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
+    """The schema; ``analysis``: index-time analysis options (see ``ANALYSIS_OPTIONS``)."""
+    options = analysis_options(analysis)
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         lang=fields.ID(stored=True, sortable=True),
@@ -42,7 +47,7 @@ def build_schema() -> fields.Schema:
         for path in lang.paths:
             for kind in ("title", "body"):
                 schema.add(f"{kind}_{lang.code}{path.suffix()}",
-                           fields.TEXT(analyzer=path.make_analyzer(), phrase=True))
+                           fields.TEXT(analyzer=path.make_analyzer(**options), phrase=True))
     return schema
 
 

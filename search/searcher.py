@@ -16,11 +16,13 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from search.analysis import LANGUAGES
+from search.analysis.filters import WORDS
 from search.model import DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F
 from search.snippets import match_spans, paragraphs_html, query_terms, snippet
 from search.storage import IndexLayout, open_index, read_engine_info
+from search.translation import CognateIndex, Translation, Translator, default_translator
 
 #: Hard limits that keep any request cheap, whatever it asks for.
 MAX_PER_PAGE = 100
@@ -34,7 +36,14 @@ SUGGEST_MAX_CHARS = 40
 #: How often (seconds) to check whether the index changed on disk.
 REFRESH_INTERVAL = 0.5
 
+#: The cognate vocabulary (see :class:`~search.translation.CognateIndex`) is a snapshot of the
+#: index's words: rebuilt after a commit only once it is this old (seconds) or the document
+#: count moved by more than COGNATE_REBUILD_GROWTH; a word added since is just not translated.
+COGNATE_MAX_AGE = 600.0
+COGNATE_REBUILD_GROWTH = 0.1
+
 _WORD = re.compile(r"^\w+$")
+_STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 
 class SearchIndex:
@@ -42,7 +51,9 @@ class SearchIndex:
 
     ``options`` select ranking variants for experiments (``mode``: "or" or "and";
     ``title_boost``; ``path_boosts`` such as ``{"sl_stem": 0.5}``; ``bm25``: keyword
-    arguments of :class:`~search.ranking.LanguageBM25F`).
+    arguments of :class:`~search.ranking.LanguageBM25F`; ``translate``: also search the
+    query's words translated into the other language, default True; ``translate_boost``:
+    their weight against direct matches).
     """
 
     def __init__(self, path: str | Path | None = None, **options: Any) -> None:
@@ -51,8 +62,15 @@ class SearchIndex:
         self._ix, self._gen = open_index(self.path)
         self._weighting = LanguageBM25F(**options.get("bm25", {}))
         parser_options = {k: options[k] for k in ("mode", "title_boost", "path_boosts",
-                                                  "or_factor") if k in options}
+                                                  "or_factor", "and_boost", "translate_boost")
+                          if k in options}
         self._parser = QueryParser(self._ix.schema, **parser_options)
+        translate = options.get("translate", True)
+        self._translator: Translator | None = (
+            translate if isinstance(translate, Translator)
+            else default_translator() if translate else None)
+        self._cognates: CognateIndex | None = None
+        self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
         self._searcher = self._ix.searcher(weighting=self._weighting)
         self._lock = threading.RLock()
         self._checked = time.monotonic()
@@ -102,7 +120,11 @@ class SearchIndex:
     def parse(self, text: str) -> ParsedQuery:
         """How a query is understood (for debugging, and the CLI's ``--explain``)."""
         with self._lock:
-            return self._parser.parse(text, expand=self._expand_prefix)
+            return self._parse(text)
+
+    def _parse(self, text: str) -> ParsedQuery:
+        translate = self._translate if self._translator is not None else None
+        return self._parser.parse(text, expand=self._expand_prefix, translate=translate)
 
     def search(self, text: str, *, lang: str | None = None, year: str | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
@@ -117,7 +139,7 @@ class SearchIndex:
         page = max(1, int(page))
         with self._lock:
             s = self._searcher
-            parsed = self._parser.parse(text, expand=self._expand_prefix)
+            parsed = self._parse(text)
             lang = lang or parsed.lang
             year = year or parsed.year
             results = Results(query=text, hits=[], total=0, page=page, per_page=per_page,
@@ -144,19 +166,90 @@ class SearchIndex:
             start = (page - 1) * per_page
             for rank, hit in enumerate(found[start:start + per_page], start + 1):
                 stored = hit.fields()
-                results.hits.append(self._hit(stored, hit.score, rank, terms, snippets))
+                results.hits.append(self._hit(stored, hit.score, rank, terms, snippets,
+                                              parsed))
             if results.total < SUGGEST_BELOW:
                 results.suggestion = self._suggest(parsed)
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
 
     def _hit(self, stored: dict[str, Any], score: float | None, rank: int,
-             terms: dict, snippets: bool) -> Hit:
+             terms: dict, snippets: bool, parsed: ParsedQuery | None = None) -> Hit:
         text = stored.get("text", "")
         html = snippet(text, match_spans(text, stored["lang"], terms)) if snippets else ""
+        translated = (_translated_words(f"{stored.get('title', '')}\n{text}", stored["lang"],
+                                        parsed) if snippets and parsed else [])
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
-                   path=stored.get("path"), url=stored.get("url"))
+                   path=stored.get("path"), url=stored.get("url"), translated_terms=translated)
+
+    # -- translation ------------------------------------------------------------------------
+
+    def _translate(self, words: list[str]) -> list[Translation]:
+        """Translations of the query's words, from the language(s) the query looks written in.
+
+        A word "looks Slovenian" if the Slovenian documents contain it (after lemmatization),
+        "English" likewise; the query's language is the one more of its words belong to only
+        (both on a tie). Translating only from it keeps a Slovenian query's Slovenian results
+        exactly as they were, and the other way round.
+        """
+        translator = self._translator
+        if translator is None:
+            return []
+        candidates: list[tuple[str, bool, bool]] = []
+        votes = {"sl": 0, "en": 0}
+        for word in dict.fromkeys(w.lower() for w in words):
+            if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
+                continue
+            in_sl = self._occurs(word, "sl")
+            in_en = self._occurs(word, "en")
+            if in_sl != in_en:
+                votes["sl" if in_sl else "en"] += 1
+            candidates.append((word, in_sl, in_en))
+        if not candidates:
+            return []
+        sources = [code for code, other in (("sl", "en"), ("en", "sl"))
+                   if votes[code] >= votes[other]]
+        cognates = self._cognate_index() if translator.cognates else None
+        out: list[Translation] = []
+        for word, _in_sl, _in_en in candidates:
+            for source in sources:
+                out.extend(translator.translate(word, source, cognates))
+        return out
+
+    def _occurs(self, word: str, lang: str) -> bool:
+        """Whether ``word``, analysed as ``lang``, occurs in that language's documents."""
+        s = self._searcher
+        name = f"body_{lang}"
+        for token in s.schema[name].analyzer(word, mode="query"):
+            return bool(s.doc_frequency(name, token.text)
+                        or s.doc_frequency(f"title_{lang}", token.text))
+        return False
+
+    def _cognate_index(self) -> CognateIndex:
+        """The snapshot of this index's words that cognates are looked up in (built lazily)."""
+        reader = self._searcher.reader()
+        docs = reader.doc_count()
+        now = time.monotonic()
+        reader_id, built, built_docs = self._cognates_for
+        if self._cognates is not None and (
+                reader_id == id(reader) or (
+                    now - built < COGNATE_MAX_AGE
+                    and abs(docs - built_docs) <= COGNATE_REBUILD_GROWTH * max(built_docs, 1))):
+            return self._cognates
+
+        def lexicon(*names: str) -> set[str]:
+            out: set[str] = set()
+            for name in names:
+                if name in reader.schema:
+                    out.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                               for t in reader.lexicon(name))
+            return out
+
+        self._cognates = CognateIndex(lexicon("body_en", "title_en"),
+                                      lexicon("body_sl", "title_sl"))
+        self._cognates_for = (id(reader), now, docs)
+        return self._cognates
 
     def _expand_prefix(self, prefix: str) -> list[str]:
         reader = self._searcher.reader()
@@ -170,23 +263,22 @@ class SearchIndex:
         return [w for _, w in sorted(words, reverse=True)]
 
     def _suggest(self, parsed: ParsedQuery) -> str | None:
-        """A corrected query when some words match nothing and a close known word exists."""
+        """The query with unknown words replaced by close known ones, syntax kept."""
         s = self._searcher
         corrector = s.reader().corrector("spell")
-        out, changed = [], False
-        for i, word in enumerate(parsed.words):
+        fixes: dict[str, str] = {}
+        for word in parsed.words[:SUGGEST_MAX_WORDS]:
             low = word.lower()
-            if (i < SUGGEST_MAX_WORDS and 3 <= len(low) <= SUGGEST_MAX_CHARS
-                    and not low.isdigit() and not self._known(low)):
+            if (3 <= len(low) <= SUGGEST_MAX_CHARS and not low.isdigit()
+                    and not self._known(low)):
                 # Closest first: one edit beats two, then the more frequent word wins.
                 found = (corrector.suggest(low, limit=1, maxdist=1)
                          or corrector.suggest(low, limit=1, maxdist=2))
                 if found:
-                    out.append(found[0])
-                    changed = True
-                    continue
-            out.append(word)
-        return " ".join(out) if changed else None
+                    fixes[word] = found[0]
+        if not fixes:
+            return None
+        return WORDS.sub(lambda m: fixes.get(m.group(0), m.group(0)), parsed.text)
 
     def _known(self, word: str) -> bool:
         """Whether ``word`` matches anything, as written or through any language's analysis."""
@@ -214,7 +306,7 @@ class SearchIndex:
             spans: list = []
             text = stored.get("text", "")
             if query:
-                parsed = self._parser.parse(query, expand=self._expand_prefix)
+                parsed = self._parse(query)
                 terms = query_terms(parsed.query.iter_all_terms())
                 spans = match_spans(text, stored["lang"], terms)
             return DocumentView(id=stored["id"], title=stored.get("title", ""),
@@ -249,6 +341,15 @@ class SearchIndex:
     def __len__(self) -> int:
         with self._lock:
             return self._searcher.doc_count()
+
+
+def _translated_words(text: str, lang: str, parsed: ParsedQuery) -> list[str]:
+    """The words of ``text`` (as written, lowercased) that matched only through translation."""
+    wanted = {key: set(terms) for key, terms in parsed.translated.items() if key[0] == lang}
+    if not wanted:
+        return []
+    found = (text[s:e].lower() for s, e in match_spans(text, lang, wanted))
+    return list(dict.fromkeys(found))
 
 
 def _count(searcher: Any, q: wq.Query) -> int:

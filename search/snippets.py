@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 
 from whoosh.analysis import Analyzer
 
 from search.analysis import LANGUAGES
+from search.analysis.filters import WORDS
 
 #: Snippet budget in characters, and how far a cropped fragment reaches around a match.
 SNIPPET_CHARS = 280
@@ -52,19 +53,31 @@ def query_terms(pairs: Iterable[tuple[str, str | bytes]]) -> dict[tuple[str, str
 
 
 def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) -> list[Span]:
-    """Character spans of ``text`` whose analysed form is one of the query's terms."""
-    spans: set[Span] = set()
+    """Character spans of ``text`` whose analysed form is one of the query's terms.
+
+    Words are analysed one at a time through a per-process cache: the analysers are
+    context-free (a word's terms do not depend on its neighbours), so this gives the same
+    answer as analysing the whole text, at the price of a dictionary look-up per word.
+    """
     if lang not in LANGUAGES:
         return []
-    sample = text[:MAX_ANALYZED_CHARS]
-    for path in LANGUAGES[lang].paths:
-        wanted = terms.get((lang, path.name))
-        if not wanted:
-            continue
-        for token in _analyzer(lang, path.name)(sample, chars=True, removestops=True):
-            if token.text in wanted:
-                spans.add((token.startchar, token.endchar))
-    return sorted(spans)
+    wanted = [(path.name, terms[(lang, path.name)]) for path in LANGUAGES[lang].paths
+              if terms.get((lang, path.name))]
+    if not wanted:
+        return []
+    spans = []
+    for m in WORDS.finditer(text, 0, MAX_ANALYZED_CHARS):
+        word = m.group()
+        for path, targets in wanted:
+            if not targets.isdisjoint(_word_terms(lang, path, word)):
+                spans.append(m.span())
+                break
+    return spans
+
+
+@lru_cache(maxsize=500_000)
+def _word_terms(lang: str, path: str, word: str) -> tuple[str, ...]:
+    return tuple(t.text for t in _analyzer(lang, path)(word, removestops=True))
 
 
 def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> str:

@@ -5,7 +5,7 @@ Layout of an index folder::
     index/
       current -> gen-20261122T031500-1a2b   (symlink, swapped atomically on rebuild)
       gen-20261122T031500-1a2b/             (a Whoosh index)
-        engine.json                         (engine version, format, analysers)
+        engine.json                         (engine version, format, analysis options, analysers)
         sources.json                        (file -> mtime, size, document ids)
 """
 
@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from whoosh import index
 
 from search import __version__
-from search.analysis import LANGUAGES
+from search.analysis import LANGUAGES, analysis_options
 from search.errors import IncompatibleIndex, IndexNotFound
 from search.schema import build_schema, text_fields
 
@@ -130,14 +131,17 @@ def open_index(root: str | Path | None = None) -> tuple[index.Index, Path]:
                                 ) from exc
 
 
-def create_index(gen: Path) -> index.Index:
-    ix = index.create_in(str(gen), build_schema())
+def create_index(gen: Path, analysis: Mapping[str, bool] | None = None) -> index.Index:
+    """A new, empty index in ``gen``; ``analysis``: index-time analysis options (ablations)."""
+    options = analysis_options(analysis)
+    ix = index.create_in(str(gen), build_schema(options))
     info = {
         "engine": "bilingual-search",
         "engine_version": __version__,
         "format": INDEX_FORMAT,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "languages": sorted(LANGUAGES),
+        "analysis": options,
         "analyzers": {name: repr(ix.schema[name].analyzer) for name, _, _ in text_fields()},
     }
     write_json(gen / ENGINE_FILE, info)

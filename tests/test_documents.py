@@ -482,7 +482,9 @@ def test_jsonl_good_broken_and_missing_fields(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = read(path)
     docs = {d.id: d for d in result.documents}
-    assert list(docs) == ["a1", "col.jsonl#4", "42", "de"]
+    # A record with a title but no text is still indexed: the title alone is worth finding.
+    assert list(docs) == ["a1", "col.jsonl#4", "no-text", "42", "de"]
+    assert (docs["no-text"].title, docs["no-text"].text) == ("Missing", "")
 
     a1 = docs["a1"]
     assert (a1.title, a1.lang, a1.date, a1.url, a1.pair_id) == (
@@ -498,11 +500,10 @@ def test_jsonl_good_broken_and_missing_fields(tmp_path: Path) -> None:
 
     problems = {p.source: p.reason for p in result.problems}
     p = str(path.resolve())
-    assert set(problems) == {f"{p}:{n}" for n in (3, 5, 6, 7, 11, 12)}
+    assert set(problems) == {f"{p}:{n}" for n in (3, 5, 7, 11, 12)}
     assert problems[f"{p}:3"].startswith("line 3: invalid JSON: Unterminated string")
     assert problems[f"{p}:5"] == "line 5: not a JSON object (got array)"
-    assert problems[f"{p}:6"] == "line 6: missing 'text'"
-    assert problems[f"{p}:7"] == "line 7: empty 'text'"
+    assert problems[f"{p}:7"] == "line 7: empty 'text' and no title"
     assert problems[f"{p}:11"] == "line 11: duplicate id 'a1' (first used on line 1)"
     assert problems[f"{p}:12"] == "line 12: 'text' is not a string (got number)"
 

@@ -15,13 +15,20 @@ were which will with would we you your
 """.split())
 
 
-def analyzer() -> Analyzer:
-    """
+def analyzer(stopwords: bool = True, morphology: bool = True) -> Analyzer:
+    """The English analyser; ``stopwords``/``morphology`` False leave out the stop list / stems.
+
     >>> [t.text for t in analyzer()("The crossings of Šaranović's borders")]
     ['cross', 'saranov', 'border']
+    >>> [t.text for t in analyzer(stopwords=False, morphology=False)("The crossings")]
+    ['the', 'crossings']
     """
-    return (UnicodeWordTokenizer() | LowercaseFilter() | FoldFilter()
-            | StopFilter(stoplist=STOP_WORDS, minsize=1) | SnowballFilter("english"))
+    chain = UnicodeWordTokenizer() | LowercaseFilter() | FoldFilter()
+    if stopwords:
+        chain = chain | StopFilter(stoplist=STOP_WORDS, minsize=1)
+    if morphology:
+        chain = chain | SnowballFilter("english")
+    return chain
 
 
 LANGUAGE = Language(

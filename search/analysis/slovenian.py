@@ -33,28 +33,41 @@ to ta te tega temu tem ti tisto tisti
 STEM_LENGTH = 5
 
 
-def analyzer() -> Analyzer:
-    """
+def analyzer(stopwords: bool = True, morphology: bool = True) -> Analyzer:
+    """Lemmas, folded; ``stopwords``/``morphology`` False leave out the stop list / lemmas.
+
     >>> [t.text for t in analyzer()("Policija je varovala mejo in Šaranovića")]
     ['policija', 'varovati', 'meja', 'saranovic']
+    >>> [t.text for t in analyzer(stopwords=False, morphology=False)("Policija je varovala")]
+    ['policija', 'je', 'varovala']
     """
-    return (UnicodeWordTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS, minsize=1)
-            | LemmaFilter("sl") | FoldFilter())
+    chain = UnicodeWordTokenizer() | LowercaseFilter()
+    if stopwords:
+        chain = chain | StopFilter(stoplist=STOP_WORDS, minsize=1)
+    if morphology:
+        chain = chain | LemmaFilter("sl")
+    return chain | FoldFilter()
 
 
-def stem_analyzer() -> Analyzer:
-    """
+def stem_analyzer(stopwords: bool = True, morphology: bool = True) -> Analyzer:
+    """Folded words cut to ``STEM_LENGTH``; ``stopwords``/``morphology`` False as above.
+
     >>> [t.text for t in stem_analyzer()("Saranovicu in sodelovanja")]
     ['saran', 'sodel']
+    >>> [t.text for t in stem_analyzer(morphology=False)("Saranovicu in sodelovanja")]
+    ['saranovicu', 'sodelovanja']
     """
-    return (UnicodeWordTokenizer() | LowercaseFilter() | FoldFilter()
-            | StopFilter(stoplist=frozenset(map(fold, STOP_WORDS)), minsize=1)
-            | TruncateFilter(STEM_LENGTH))
+    chain = UnicodeWordTokenizer() | LowercaseFilter() | FoldFilter()
+    if stopwords:
+        chain = chain | StopFilter(stoplist=frozenset(map(fold, STOP_WORDS)), minsize=1)
+    if morphology:
+        chain = chain | TruncateFilter(STEM_LENGTH)
+    return chain
 
 
 LANGUAGE = Language(
     code="sl",
     name="Slovenščina",
-    paths=(AnalysisPath("", analyzer, 1.0), AnalysisPath("stem", stem_analyzer, 0.5)),
+    paths=(AnalysisPath("", analyzer, 1.0), AnalysisPath("stem", stem_analyzer, 1.0)),
     stop_words=STOP_WORDS,
 )

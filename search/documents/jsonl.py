@@ -19,7 +19,7 @@ MAX_PROBLEMS_PER_FILE = 50
 
 @dataclass(frozen=True)
 class Record:
-    """One good line: a JSON object with a non-empty ``text``."""
+    """One good line: a JSON object with a non-empty ``text`` or ``title``."""
 
     lineno: int
     data: dict[str, Any]
@@ -56,13 +56,17 @@ def check_record(lineno: int, raw: bytes) -> Record | BadLine | None:
         return BadLine(lineno, f"line {lineno}: invalid JSON: nested too deeply")
     if not isinstance(data, dict):
         return BadLine(lineno, f"line {lineno}: not a JSON object (got {_describe(data)})")
-    if "text" not in data or data["text"] is None:
-        return BadLine(lineno, f"line {lineno}: missing 'text'")
+    title = data.get("title")
+    has_title = isinstance(title, str) and bool(title.strip())
+    if data.get("text") is None:
+        if not has_title:
+            return BadLine(lineno, f"line {lineno}: missing 'text'")
+        data["text"] = ""  # a title alone is still worth finding
     if not isinstance(data["text"], str):
         return BadLine(lineno, f"line {lineno}: 'text' is not a string "
                                f"(got {_describe(data['text'])})")
-    if not data["text"].strip():
-        return BadLine(lineno, f"line {lineno}: empty 'text'")
+    if not data["text"].strip() and not has_title:
+        return BadLine(lineno, f"line {lineno}: empty 'text' and no title")
     return Record(lineno, data)
 
 

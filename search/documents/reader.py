@@ -118,8 +118,10 @@ def _read_jsonl(source: Source, languages: tuple[str, ...]) -> ReadResult:
                 continue
             n, data = item.lineno, item.data
             text, date = strip_date_marker(clean_text(data["text"]))
-            if not text:
-                bad(n, f"line {n}: empty 'text'")
+            title = data.get("title")
+            title = _one_line(title) if isinstance(title, str) else ""
+            if not text and not title:
+                bad(n, f"line {n}: empty 'text' and no title")
                 continue
             text, cut = truncate_text(text)
             if cut:
@@ -131,8 +133,7 @@ def _read_jsonl(source: Source, languages: tuple[str, ...]) -> ReadResult:
                        f"{first_line[doc_id]})")
                 continue
             first_line[doc_id] = n
-            title = data.get("title")
-            title = (_one_line(title) if isinstance(title, str) else "") or title_from_text(text)
+            title = title or title_from_text(text)
             given = normalize_language(data.get("lang"))
             lang = given if given in languages else detect_document_language(title, text,
                                                                               languages)
