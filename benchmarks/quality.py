@@ -186,6 +186,8 @@ class Ablation:
     change: str  #: the setting, as shown in the table
     index_options: dict = field(default_factory=dict)
     open_options: dict = field(default_factory=dict)
+    needs_mode: str | None = None  #: a query mode the engine must know (``search.query.MODES``)
+    needs_translation: bool = False  #: only when the engine translates queries
 
 
 #: The default first. Index-time options rebuild the index; the others only reopen it.
@@ -216,18 +218,70 @@ ABLATIONS: tuple[Ablation, ...] = (
     Ablation("ours-idf-whoosh", "BM25", "Whoosh IDF log(N/(n+1)) + 1",
              open_options={"bm25": {"idf": "whoosh"}}),
     Ablation("ours-and", "query mode", "AND: every word required",
-             open_options={"mode": "and"}),
+             open_options={"mode": "and"}, needs_mode="and"),
+    Ablation("ours-andish", "query mode", "AND-ish: OR, plus a boosted AND of the words",
+             open_options={"mode": "andish"}, needs_mode="andish"),
     Ablation("ours-global-stats", "statistics",
              "collection statistics over both languages (stock BM25F)",
              open_options={"bm25": {"per_language": False}}),
+    Ablation("ours-translate", "translation",
+             "query translation on (as shipped)",
+             open_options={"translate": True}, needs_translation=True),
 )
+#: Ranking options of every ablation (unless it sets them itself): the ablation tasks are
+#: monolingual, so query translation (when the engine has it) is off.
+MONOLINGUAL = {"translate": False}
 #: The tasks ablations run on: the monolingual help tasks and one English collection.
 ABLATION_TASKS = ("keyword_sl", "keyword_en", "known_item_sl", "known_item_en", "cranfield")
 #: At most this many random queries per task (the same for every variant); 0: all.
 ABLATION_QUERIES = 500
 
+
+def engine_features() -> dict[str, object]:
+    """What the installed engine supports: its query ``modes`` and ``translation``."""
+    import inspect
+
+    from search import query, searcher
+
+    try:
+        translation = '"translate"' in inspect.getsource(searcher.SearchIndex.__init__)
+    except (OSError, TypeError):
+        translation = False
+    return {"modes": tuple(getattr(query, "MODES", ("or", "and"))), "translation": translation}
+
+
+def ablation_options(a: Ablation, features: dict[str, object] | None = None) -> dict:
+    """The ``SearchIndex`` options of an ablation: its own, plus :data:`MONOLINGUAL`."""
+    features = engine_features() if features is None else features
+    if features["translation"]:
+        return {**MONOLINGUAL, **a.open_options}
+    return dict(a.open_options)
+
+
+def ablation_plan(features: dict[str, object] | None = None) -> list[Ablation]:
+    """The ablations the installed engine supports, with their final options."""
+    from dataclasses import replace
+
+    features = engine_features() if features is None else features
+    plan = []
+    for a in ABLATIONS:
+        if a.needs_mode and a.needs_mode not in features["modes"]:  # type: ignore[operator]
+            continue
+        if a.needs_translation and not features["translation"]:
+            continue
+        plan.append(replace(a, open_options=ablation_options(a, features)))
+    return plan
+
+
+def _register_ablation(a: Ablation) -> None:
+    ENGINES[a.name] = lambda: OurEngine(a.name, a.index_options,
+                                        open_options=ablation_options(a))
+    if a.name not in OURS:
+        OURS.append(a.name)
+
+
 for _a in ABLATIONS[1:]:
-    register_ours_variant(_a.name, _a.index_options, open_options=_a.open_options)
+    _register_ablation(_a)
 
 #: č š ž ć đ (and capitals) -> c s z c d: how people type Slovenian on a plain keyboard.
 STRIP_DIACRITICS = str.maketrans("čšžćđČŠŽĆĐ", "cszcdCSZCD")
@@ -293,6 +347,64 @@ def run(engine_names: list[str], collections: list[str], max_queries: int | None
     return results, time.perf_counter() - t0
 
 
+def run_interleaved(engines: dict[str, OurEngine], collections: list[str],
+                    max_queries: int | None, root: Path = EVAL,
+                    runs_dir: Path | None = None,
+                    tasks: Collection[str] | None = None) -> tuple[list[ev.TaskResult], float]:
+    """Like :func:`run`, but every query is sent to every engine in turn (rotating the order)
+    before the next one, so that their latencies are measured under the same machine load.
+
+    Meant for our engine's variants inside :func:`sharing_indexes`, where they hold their
+    indexes side by side at no extra build cost.
+    """
+    t0 = time.perf_counter()
+    results: list[ev.TaskResult] = []
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    try:
+        for collection in collections:
+            chosen = [t for t in ev.tasks_of(collection, root)
+                      if tasks is None or t.name in tasks]
+            for task in sorted(chosen, key=lambda t: t.variant != ev.WITH_TITLES):
+                built = {n: ev.ensure_index(e, collection, task.variant, root, log)
+                         for n, e in engines.items()}
+                queries = ev.subsample(ev.load_queries(task), max_queries)
+                runs: dict[str, dict[str, dict[str, float]]] = {n: {} for n in engines}
+                latencies: dict[str, list[float]] = {n: [] for n in engines}
+                names = list(engines)
+                for i, q in enumerate(queries):
+                    for name in names[i % len(names):] + names[:i % len(names)]:
+                        b = built[name]
+                        t1 = time.perf_counter()
+                        hits = ev.restricted_search(engines[name], q["text"], task.target_lang,
+                                                    ev.LIMIT, b.langs, len(b.back))
+                        latencies[name].append((time.perf_counter() - t1) * 1000)
+                        runs[name][q["id"]] = ev.run_from_ranking((b.back[d], sc)
+                                                                  for d, sc in hits)
+                qids = {q["id"] for q in queries}
+                qrels = [q for q in ev.load_qrels(task) if q.query_id in qids]
+                for name in names:
+                    metrics = ev.score(runs[name], qrels)
+                    results.append(ev.TaskResult(name, task, metrics, len(queries),
+                                                 latencies[name], built[name].key,
+                                                 built[name].seconds, runs[name]))
+                    if runs_dir is not None:
+                        Path(runs_dir).mkdir(parents=True, exist_ok=True)
+                        ev.write_trec_run(runs[name], Path(runs_dir) /
+                                          f"{name}.{collection}.{task.name}.trec", name)
+                    log(f"  {name}: {task.label}: " + ", ".join(
+                        f"{k} {v:.3f}" for k, v in metrics.items())
+                        + f" ({len(queries)} queries, median "
+                          f"{statistics.median(latencies[name] or [0]):.1f} ms)")
+    finally:
+        for engine in engines.values():
+            engine.close()
+            ev.forget_index(engine)
+    return results, time.perf_counter() - t0
+
+
 #: Quality targets of our engine per task label: a headline figure, or None for "at or above
 #: the best peer".
 TARGETS: dict[str, float | None] = {
@@ -316,6 +428,13 @@ def _ordered_tasks(results: list[ev.TaskResult]) -> list[ev.Task]:
     tasks.sort(key=lambda t: (order.get(t.collection, 99),
                               ev.HELP_TASKS.index(t.name) if t.name in ev.HELP_TASKS else 0))
     return tasks
+
+
+def _table(headers: list[str], rows: list[list[object]], left: int = 1) -> str:
+    """A markdown table whose first ``left`` columns (text) are left-aligned."""
+    lines = markdown_table(headers, rows).split("\n")
+    lines[1] = "|" + "|".join("---" if i < left else "---:" for i in range(len(headers))) + "|"
+    return "\n".join(lines)
 
 
 def _ms(values: list[float]) -> list[object]:
@@ -418,13 +537,13 @@ def _target_cells(label: str, mine: ev.TaskResult | None,
     return [text, "yes" if round(mine.headline, 3) >= goal else "**no**"]
 
 
-def render_ablations(results: list[ev.TaskResult], max_queries: int | None,
-                     seconds: float) -> str:
+def render_ablations(results: list[ev.TaskResult], plan: list[Ablation],
+                     max_queries: int | None, seconds: float, translation: bool = False) -> str:
     """The ablation table: every variant's headline figures, Δ against the default, latency."""
     by = {(r.engine, r.task.label): r for r in results}
     tasks = _ordered_tasks(results)
     help_tasks = [t for t in tasks if t.collection == ev.HELP]
-    default = ABLATIONS[0].name
+    default = plan[0].name
     headers = ["variant", "ablated", "setting",
                *(f"{t.name if t.collection == ev.HELP else t.label} {t.headline}"
                  for t in tasks)]
@@ -437,7 +556,8 @@ def render_ablations(results: list[ev.TaskResult], max_queries: int | None,
             return "–"
         if is_default or base is None:
             return f"**{value:.3f}**" if is_default else f"{value:.3f}"
-        return f"{value:.3f} ({value - base:+.3f})"
+        delta = round(value - base, 3) + 0.0  # + 0.0: no "-0.000"
+        return f"{value:.3f} ({delta:+.3f})"
 
     def help_mean(name: str) -> float | None:
         rs = [by.get((name, t.label)) for t in help_tasks]
@@ -446,13 +566,16 @@ def render_ablations(results: list[ev.TaskResult], max_queries: int | None,
         return statistics.fmean(r.headline for r in rs if r is not None)
 
     rows = []
-    for a in ABLATIONS:
+    for a in plan:
         rs = [r for r in results if r.engine == a.name]
         if not rs:
             continue
         is_default = a.name == default
+        change = a.change
+        if is_default and translation:
+            change += "; query translation off (these tasks are monolingual)"
         row: list[object] = [f"`{a.name}`" + (" (default)" if is_default else ""),
-                             a.group, a.change]
+                             a.group, change]
         for t in tasks:
             mine, base = by.get((a.name, t.label)), by.get((default, t.label))
             row.append(cell(mine.headline if mine else None,
@@ -471,12 +594,16 @@ def render_ablations(results: list[ev.TaskResult], max_queries: int | None,
         + (f"At most {max_queries} random queries per task (fixed seed, the same for every "
            "variant, so the default's figures differ slightly from the main table's): "
            if max_queries else "All queries: ")
-        + f"{sizes}. Latency: median and p95 over all of the variant's queries, one at a time, "
-        "in-process, as above. Analysis and stop-list variants are separate index builds (their "
-        "analysers are stored in the index and also parse the queries); the others reopen the "
-        "default index with other ranking options (`SearchIndex(path, **options)`). "
-        "`help mean`: the mean of the four help tasks.\n\n"
-        + markdown_table(headers, rows)
+        + f"{sizes}. "
+        + ("Query translation is off (`translate=False`) in every variant, these tasks being "
+           "monolingual, except in `ours-translate`. " if translation else "")
+        + "Analysis and stop-list variants are separate index builds (their analysers are "
+        "stored in the index and also parse the queries); the others reopen the default "
+        "index with other ranking options (`SearchIndex(path, **options)`). `help mean`: the "
+        "mean of the four help tasks. Latency: median and p95 over all of the variant's "
+        "queries, in-process, one query at a time; the variants take turns query by query "
+        "(rotating the order), so all of them are timed under the same machine load.\n\n"
+        + _table(headers, rows, left=3)
         + f"\n\nWall time of the ablations: {seconds / 60:.1f} min."
     )
 
@@ -575,10 +702,15 @@ def main(argv: list[str] | None = None) -> int:
             limit = [n for n in (args.quick, args.ablation_queries) if n]
             where = [c for c in collections if c == ev.HELP or c in ABLATION_TASKS]
             if where:
-                ablated, secs = run([a.name for a in ABLATIONS], where,
-                                    min(limit) if limit else None, args.eval_root, args.runs,
-                                    tasks=ABLATION_TASKS)
-                body += "\n\n" + render_ablations(ablated, min(limit) if limit else None, secs)
+                features = engine_features()
+                plan = ablation_plan(features)
+                variants = {a.name: OurEngine(a.name, a.index_options,
+                                              open_options=a.open_options) for a in plan}
+                n = min(limit) if limit else None
+                ablated, secs = run_interleaved(variants, where, n, args.eval_root, args.runs,
+                                                tasks=ABLATION_TASKS)
+                body += "\n\n" + render_ablations(ablated, plan, n, secs,
+                                                    bool(features["translation"]))
         if "ours" in engines and ev.HELP in collections and not args.no_diacritics:
             stripped, _ = run([NO_DIACRITICS], [ev.HELP], args.quick, args.eval_root,
                               args.runs, tasks=DIACRITICS_TASKS)

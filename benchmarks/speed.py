@@ -38,7 +38,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _results import EVAL, machine, markdown_table, write_section  # noqa: E402
-from speed_engines import CONFIGS, ENGINES  # noqa: E402
+from speed_engines import (  # noqa: E402
+    CONFIGS,
+    ENGINES,
+    MIN_PASS_QUERIES,
+    NOTES,
+    PASS_CAP_BUDGETS,
+    WARMUP_CAP_S,
+)
 
 WORKER = str(ROOT / "benchmarks" / "speed_engines.py")
 WORK = ROOT / "benchmarks" / "work" / "speed"
@@ -248,6 +255,7 @@ def measure_queries(engine: str, path: Path, queries: Path, reps: int, budget: f
             f"p{q}": statistics.median(percentile(p, q) for p in passes) for q in (50, 95, 99)}
         out["configs"][config]["passes"] = len(passes)
         out["configs"][config]["mean_hits"] = res["mean_hits"]
+        out["configs"][config]["queries"] = min(len(p) for p in passes)
     c = out["configs"]
     log(f"  query {engine}: " + ", ".join(f"{k} p95 {v['p95']:.1f} ms ({v['passes']}x)"
                                           for k, v in c.items())
@@ -289,6 +297,16 @@ def status(ok: bool) -> str:
 
 def mb(n: float) -> float:
     return n / 2**20
+
+
+def _passes(configs: dict, names, n_queries: int) -> str:
+    """Passes per configuration, and how many queries a capped pass measured."""
+    text = "/".join(str(configs[k]["passes"]) for k in names)
+    short = [configs[k].get("queries", n_queries) for k in names]
+    if min(short) < n_queries:
+        text += f" (first {min(short)}–{max(short)} q)" if min(short) != max(short) \
+            else f" (first {min(short)} q)"
+    return text
 
 
 def _rate(b: dict) -> float:
@@ -336,6 +354,7 @@ def measure(args: argparse.Namespace, sizes: list[int], engines: list[str], reps
     """Every measurement of the run; plain data (pickled, so a report can be re-rendered)."""
     t_start = time.perf_counter()
     cpu = CpuAccount()
+    NOTES.unlink(missing_ok=True)
 
     log("preparing corpora")
     corpora = prepare_corpora(sizes, with_all)
@@ -558,8 +577,7 @@ def main() -> None:
                 if not me:
                     cell += f" (×{oc[config]['p95'] / v['p95']:.1f})"
                 cells.append(cell)
-            lat_rows.append([cn if me else "", e, *cells,
-                             "/".join(str(c[k]["passes"]) for k in CONFIGS),
+            lat_rows.append([cn if me else "", e, *cells, _passes(c, CONFIGS, n_queries),
                              f"{c['or']['mean_hits']:.1f} / {c['and']['mean_hits']:.1f}"])
     andish_rows = []
     for corpus in corpora:
@@ -568,7 +586,8 @@ def main() -> None:
             andish_rows.append([corpus["name"], *(
                 f"{oc[k]['p50']:.1f} / {oc[k]['p95']:.1f} / {oc[k]['p99']:.1f} "
                 f"(p95 ×{oc[k]['p95'] / oc[k.replace('andish', 'or')]['p95']:.2f} of OR)"
-                for k in ("andish", "andish+snip")), f"{oc['andish']['mean_hits']:.1f}"])
+                for k in ("andish", "andish+snip")), f"{oc['andish']['mean_hits']:.1f}",
+                _passes(oc, ("andish", "andish+snip"), n_queries)])
     mem_rows = []
     for corpus in corpora:
         cn = corpus["name"]
@@ -616,8 +635,12 @@ def main() -> None:
         "titles, with or without 10 snippets. Ours gets the text as typed (`mode=\"or\"` / "
         "`\"and\"`; it also counts the language and year facets of every query); the peers "
         "get its word tokens joined by OR, or all required (AND). Latency is measured in a "
-        "warm query process (30 queries of warm-up per configuration) over indexes built "
-        "with both cores (two Whoosh segments for ours and plain Whoosh).",
+        f"warm query process (30 queries, at most {WARMUP_CAP_S:.0f} s, of warm-up per "
+        "configuration) over indexes built with both cores (two Whoosh segments for ours and "
+        "plain Whoosh). A pass that has run for more than "
+        f"{PASS_CAP_BUDGETS * args.query_budget:.0f} s stops once it has measured "
+        f"{MIN_PASS_QUERIES} queries (the first ones of the random sample; the passes column "
+        "says where this happened).",
         "",
         "**Reading the tables.** `(×r)` after a peer's figure is **ours ÷ that peer** in the "
         "same run: r > 1 means ours is slower, bigger or hungrier by that factor. "
@@ -651,7 +674,8 @@ def main() -> None:
         "the sample per configuration; `hits`: mean results returned per query.",
         *(["", "Ours in its AND-ish mode (`mode=\"andish\"`: OR, plus a boosted AND of the "
             "content words), same queries and process:", "",
-            markdown_table(["corpus", "AND-ish", "AND-ish + 10 snippets", "hits"], andish_rows)]
+            markdown_table(["corpus", "AND-ish", "AND-ish + 10 snippets", "hits", "passes"],
+                           andish_rows)]
           if andish_rows else []),
         "",
         "### Memory and cold start",

@@ -51,6 +51,14 @@ ENGINES = ("ours", "whoosh-std", "whoosh-stem", "tantivy", "fts5")
 CONFIGS = ("or", "or+snip", "and", "and+snip")
 WORD = re.compile(r"[^\W_]+")
 TANTIVY_HEAP = 128_000_000
+#: Warm-up stops after this long; a pass over the query sample stops once it has measured
+#: MIN_PASS_QUERIES queries and run for PASS_CAP_BUDGETS times the repetition budget.
+WARMUP_CAP_S = 10.0
+MIN_PASS_QUERIES = 100
+PASS_CAP_BUDGETS = 2.0
+#: Where query workers note how many queries each pass measured (outside the work folder,
+#: which a run deletes at the end).
+NOTES = ROOT / "benchmarks" / "work" / "speed-query-notes.jsonl"
 
 
 def words(text: str) -> list[str]:
@@ -267,8 +275,11 @@ def cmd_query(engine: str, path: str, queries: str, budget: float, runs: int,
     out: dict = {"open_s": time.perf_counter() - started, "configs": {}}
     for config in configs:
         mode, snip = config.split("+")[0], config.endswith("+snip")
+        t_warm = time.perf_counter()
         for text in texts[:warmup]:
             eng.search(text, mode, snip)
+            if time.perf_counter() - t_warm > WARMUP_CAP_S:
+                break
         passes, hits, spent = [], 0, 0.0
         while len(passes) < runs and (not passes or spent < budget):
             lat = []
@@ -278,9 +289,19 @@ def cmd_query(engine: str, path: str, queries: str, budget: float, runs: int,
                 found = eng.search(text, mode, snip)
                 lat.append((time.perf_counter() - t0) * 1000)
                 hits += len(found)
+                # A very slow engine: the first MIN_PASS_QUERIES of the (random) sample only.
+                if (len(lat) >= MIN_PASS_QUERIES
+                        and time.perf_counter() - t_pass > PASS_CAP_BUDGETS * budget):
+                    break
             spent += time.perf_counter() - t_pass
             passes.append(lat)
-        out["configs"][config] = {"passes": passes, "mean_hits": hits / (len(passes) * len(texts))}
+        out["configs"][config] = {"passes": passes,
+                                  "mean_hits": hits / sum(len(p) for p in passes),
+                                  "queries": [len(p) for p in passes]}
+        with open(NOTES, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"engine": engine, "path": path, "config": config,
+                                 "queries": [len(p) for p in passes], "of": len(texts),
+                                 "time": time.time()}) + "\n")
     out.update(_maxrss_kb())
     return out
 

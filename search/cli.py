@@ -111,7 +111,7 @@ def _terminal_snippet(snippet: str) -> str:
 
 
 @cli.command()
-@click.argument("text")
+@click.argument("words", nargs=-1, required=True)
 @INDEX_OPTION
 @click.option("--lang", type=LANG_CHOICE, help="Only documents in this language.")
 @click.option("--year", help="Only documents dated in this year.")
@@ -122,9 +122,13 @@ def _terminal_snippet(snippet: str) -> str:
 @click.option("--page", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Page of results.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
-def query(text: str, index_dir: Path, lang: str | None, year: str | None, sort: str,
-          limit: int, page: int, as_json: bool) -> None:
-    """Search the index. Syntax: words, "phrases", -exclude, title:word, prefix*, lang:sl."""
+def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str | None,
+          sort: str, limit: int, page: int, as_json: bool) -> None:
+    """Search the index for WORDS (quote them or not).
+
+    Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
+    """
+    text = " ".join(words)
     with _open(index_dir) as ix:
         results = ix.search(text, lang=lang, year=year, sort=sort, page=page, per_page=limit)
     if as_json:

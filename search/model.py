@@ -40,7 +40,8 @@ class Document:
     def hash(self) -> str:
         """Content hash: reindexing skips documents whose hash did not change."""
         h = hashlib.sha256()
-        for part in (self.title, self.text, self.lang, self.date or "", self.url or ""):
+        for part in (self.title, self.text, self.lang, self.date or "", self.url or "",
+                     self.pair_id or ""):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\0")
         return h.hexdigest()[:32]
@@ -103,6 +104,7 @@ class Hit:
     translated_terms: list[str] = field(default_factory=list)  #: cross-language terms that matched
 
     def to_dict(self) -> dict:
+        """JSON-ready; ``path`` (where the file lives on the server) is left out."""
         return {
             "id": self.id,
             "title": self.title,
@@ -111,7 +113,6 @@ class Hit:
             "score": round(self.score, 4),
             "snippet": self.snippet,
             "rank": self.rank,
-            "path": self.path,
             "url": self.url,
             "translated_terms": self.translated_terms,
         }
@@ -169,8 +170,9 @@ class DocumentView:
     translation_id: str | None = None  #: id of the same document in the other language
 
     def to_dict(self) -> dict:
+        # ``path`` (where the file lives on the server) stays out of anything served.
         return {k: getattr(self, k) for k in
-                ("id", "title", "lang", "date", "text", "html", "path", "url", "translation_id")}
+                ("id", "title", "lang", "date", "text", "html", "url", "translation_id")}
 
 
 @dataclass

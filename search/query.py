@@ -32,6 +32,13 @@ MAX_QUERY_CHARS = 2000
 #: enough that documents matching the query's own words rank above those matching only
 #: its translations.
 TRANSLATE_BOOST = 0.5
+#: Weight of the query's own words matched in the documents of the language it was
+#: translated into (English names quoted in Slovenian text, for an English query): such
+#: matches say less than matches of the translations there.
+FOREIGN_BOOST = 0.3
+#: Count a word's translations only in documents lacking the word as written (see
+#: ``QueryParser._unless_direct``); False for ablations.
+UNLESS_DIRECT = True
 #: Query modes: "or" (any word), "and" (every word), "andish" (any word; all words rank higher).
 MODES = ("or", "and", "andish")
 #: Weight of the all-words clause in "andish" mode.
@@ -46,6 +53,8 @@ _PREFIX = re.compile(r"(?<![\w*])(\w+)\*+(?![\w*])")
 _STRAY_WILDCARD = re.compile(r"\?|(?<!\w)\*+|\*+(?=\w)")
 #: Prefix expansions per ``word*``, most frequent first.
 MAX_EXPANSIONS = 30
+#: Wildcard words expanded per query.
+MAX_PREFIXES = 5
 
 Expander = Callable[[str], list[str]]
 #: Maps the query's words to their translations (see :mod:`search.translation`).
@@ -108,11 +117,14 @@ class QueryParser:
     def __init__(self, schema: Schema, *, mode: str = "or", title_boost: float = TITLE_BOOST,
                  path_boosts: dict[str, float] | None = None,
                  or_factor: float = OR_FACTOR, and_boost: float = AND_BOOST,
-                 translate_boost: float = TRANSLATE_BOOST) -> None:
+                 translate_boost: float = TRANSLATE_BOOST,
+                 foreign_boost: float = FOREIGN_BOOST) -> None:
         boosts = {k: v for k, v in field_boosts(title_boost, path_boosts).items() if v > 0}
         names = [name for name in boosts if name in schema]
         self._boosts = {name: boosts[name] for name in names}
         self.translate_boost = translate_boost
+        self.foreign_boost = foreign_boost
+        self._schema = schema
         group = syntax.AndGroup if mode == "and" else OrGroup.factory(or_factor)
         self.mode = mode
         self.and_boost = and_boost
@@ -146,8 +158,13 @@ class QueryParser:
         plain = words(_FIELD_PREFIX.sub(" ", body))
         if not plain:
             return ParsedQuery(text, wq.NullQuery, plain, lang, year)
+        typed = body
         if expand is not None:
-            body = _PREFIX.sub(lambda m: _expansion(m.group(1), expand), body)
+            budget = iter(range(MAX_PREFIXES))
+            # Beyond the budget a ``word*`` is searched as the word: a storm of wildcards
+            # must not turn into thousands of terms.
+            body = _PREFIX.sub(lambda m: _expansion(m.group(1), expand)
+                               if next(budget, None) is not None else m.group(1), body)
         try:
             q = _lift_nots(self._parser.parse(body))
             if _is_useless(q) and plain:
@@ -156,8 +173,9 @@ class QueryParser:
             parsed = ParsedQuery(text, q, plain, lang, year)
         except Exception:  # noqa: BLE001 - any parser failure degrades to plain words
             parsed = ParsedQuery(text, self.plain_query(plain), plain, lang, year, fallback=True)
-        if translate is not None and self.translate_boost > 0:
-            self._with_translations(parsed, _positive_words(body, plain), translate)
+        # "and" mode asks for every word as written: translations would only loosen it.
+        if translate is not None and self.translate_boost > 0 and self.mode != "and":
+            self._with_translations(parsed, _positive_words(typed), translate)
         return parsed
 
     def _with_coordination(self, q: wq.Query, plain: list[str]) -> wq.Query:
@@ -179,9 +197,11 @@ class QueryParser:
                            translate: TranslateFn) -> None:
         """Add the translations of ``positive`` words to ``parsed`` as one extra OR clause.
 
-        Each query word contributes at most its best-scoring translation (a disjunction-max
-        over its alternatives), so a word with many dictionary senses does not outweigh the
-        others; terms the query already searches directly are left out.
+        The clause searches the translations in the target language's fields only, weighted
+        ``translate_boost`` times each translation's own weight; terms the query already
+        searches directly are left out. When the query was translated into one language, its
+        own words' matches in that language's fields weigh ``foreign_boost``. A ``-word``
+        exclusion still applies to documents found through translation.
         """
         if not positive:
             return
@@ -189,7 +209,8 @@ class QueryParser:
         direct = {(name, t.decode("utf-8") if isinstance(t, bytes) else t)
                   for name, t in q.iter_all_terms()}
         by_word: dict[str, list[wq.Query]] = {}
-        for tr in translate(positive):
+        translations = translate(positive)
+        for tr in translations:
             alts = []
             for path, term in tr.terms:
                 suffix = f"_{path}" if path else ""
@@ -204,12 +225,33 @@ class QueryParser:
                 by_word.setdefault(tr.source, []).append(wq.Or(alts))
         if not by_word:
             return
-        clause = wq.Or([alts[0] if len(alts) == 1 else wq.DisjunctionMax(alts)
-                        for alts in by_word.values()])
+        clause = wq.Or([self._unless_direct(word, alts, translations)
+                        for word, alts in by_word.items()])
+        targets = {tr.lang for tr in translations}
+        if len(targets) == 1 and self.foreign_boost != 1.0:
+            q = _scale_language(q, targets.pop(), self.foreign_boost)
         if isinstance(q, wq.AndNot):  # exclusions still apply to translated matches
             parsed.query = wq.AndNot(wq.Or([q.a, clause]), q.b)
         else:
             parsed.query = wq.Or([q, clause])
+
+    def _unless_direct(self, word: str, alts: list[wq.Query],
+                       translations: list[Translation]) -> wq.Query:
+        """``word``'s translations, counted only in documents that lack ``word`` itself.
+
+        A document that already matches the word as written (an English name quoted in a
+        Slovenian page) gains nothing from its translation as well.
+        """
+        q = alts[0] if len(alts) == 1 else wq.Or(alts)
+        if not UNLESS_DIRECT:
+            return q
+        langs = {tr.lang for tr in translations if tr.source == word}
+        direct = []
+        for name in self._boosts:
+            if name.split("_")[1] in langs:
+                for token in self._schema[name].analyzer(word, mode="query"):
+                    direct.append(wq.Term(name, token.text))
+        return wq.AndNot(q, wq.Or(direct)) if direct else q
 
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""
@@ -218,14 +260,31 @@ class QueryParser:
         return self._plain.parse(" ".join(plain))
 
 
+def _scale_language(q: wq.Query, lang: str, factor: float) -> wq.Query:
+    """``q`` with the boost of every clause on ``lang``'s fields multiplied by ``factor``."""
+    if q.is_leaf():
+        name = getattr(q, "fieldname", None) or ""
+        if name.startswith((f"title_{lang}", f"body_{lang}")):
+            q = copy.copy(q)
+            q.boost *= factor
+        return q
+    return q.apply(lambda child: _scale_language(child, lang, factor))
+
+
 _NEGATED = re.compile(r"(?:(?<![^\s(])-|\bNOT\s+)(\w+)")
 _OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
 
 
-def _positive_words(body: str, plain: list[str]) -> list[str]:
-    """The words worth translating: not excluded (``-x``, ``NOT x``), not operators."""
+_QUOTED = re.compile(r'"[^"]*"?')
+
+
+def _positive_words(body: str) -> list[str]:
+    """The words worth translating: whole words, not in a ``"phrase"`` (which asks for those
+    exact words), not excluded (``-x``, ``NOT x``), not a ``prefix*``, not an operator."""
     banned = {m.group(1).lower() for m in _NEGATED.finditer(body)}
-    return [w for w in plain if w not in _OPERATORS and w.lower() not in banned]
+    banned |= {m.group(1).lower() for m in _PREFIX.finditer(body)}
+    free = _FIELD_PREFIX.sub(" ", _QUOTED.sub(" ", body))
+    return [w for w in words(free) if w not in _OPERATORS and w.lower() not in banned]
 
 
 def _expansion(prefix: str, expand: Expander) -> str:

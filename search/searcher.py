@@ -6,9 +6,12 @@ is reused across requests and refreshed only when a writer has committed somethi
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.model import DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
-from search.ranking import LanguageBM25F
+from search.ranking import LanguageBM25F, language_doc_count
 from search.snippets import match_spans, paragraphs_html, query_terms, snippet
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import CognateIndex, Translation, Translator, default_translator
@@ -41,8 +44,14 @@ REFRESH_INTERVAL = 0.5
 #: count moved by more than COGNATE_REBUILD_GROWTH; a word added since is just not translated.
 COGNATE_MAX_AGE = 600.0
 COGNATE_REBUILD_GROWTH = 0.1
+#: A query word belongs to a language when it is this many times more frequent (per document)
+#: in that language's documents than in the other's.
+WORD_LANGUAGE_RATIO = 3.0
+#: Score a word's translations with the IDF of all of them together (see _shared_idf).
+SHARED_IDF = True
 
 _WORD = re.compile(r"^\w+$")
+log = logging.getLogger(__name__)
 _STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 
@@ -52,8 +61,10 @@ class SearchIndex:
     ``options`` select ranking variants for experiments (``mode``: "or" or "and";
     ``title_boost``; ``path_boosts`` such as ``{"sl_stem": 0.5}``; ``bm25``: keyword
     arguments of :class:`~search.ranking.LanguageBM25F`; ``translate``: also search the
-    query's words translated into the other language, default True; ``translate_boost``:
-    their weight against direct matches).
+    query's words translated into the other language, default True, or a
+    :class:`~search.translation.Translator`; ``translate_boost``: their weight against direct
+    matches; ``foreign_boost``: the weight of the query's own words in the documents of the
+    language it was translated into).
     """
 
     def __init__(self, path: str | Path | None = None, **options: Any) -> None:
@@ -62,7 +73,8 @@ class SearchIndex:
         self._ix, self._gen = open_index(self.path)
         self._weighting = LanguageBM25F(**options.get("bm25", {}))
         parser_options = {k: options[k] for k in ("mode", "title_boost", "path_boosts",
-                                                  "or_factor", "and_boost", "translate_boost")
+                                                  "or_factor", "and_boost", "translate_boost",
+                                                  "foreign_boost")
                           if k in options}
         self._parser = QueryParser(self._ix.schema, **parser_options)
         translate = options.get("translate", True)
@@ -71,6 +83,7 @@ class SearchIndex:
             else default_translator() if translate else None)
         self._cognates: CognateIndex | None = None
         self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
+        self._cognates_building = False
         self._searcher = self._ix.searcher(weighting=self._weighting)
         self._lock = threading.RLock()
         self._checked = time.monotonic()
@@ -96,7 +109,10 @@ class SearchIndex:
             self._checked = now
             gen = self._layout.current()
             if gen is not None and gen != self._gen:
-                ix, gen = open_index(self.path)
+                try:
+                    ix, gen = open_index(self.path)
+                except Exception:  # noqa: BLE001 - swapped again meanwhile: keep the old view
+                    return False
                 old = self._searcher
                 self._ix, self._gen = ix, gen
                 self._searcher = ix.searcher(weighting=self._weighting)
@@ -188,68 +204,119 @@ class SearchIndex:
     def _translate(self, words: list[str]) -> list[Translation]:
         """Translations of the query's words, from the language(s) the query looks written in.
 
-        A word "looks Slovenian" if the Slovenian documents contain it (after lemmatization),
-        "English" likewise; the query's language is the one more of its words belong to only
-        (both on a tie). Translating only from it keeps a Slovenian query's Slovenian results
-        exactly as they were, and the other way round.
+        A word belongs to a language when, analysed as that language, it is clearly more
+        common (per document) there than in the other (help pages quote English names in
+        Slovenian text, so merely occurring says little); the query's language is the one
+        more of its words belong to (both on a tie). Translating only from it keeps a
+        Slovenian query's Slovenian results as they were, and the other way round. Words at
+        home in both languages ("red", "list", "Basic") are not translated; words in neither
+        are, by the dictionary only.
         """
         translator = self._translator
         if translator is None:
             return []
-        candidates: list[tuple[str, bool, bool]] = []
+        candidates: list[tuple[str, str | None, dict[str, float]]] = []
         votes = {"sl": 0, "en": 0}
         for word in dict.fromkeys(w.lower() for w in words):
             if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
                 continue
-            in_sl = self._occurs(word, "sl")
-            in_en = self._occurs(word, "en")
-            if in_sl != in_en:
-                votes["sl" if in_sl else "en"] += 1
-            candidates.append((word, in_sl, in_en))
+            rates = self._word_rates(word)
+            lang = None
+            if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
+                lang = "sl"
+            elif rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
+                lang = "en"
+            if lang:
+                votes[lang] += 1
+            candidates.append((word, lang, rates))
         if not candidates:
             return []
         sources = [code for code, other in (("sl", "en"), ("en", "sl"))
                    if votes[code] >= votes[other]]
         cognates = self._cognate_index() if translator.cognates else None
         out: list[Translation] = []
-        for word, _in_sl, _in_en in candidates:
+        for word, lang, rates in candidates:
+            if lang is None and any(rates.values()):
+                continue  # at home in both languages ("red", "list", "Basic"): no translating
             for source in sources:
-                out.extend(translator.translate(word, source, cognates))
+                if lang in (None, source):
+                    # Cognates only of words this index knows in the source language: an
+                    # unknown word (a typo) would otherwise find look-alikes.
+                    known = cognates if rates[source] > 0 else None
+                    out.extend(self._shared_idf(translator.translate(word, source, known)))
         return out
 
-    def _occurs(self, word: str, lang: str) -> bool:
-        """Whether ``word``, analysed as ``lang``, occurs in that language's documents."""
+    def _shared_idf(self, translations: list[Translation]) -> list[Translation]:
+        """Reweight one word's translations as if they were one term (Pirkola's synonyms).
+
+        Otherwise the rarest translation, often a wrong sense ("bar" -> "gostilna"), gets the
+        highest IDF and dominates; here each alternative scores with the IDF of the union
+        of their documents (approximated by the sum of their document frequencies).
+        """
+        if not SHARED_IDF or len(translations) < 2:
+            return translations
         s = self._searcher
-        name = f"body_{lang}"
-        for token in s.schema[name].analyzer(word, mode="query"):
-            return bool(s.doc_frequency(name, token.text)
-                        or s.doc_frequency(f"title_{lang}", token.text))
-        return False
+        lang = translations[0].lang
+        total = language_doc_count(s, lang)
+        dfs = [s.doc_frequency(f"body_{lang}", dict(t.terms).get("", "")) for t in translations]
+        union = min(total, sum(dfs))
+        if not union:
+            return translations
+        out = []
+        for t, df in zip(translations, dfs, strict=True):
+            if df:
+                t = replace(t, weight=t.weight * _idf(union, total) / _idf(df, total))
+            out.append(t)
+        return out
+
+    def _word_rates(self, word: str) -> dict[str, float]:
+        """Share of each language's documents containing ``word`` (analysed as that language)."""
+        s = self._searcher
+        rate = {}
+        for lang in ("sl", "en"):
+            name = f"body_{lang}"
+            df = 0
+            for token in s.schema[name].analyzer(word, mode="query"):
+                df = s.doc_frequency(name, token.text)
+                break
+            rate[lang] = df / language_doc_count(s, lang)
+        return rate
 
     def _cognate_index(self) -> CognateIndex:
-        """The snapshot of this index's words that cognates are looked up in (built lazily)."""
+        """The snapshot of this index's words that cognates are looked up in.
+
+        Built on first use (a fraction of a second for thousands of documents); after
+        commits it is rebuilt in a background thread once stale, the old snapshot serving
+        meanwhile, so no query waits for it again.
+        """
         reader = self._searcher.reader()
-        docs = reader.doc_count()
-        now = time.monotonic()
-        reader_id, built, built_docs = self._cognates_for
-        if self._cognates is not None and (
-                reader_id == id(reader) or (
-                    now - built < COGNATE_MAX_AGE
-                    and abs(docs - built_docs) <= COGNATE_REBUILD_GROWTH * max(built_docs, 1))):
+        if self._cognates is None:
+            self._cognates = _build_cognates(reader)
+            self._cognates_for = (id(reader), time.monotonic(), reader.doc_count())
             return self._cognates
-
-        def lexicon(*names: str) -> set[str]:
-            out: set[str] = set()
-            for name in names:
-                if name in reader.schema:
-                    out.update(t.decode("utf-8") if isinstance(t, bytes) else t
-                               for t in reader.lexicon(name))
-            return out
-
-        self._cognates = CognateIndex(lexicon("body_en", "title_en"),
-                                      lexicon("body_sl", "title_sl"))
-        self._cognates_for = (id(reader), now, docs)
+        reader_id, built, built_docs = self._cognates_for
+        if reader_id != id(reader) and not self._cognates_building:
+            docs = reader.doc_count()
+            stale = (time.monotonic() - built >= COGNATE_MAX_AGE
+                     or abs(docs - built_docs) > COGNATE_REBUILD_GROWTH * max(built_docs, 1))
+            if stale:
+                self._cognates_building = True
+                threading.Thread(target=self._rebuild_cognates, name="cognate-index",
+                                 daemon=True).start()
         return self._cognates
+
+    def _rebuild_cognates(self) -> None:
+        try:
+            with self._ix.reader() as reader:  # its own reader: refresh() may close ours
+                fresh = _build_cognates(reader)
+                docs = reader.doc_count()
+            with self._lock:
+                self._cognates = fresh
+                self._cognates_for = (id(self._searcher.reader()), time.monotonic(), docs)
+        except Exception:  # noqa: BLE001 - a failed rebuild keeps the old snapshot
+            log.exception("Rebuilding the cognate vocabulary failed")
+        finally:
+            self._cognates_building = False
 
     def _expand_prefix(self, prefix: str) -> list[str]:
         reader = self._searcher.reader()
@@ -341,6 +408,23 @@ class SearchIndex:
     def __len__(self) -> int:
         with self._lock:
             return self._searcher.doc_count()
+
+
+def _build_cognates(reader: Any) -> CognateIndex:
+    """A cognate vocabulary from the terms of a reader's English and Slovenian fields."""
+    def lexicon(*names: str) -> set[str]:
+        out: set[str] = set()
+        for name in names:
+            if name in reader.schema:
+                out.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                           for t in reader.lexicon(name))
+        return out
+
+    return CognateIndex(lexicon("body_en", "title_en"), lexicon("body_sl", "title_sl"))
+
+
+def _idf(df: int, total: int) -> float:
+    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
 def _translated_words(text: str, lang: str, parsed: ParsedQuery) -> list[str]:

@@ -17,7 +17,6 @@ from html import escape
 from whoosh.analysis import Analyzer
 
 from search.analysis import LANGUAGES
-from search.analysis.filters import WORDS
 
 #: Snippet budget in characters, and how far a cropped fragment reaches around a match.
 SNIPPET_CHARS = 280
@@ -57,7 +56,10 @@ def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) ->
 
     Words are analysed one at a time through a per-process cache: the analysers are
     context-free (a word's terms do not depend on its neighbours), so this gives the same
-    answer as analysing the whole text, at the price of a dictionary look-up per word.
+    answer as analysing the whole text, for a dictionary look-up per word. Only words whose
+    first two letters (case and diacritics aside) start some wanted term are looked at:
+    stems, truncations and lemmas share their word's beginning, except a few suppletive
+    lemmas (``šel`` -> ``iti``), which then go unmarked.
     """
     if lang not in LANGUAGES:
         return []
@@ -66,13 +68,31 @@ def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) ->
     if not wanted:
         return []
     spans = []
-    for m in WORDS.finditer(text, 0, MAX_ANALYZED_CHARS):
+    for m in _candidates(frozenset(t[:2] for _, targets in wanted for t in targets)).finditer(
+            text, 0, MAX_ANALYZED_CHARS):
         word = m.group()
         for path, targets in wanted:
             if not targets.isdisjoint(_word_terms(lang, path, word)):
                 spans.append(m.span())
                 break
     return spans
+
+
+#: Letters that fold to each ASCII letter (see ``filters.fold``), for the candidate scan.
+_FOLDS_TO = {"c": "cčć", "s": "sš", "z": "zž", "d": "dđ"}
+
+
+@lru_cache(maxsize=1024)
+def _candidates(heads: frozenset[str]) -> re.Pattern[str]:
+    """A regex finding the words that start like some wanted term (case and diacritics aside).
+
+    Scanning in C for these few candidates, instead of looking at every word in Python, is
+    what keeps snippets cheap on long documents.
+    """
+    alternatives = sorted(
+        "".join(f"[{re.escape(_FOLDS_TO.get(ch, ch))}]" for ch in head) for head in heads)
+    return re.compile(r"(?<!\w)(?<!\w['’])(?:" + "|".join(alternatives) + r")\w*(?:['’]\w+)*",
+                      re.IGNORECASE)
 
 
 @lru_cache(maxsize=500_000)

@@ -6,8 +6,9 @@ language. Two sources of translations, neither derived from any evaluation data:
 - **FreeDict's Slovenian-English dictionary** (Debian ``dict-freedict-slv-eng``, GPL-3+),
   read at run time from the installed package, lazily and once per process. Slovenian words
   are lemmatized (lemmagen3) before lookup; English words are matched by their Snowball stem
-  against the inverted dictionary. Without the package there is simply no dictionary
-  translation (a logged note), never an error.
+  against the inverted dictionary; a Slovenian word the dictionary lacks is looked up
+  through the word it derives from (``izbiranje`` -> ``izbirati``). Without the package
+  there is simply no dictionary translation (a logged note), never an error.
 - **Cognates**: international words that Slovenian spells phonetically (``funkcija`` /
   ``function``, ``kategorija`` / ``category``, ``avtomatski`` / ``automatic``). General
   orthographic rules map both languages' words to a common spelling key; a query word's key
@@ -120,6 +121,8 @@ def _add_entry(out: BilingualDictionary, headword: str, entry: str) -> None:
             piece = " ".join(piece.split())
             if piece.lower().startswith("to "):
                 piece = piece[3:]
+            if any(c in piece for c in '":…') or "..." in piece:
+                continue  # an explanation ("it denotes escalation: ..."), not a translation
             if piece and piece not in translations:
                 translations.append(piece)
     if translations:
@@ -328,7 +331,7 @@ class Translator:
     def terms(self, word: str, lang: str) -> tuple[tuple[str, str], ...]:
         """(path, term) pairs of ``word`` analysed by every path of ``lang``."""
         out = []
-        with self._lock:  # whoosh analysers reuse one token object: not re-entrant
+        with self._lock:  # one shared translator: its lemmatizer and caches serve all threads
             for path, analyzer in self._analyzers[lang]:
                 for token in analyzer(word, mode="query"):
                     out.append((path, token.text))
@@ -346,7 +349,10 @@ class Translator:
         else:
             return []
         best: dict[tuple, Translation] = {}
+        same = fold(low)
         for t in found:
+            if fold(t.word.lower()) == same:  # the word itself: searched directly anyway
+                continue
             if t.terms and (t.terms not in best or best[t.terms].weight < t.weight):
                 best[t.terms] = t
         ranked = sorted(best.values(), key=lambda t: -t.weight)
@@ -357,12 +363,20 @@ class Translator:
         out: list[Translation] = []
         if self.dictionary is not None:
             seen: set[str] = set()
-            for key in dict.fromkeys((fold(lemma), fold(word), fold(slovenian_lemma(fold(word))))):
-                for rank, english in enumerate(self.dictionary.sl_en.get(key, ())):
+            keys = dict.fromkeys((fold(lemma), fold(word), fold(slovenian_lemma(fold(word)))))
+            entries = [(self.dictionary.sl_en.get(k, ()), 1.0) for k in keys]
+            if not any(found for found, _ in entries):  # try the word it is derived from
+                entries = [(self.dictionary.sl_en.get(k, ()), DERIVED_WEIGHT)
+                           for k in derived_lemmas(fold(lemma))]
+            for found, factor in entries:
+                # Phrases ("take part") only when the entry has no one-word translation.
+                longest = 1 if any(len(_content_words(e)) == 1 for e in found) \
+                    else MAX_PHRASE_WORDS
+                for rank, english in enumerate(found):
                     content = _content_words(english)
-                    if not content or len(content) > MAX_PHRASE_WORDS:
+                    if not content or len(content) > longest:
                         continue
-                    weight = _sense_weight(rank) / len(content)
+                    weight = factor * _sense_weight(rank) / len(content)
                     for w in content:
                         if w not in seen:
                             seen.add(w)
@@ -388,6 +402,31 @@ class Translator:
                 terms = (("", lemma),) + tuple((p, t) for p, t in self.terms(lemma, "sl") if p)
                 out.append(Translation(word, "sl", lemma, COGNATE_WEIGHT, terms, kind="cognate"))
         return out
+
+
+#: Slovenian derivations whose base word the dictionary may list instead: verbal nouns
+#: (``izbiranje`` -> ``izbirati``, ``nastavitev`` -> ``nastaviti``) and adverbs
+#: (``neposredno`` -> ``neposreden``).
+DERIVATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("anje", ("ati",)),
+    ("enje", ("iti", "eti")),
+    ("itev", ("iti",)),
+    ("atev", ("ati",)),
+    ("no", ("en",)),
+    ("sko", ("ski",)),
+)
+#: Weight factor of a translation found through a derivation.
+DERIVED_WEIGHT = 0.8
+
+
+def derived_lemmas(lemma: str) -> list[str]:
+    """Base words a (folded) Slovenian lemma may be derived from, by general suffix rules.
+
+    >>> derived_lemmas("izbiranje"), derived_lemmas("neposredno")
+    (['izbirati'], ['neposreden'])
+    """
+    return [lemma[:-len(end)] + base for end, bases in DERIVATIONS
+            if lemma.endswith(end) and len(lemma) > len(end) + 2 for base in bases]
 
 
 def _sense_weight(rank: int) -> float:

@@ -64,7 +64,8 @@ def test_run_queries_through_the_search_path(seed_search):
     run = run_queries(seed_search, queries, limit=100)
     assert list(run) == ["a", "b", "c", "d"]
     assert list(run["a"]) == [SL_003]
-    assert set(run["b"]) == {SL_002, SL_003}
+    top_two = sorted(run["b"], key=run["b"].get, reverse=True)[:2]
+    assert set(top_two) == {SL_002, SL_003}  # translated English matches rank below
     assert run["c"] == {}
     assert len(run["d"]) == 5
     assert set(run_queries(seed_search, queries[3:], lang="en")["d"]) == set(SEED_EN)

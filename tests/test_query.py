@@ -68,11 +68,13 @@ def test_a_word_is_searched_in_every_language_field(parser, text, lang_term):
     assert lang_term in positive_terms(parsed.query)
 
 
-def test_title_matches_weigh_more_than_body_matches(parser):
+def test_title_matches_are_weighted_by_the_tuned_title_boost(parser):
+    from search.query import TITLE_BOOST
+
     q = parser.parse("policija").query
     boosts = {leaf.fieldname: leaf.boost for leaf in q.leaves()}
-    assert boosts["title_sl"] > boosts["body_sl"]
-    assert boosts["title_en"] > boosts["body_en"]
+    for lang in ("sl", "en"):
+        assert boosts[f"title_{lang}"] == pytest.approx(TITLE_BOOST * boosts[f"body_{lang}"])
 
 
 def test_two_words_are_or_combined_by_default(parser):

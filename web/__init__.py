@@ -23,6 +23,10 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
 
+#: Longest raw query string (bytes) answered; longer is 414. A 500-character query
+#: (``web.params.MAX_QUERY``) of 4-byte characters, percent-encoded, takes 6,000 bytes.
+MAX_QUERY_STRING = 8192
+
 #: The only tags the engine's HTML may contain; anything else is shown as text.
 _TAG = re.compile(r"<[^>]*>?")
 _ALLOWED_TAGS = frozenset({"<mark>", "</mark>", "<p>", "</p>", "<br>", "<br/>", "<br />"})
@@ -60,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATE_LIMIT_PER_MINUTE=0,  # search requests per client and minute; 0: no limit
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,  # nothing here takes a request body
+        MAX_QUERY_STRING=MAX_QUERY_STRING,
     )
     if config:
         app.config.from_mapping(config)
@@ -72,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _install_i18n(app)
     _install_security_headers(app)
+    _install_request_limits(app)
     _install_rate_limit(app)
 
     from web import api, errors, pages
@@ -126,6 +132,27 @@ def _install_i18n(app: Flask) -> None:
             "trusted": trusted_fragment,
             "safe_url": safe_url,
         }
+
+
+def _install_request_limits(app: Flask) -> None:
+    """Refuse oversized requests up front with a clear 413/414, before any work is done.
+
+    Werkzeug enforces ``MAX_CONTENT_LENGTH`` only when a body is read, and no route reads
+    one, so the declared length is checked here; waitress caps what it buffers as well.
+    """
+    max_query = int(app.config["MAX_QUERY_STRING"])
+    max_body = app.config["MAX_CONTENT_LENGTH"]
+
+    @app.before_request
+    def request_limits():  # type: ignore[no-untyped-def]
+        from web.errors import respond_error
+
+        if len(request.query_string) > max_query:
+            return respond_error(414, "uri_too_long", "err_uri_too_long", max=max_query)
+        length = request.content_length
+        if max_body is not None and length is not None and length > max_body:
+            return respond_error(413, "too_large", "err_too_large", max=max_body)
+        return None
 
 
 def _install_rate_limit(app: Flask) -> None:

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from web import index_holder
 from web.errors import json_error
 from web.openapi import openapi_document
-from web.params import MAX_QUERY, ParamError, parse_search
+from web.params import parse_query, parse_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,9 +29,7 @@ def search() -> ResponseReturnValue:
 @bp.get("/doc/<path:doc_id>")
 def document(doc_id: str) -> ResponseReturnValue:
     """DocumentView.to_dict(): the whole document, highlighted for ``q`` when given."""
-    q = " ".join((request.args.get("q") or "").split())
-    if len(q) > MAX_QUERY:
-        raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
+    q = parse_query(request.args.get("q"))
     doc = index_holder(current_app).get().document(doc_id, query=q or None)
     if doc is None:
         return json_error(404, "document_not_found", "err_doc_not_found", id=doc_id)

@@ -19,7 +19,8 @@ _HTTP: dict[int, tuple[str, str]] = {
     400: ("bad_request", "err_bad_request"),
     404: ("not_found", "err_not_found"),
     405: ("method_not_allowed", "err_method"),
-    413: ("bad_request", "err_bad_request"),
+    413: ("too_large", "err_bad_request"),
+    414: ("uri_too_long", "err_bad_request"),
     429: ("rate_limited", "err_rate_limited"),
     500: ("internal_error", "err_internal"),
 }

@@ -100,9 +100,23 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "trenutkov.",
                      "en": "Something went wrong on our side. Please try again in a moment."},
     "err_bad_request": {"sl": "Zahteva ni veljavna.", "en": "The request is not valid."},
+    "err_too_large": {"sl": "Zahteva je prevelika: največ {max} bajtov.",
+                      "en": "The request is too large: at most {max} bytes."},
+    "err_uri_too_long": {"sl": "Naslov zahteve je predolg: parametri imajo lahko največ {max} "
+                               "bajtov. Skrajšajte iskalni niz.",
+                         "en": "The request address is too long: its parameters may have at "
+                               "most {max} bytes. Shorten the query."},
     "err_query_too_long": {"sl": "Iskalni niz je predolg: največ {max} znakov, vaš jih ima {n}.",
                            "en": "The query is too long: at most {max} characters, "
                                  "yours has {n}."},
+    "err_word_too_long": {"sl": "Beseda v iskalnem nizu je predolga: največ {max} znakov, "
+                                "najdaljša jih ima {n}.",
+                          "en": "A word in the query is too long: at most {max} characters, "
+                                "the longest has {n}."},
+    "err_too_many_wildcards": {"sl": "Preveč besed z nadomestnima znakoma * ali ?: največ "
+                                     "{max}, vaš iskalni niz jih ima {n}.",
+                               "en": "Too many words with the wildcards * or ?: at most {max}, "
+                                     "your query has {n}."},
     "err_query_missing": {"sl": "Manjka iskalni niz (parameter q).",
                           "en": "The query (parameter q) is missing."},
     "err_bad_page": {"sl": "Številka strani mora biti celo število od 1 do {max}.",

@@ -133,7 +133,6 @@ def _schemas() -> dict[str, Any]:
                 "snippet": {"type": "string", "description": "Escaped HTML; matches are "
                             "wrapped in <mark>."},
                 "rank": {"type": "integer"},
-                "path": _nullable("string"),
                 "url": _nullable("string"),
                 "translated_terms": {"type": "array", "items": {"type": "string"}},
             },
@@ -168,7 +167,6 @@ def _schemas() -> dict[str, Any]:
                 "text": {"type": "string"},
                 "html": {"type": "string", "description": "Escaped HTML paragraphs; query "
                          "matches are wrapped in <mark>."},
-                "path": _nullable("string"),
                 "url": _nullable("string"),
                 "translation_id": _nullable("string", description="The same document in "
                                             "the other language."),

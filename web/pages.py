@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from search.errors import SearchError
 from web import i18n, index_holder
 from web.errors import error_page, index_error_key
-from web.params import MAX_QUERY, ParamError, SearchParams, parse_search
+from web.params import SearchParams, parse_query, parse_search
 
 bp = Blueprint("pages", __name__)
 
@@ -43,9 +43,7 @@ def search() -> str | tuple[str, int] | Response:
 @bp.get("/doc/<path:doc_id>")
 def document(doc_id: str) -> str | tuple[str, int]:
     """One whole document with the query's matches highlighted and its translation linked."""
-    q = " ".join((request.args.get("q") or "").split())
-    if len(q) > MAX_QUERY:
-        raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
+    q = parse_query(request.args.get("q"))
     index = index_holder(current_app).get()
     doc = index.document(doc_id, query=q or None)
     if doc is None:

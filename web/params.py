@@ -10,7 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from search.analysis.filters import WORDS
+
 MAX_QUERY = 500
+#: Words with ``*`` or ``?`` per query. Each expands to up to hundreds of indexed words in
+#: every field, so a box full of ``a* b* c*...`` took seconds (4 s for 500 characters on 5k
+#: documents); ten keep any query well under a second.
+MAX_WILDCARDS = 10
+#: Longest word (letters and digits) in a query. Nobody types longer ones, and lemmagen3
+#: breaks on words of 256+ UTF-8 bytes (a 500 error): 60 characters stay below that.
+MAX_WORD = 60
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
@@ -69,11 +78,26 @@ def _int(raw: str | None, default: int, maximum: int, key: str, code: str) -> in
     return value
 
 
-def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> SearchParams:
-    """Check the query-string parameters of /search and /api/search."""
-    q = " ".join((args.get("q") or "").split())
+def parse_query(raw: str | None) -> str:
+    """The query text with whitespace normalised; raises ParamError when it would be costly
+    (too long, too many wildcards). Shared by searches and highlighted documents."""
+    q = " ".join((raw or "").split())
     if len(q) > MAX_QUERY:
         raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
+    longest = max((len(m.group(0)) for m in WORDS.finditer(q)), default=0)
+    if longest > MAX_WORD:
+        raise ParamError("err_word_too_long", "word_too_long", max=MAX_WORD, n=longest)
+    wildcards = sum(1 for word in q.split() if ("*" in word or "?" in word)
+                    and any(ch.isalnum() for ch in word))
+    if wildcards > MAX_WILDCARDS:
+        raise ParamError("err_too_many_wildcards", "too_many_wildcards", max=MAX_WILDCARDS,
+                         n=wildcards)
+    return q
+
+
+def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> SearchParams:
+    """Check the query-string parameters of /search and /api/search."""
+    q = parse_query(args.get("q"))
     if require_query and not q:
         raise ParamError("err_query_missing", "query_missing")
     lang = (args.get("lang") or "").strip().lower() or None

@@ -109,6 +109,9 @@ WAITRESS_OPTIONS: dict[str, object] = {
     "channel_timeout": 30,
     "connection_limit": 200,
     "clear_untrusted_proxy_headers": True,
+    # Nothing here needs more: waitress answers 431/413 itself instead of buffering a flood.
+    "max_request_header_size": 64 * 1024,
+    "max_request_body_size": 64 * 1024,
 }
 
 

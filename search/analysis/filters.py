@@ -69,6 +69,10 @@ class FoldFilter(Filter):
             yield t
 
 
+#: Words longer than this (hashes, base64, junk) are left as they are by morphology filters.
+MAX_MORPH_CHARS = 60
+
+
 class CachedMorphFilter(Filter):
     """Base for filters that map a word to its base form through a cached function.
 
@@ -93,6 +97,8 @@ class CachedMorphFilter(Filter):
             return cache[word]
         except KeyError:
             pass
+        if len(word) > MAX_MORPH_CHARS:
+            return word  # lemmagen3 mangles words past 255 bytes; nothing to gain anyway
         if self._fn is None:
             self._fn = self._make()
         result = self._fn(word) or word

@@ -1,0 +1,273 @@
+"""Cross-language retrieval: the dictionary, lemmatized lookup, cognates, and the searcher."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from search import SearchIndex, index_paths
+from search import translation as tr
+from search.translation import (
+    CognateIndex,
+    Translator,
+    derived_lemmas,
+    load_dictionary,
+    parse_dictd,
+    slovenian_keys,
+    spelling_key,
+)
+
+DICTIONARY = load_dictionary()
+needs_dictionary = pytest.mark.skipif(
+    DICTIONARY is None,
+    reason="Debian's dict-freedict-slv-eng is not installed "
+           f"({os.environ.get('SEARCH_FREEDICT_SLV_ENG', tr.DICTIONARY_BASE)}.index / .dict.dz): "
+           "apt-get install dict-freedict-slv-eng")
+
+
+def words(translations: list[tr.Translation]) -> set[str]:
+    return {t.word for t in translations}
+
+
+# -- the installed FreeDict dictionary -------------------------------------------------------
+
+@needs_dictionary
+def test_installed_dictionary_parses_both_directions() -> None:
+    assert len(DICTIONARY) > 5000
+    assert "border" in DICTIONARY.sl_en["meja"]
+    assert "alphabet" in DICTIONARY.sl_en["abeceda"]
+    # Example sentences and labels are not translations.
+    assert not any('"' in t or "[" in t for ts in DICTIONARY.sl_en.values() for t in ts)
+    assert "meja" in {head for head, _ in DICTIONARY.en_sl["border"]}
+
+
+@needs_dictionary
+def test_a_known_word_translates_both_ways() -> None:
+    translator = Translator()
+    assert "border" in words(translator.translate("meja", "sl"))
+    assert "meja" in words(translator.translate("border", "en"))
+    assert "meja" in words(translator.translate("Borders", "en"))  # matched by stem
+
+
+@needs_dictionary
+@pytest.mark.parametrize("form", ["mejo", "meje", "mejah", "MEJI"])
+def test_slovenian_words_are_lemmatized_before_lookup(form: str) -> None:
+    assert "border" in words(Translator().translate(form, "sl"))
+
+
+@needs_dictionary
+def test_translations_carry_the_target_languages_index_terms() -> None:
+    found = {t.word: t for t in Translator().translate("border", "en")}
+    assert dict(found["meja"].terms) == {"": "meja", "stem": "meja"}
+    english = {t.word: t for t in Translator().translate("meja", "sl")}
+    assert dict(english["boundary"].terms) == {"": "boundari"}  # Snowball stem
+
+
+def test_dictd_parser_on_a_small_dictionary(tmp_path: Path) -> None:
+    entries = {
+        "meja": 'meja /mˈeːja/ <n, f, sg>\n [geo] border, limit (of sth)\n'
+                '      "Prestopil je mejo."  - He crossed the border.\n',
+        "okno": "okno /ˈoːknɔ/ <n, n, sg>\nwindow\n",
+        "sodelovati": "sodelovati /sɔdɛlˈoːʋati/ <v>\nto cooperate, take part\n",
+    }
+    def b64(n: int) -> str:  # dictd's base-64 numbers
+        return tr._B64[n // 64] + tr._B64[n % 64]
+
+    data, index = b"", []
+    for head, text in entries.items():
+        raw = text.encode("utf-8")
+        index.append(f"{head}\t{b64(len(data))}\t{b64(len(raw))}\n")
+        data += raw
+    (tmp_path / "tiny.index").write_text("".join(index), encoding="utf-8")
+    with gzip.open(tmp_path / "tiny.dict.dz", "wb") as fh:
+        fh.write(data)
+    parsed = load_dictionary(tmp_path / "tiny")
+    assert parsed is not None
+    assert parsed.sl_en == {"meja": ["border", "limit"], "okno": ["window"],
+                            "sodelovati": ["cooperate", "take part"]}
+    assert parsed.en_sl["border"] == [("meja", 0)] and parsed.en_sl["window"] == [("okno", 0)]
+    assert "part" not in parsed.en_sl  # two-word translations are not inverted
+    translator = Translator(dictionary=parsed, cognates=False)
+    assert words(translator.translate("sodelovanje", "sl")) == {"cooperate"}  # derived verb
+    assert parse_dictd(tmp_path / "tiny.index", tmp_path / "tiny.dict.dz").sl_en == parsed.sl_en
+
+
+def test_missing_dictionary_degrades_to_no_translation(tmp_path: Path, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="search.translation"):
+        assert load_dictionary(tmp_path / "absent") is None
+    assert "dict-freedict-slv-eng" in caplog.text
+    translator = Translator(dictionary=None)
+    assert translator.translate("meja", "sl") == []
+    assert translator.translate("border", "en") == []
+
+
+# -- cognates and derivations ----------------------------------------------------------------
+
+@pytest.mark.parametrize("slovenian, english_stem", [
+    ("funkcija", "function"),       # -cija <-> -tion, k <-> c
+    ("kategorija", "categori"),     # -ija <-> -y
+    ("avtomatski", "automat"),      # av <-> au, -ski <-> -ic
+    ("grafika", "graphic"),         # f <-> ph, -ika <-> -ic
+    ("aplikacija", "applic"),       # doubled consonants
+    ("tekst", "text"),              # ks <-> x
+    ("sekvenca", "sequenc"),        # kv <-> qu, -enca <-> -ence
+    ("verzija", "version"),         # -zija <-> -sion
+    ("struktura", "structur"),      # -ura <-> -ure
+    ("analiza", "analysi"),         # z <-> s, i <-> y
+])
+def test_cognate_rules_give_a_shared_spelling_key(slovenian: str, english_stem: str) -> None:
+    assert spelling_key(english_stem) in slovenian_keys(slovenian)
+
+
+def test_cognate_index_only_proposes_words_the_index_has() -> None:
+    cognates = CognateIndex(english=["function", "categori", "window", "polic"],
+                            slovenian=["funkcija", "kategorija", "okno", "policija"])
+    assert cognates.english_for("funkcija") == {"function"}
+    assert cognates.english_for("okno") == set()
+    assert cognates.slovenian_for("categori") == {"kategorija"}
+    assert cognates.slovenian_for("graphic") == set()  # not in this index
+    translator = Translator(dictionary=None)
+    found = translator.translate("funkcije", "sl", cognates)  # lemmatized first
+    assert [(t.word, t.kind, t.terms) for t in found] == [
+        ("function", "cognate", (("", "function"),))]
+    back = translator.translate("police", "en", cognates)
+    assert [(t.word, dict(t.terms)) for t in back] == [("policija", {"": "policija",
+                                                                     "stem": "polic"})]
+
+
+def test_a_word_is_not_its_own_translation() -> None:
+    cognates = CognateIndex(english=["calc"], slovenian=["calc"])
+    assert Translator(dictionary=None).translate("calc", "sl", cognates) == []
+
+
+def test_derivations() -> None:
+    assert derived_lemmas("izbiranje") == ["izbirati"]
+    assert derived_lemmas("nastavitev") == ["nastaviti"]
+    assert derived_lemmas("neposredno") == ["neposreden"]
+    assert derived_lemmas("miza") == []
+
+
+# -- the searcher ----------------------------------------------------------------------------
+
+def _records() -> list[dict]:
+    return [
+        {"id": "sl-border", "lang": "sl", "title": "Nadzor na meji",
+         "text": "Policija je okrepila nadzor na meji s Hrvaško. Policisti na meji "
+                 "preverjajo vozila in potnike."},
+        {"id": "en-border", "lang": "en", "title": "Controls at the border",
+         "text": "The police strengthened controls at the border with Croatia. Officers at "
+                 "the border check vehicles and passengers."},
+        {"id": "sl-weather", "lang": "sl", "title": "Vreme",
+         "text": "Jutri bo sončno in toplo, popoldne so možne nevihte."},
+        {"id": "en-weather", "lang": "en", "title": "Weather",
+         "text": "Tomorrow will be sunny and warm, with storms possible in the afternoon."},
+        {"id": "sl-school", "lang": "sl", "title": "Šola",
+         "text": "Učenci so se vrnili v šolske klopi po poletnih počitnicah."},
+        {"id": "en-school", "lang": "en", "title": "School",
+         "text": "Pupils went back to school after the summer holidays."},
+    ]
+
+
+@pytest.fixture(scope="module")
+def pair_index(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("clir")
+    docs = root / "docs.jsonl"
+    docs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in _records()) + "\n",
+                    encoding="utf-8")
+    index_paths([docs], root / "index")
+    return root / "index"
+
+
+def _ids(results) -> list[str]:
+    return [h.id for h in results.hits]
+
+
+@needs_dictionary
+def test_slovenian_query_finds_the_english_document_below_the_slovenian_one(pair_index):
+    with SearchIndex(pair_index) as ix:
+        results = ix.search("meja")
+        assert _ids(results)[:2] == ["sl-border", "en-border"]
+        direct, translated = results.hits[:2]
+        assert direct.translated_terms == []
+        assert translated.translated_terms == ["border"]
+        assert "<mark>border</mark>" in translated.snippet  # translated matches are marked
+        assert results.hits[0].score > results.hits[1].score
+        assert "border" in ix.search("meja", lang="en").hits[0].to_dict()["translated_terms"]
+
+
+@needs_dictionary
+def test_english_query_finds_the_slovenian_document(pair_index):
+    with SearchIndex(pair_index) as ix:
+        results = ix.search("border")
+        assert _ids(results)[:2] == ["en-border", "sl-border"]
+        assert results.hits[1].translated_terms == ["meji"]  # as written in the document
+        doc = ix.document("sl-border", query="border")
+        assert "<mark>meji</mark>" in doc.html
+
+
+def test_cognates_work_without_the_dictionary(pair_index):
+    with SearchIndex(pair_index, translate=Translator(dictionary=None)) as ix:
+        results = ix.search("policija")
+        assert _ids(results) == ["sl-border", "en-border"]
+        assert results.hits[1].translated_terms == ["police"]
+
+
+def test_translation_off_finds_only_direct_matches(pair_index):
+    with SearchIndex(pair_index, translate=False) as ix:
+        assert _ids(ix.search("meja")) == ["sl-border"]
+        assert _ids(ix.search("policija")) == ["sl-border"]
+        assert ix.search("meja", lang="en").total == 0
+        assert ix.parse("meja").translated == {}
+
+
+def test_phrases_exclusions_and_typos_are_not_translated(pair_index):
+    with SearchIndex(pair_index) as ix:
+        assert ix.parse('"policija"').translated == {}
+        assert ix.search("policija -police", lang="en").total == 0
+        assert ix.search("polizia").total == 0  # an unknown word finds no look-alikes
+        assert ix.parse("policij*").translated == {}
+
+
+def test_translate_boost_zero_turns_translation_off(pair_index):
+    with SearchIndex(pair_index, translate_boost=0.0) as ix:
+        assert _ids(ix.search("policija")) == ["sl-border"]
+
+
+def test_cognate_vocabulary_follows_new_documents(tmp_path, monkeypatch):
+    import time
+
+    from search import searcher as searcher_module
+
+    monkeypatch.setattr(searcher_module, "COGNATE_MAX_AGE", 0.0)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.jsonl").write_text(json.dumps(
+        {"id": "sl-cat", "lang": "sl", "title": "Kategorija",
+         "text": "Izberite kategorijo slik in potrdite izbiro."}) + "\n", encoding="utf-8")
+    index_paths([docs], tmp_path / "index")
+    with SearchIndex(tmp_path / "index", translate=Translator(dictionary=None)) as ix:
+        assert ix.search("kategorija", lang="en").total == 0
+        (docs / "b.jsonl").write_text(json.dumps(
+            {"id": "en-cat", "lang": "en", "title": "Category",
+             "text": "Choose a category of pictures and confirm the choice."}) + "\n",
+            encoding="utf-8")
+        index_paths([docs], tmp_path / "index")
+        assert ix.refresh(force=True)
+        ix.search("kategorija")  # serves the old vocabulary, rebuilds it in the background
+        deadline = time.monotonic() + 30
+        while ix._cognates_building and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hits = ix.search("kategorija", lang="en").hits
+        assert [h.id for h in hits] == ["en-cat"] and hits[0].translated_terms == ["category"]
+
+
+def test_doctests() -> None:
+    import doctest
+
+    result = doctest.testmod(tr)
+    assert result.attempted > 0 and result.failed == 0
