@@ -253,6 +253,22 @@ class QueryParser:
                     direct.append(wq.Term(name, token.text))
         return wq.AndNot(q, wq.Or(direct)) if direct else q
 
+    def word_terms(self, text: str) -> list[set[tuple[str, bytes]]]:
+        """For each content word the user asked for, the index terms that match it directly.
+
+        Lets the searcher tell which words a document covers, and whether it was found only
+        through translations.
+        """
+        out = []
+        for word in _positive_words(text):
+            if word.lower() in _STOP_WORDS:
+                continue
+            terms = {(name, t.encode("utf-8")) for name, t in
+                     self._plain.parse(word).iter_all_terms()}
+            if terms:
+                out.append(terms)
+        return out
+
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""
         if not plain:

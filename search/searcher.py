@@ -30,6 +30,10 @@ from search.translation import CognateIndex, Translation, Translator, default_tr
 #: Hard limits that keep any request cheap, whatever it asks for.
 MAX_PER_PAGE = 100
 MAX_RESULTS_WINDOW = 10_000
+#: Re-ranking (word coverage, direct before translated) looks at this many top hits.
+RERANK_WINDOW = 100
+#: Weight of word coverage in re-ranking: score * (1 - COVERAGE + COVERAGE * covered share).
+COVERAGE = 0.2
 #: Ask "did you mean" when a query finds fewer results than this.
 SUGGEST_BELOW = 3
 #: "Did you mean" looks at this many words of a query, each at most this long: correcting is
@@ -173,6 +177,11 @@ class SearchIndex:
                               "year": sorting.FieldFacet("year")},
                 "maptype": sorting.Count,
             }
+            words = self._parser.word_terms(text) if sort == "relevance" else []
+            rerank = len(words) >= 2 or (bool(parsed.translated) and lang is None)
+            if rerank:
+                kwargs["limit"] = min(max(page * per_page, RERANK_WINDOW), MAX_RESULTS_WINDOW)
+                kwargs["terms"] = True
             if sort == "newest":
                 kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
             found = s.search(parsed.query, **kwargs)
@@ -180,9 +189,12 @@ class SearchIndex:
             results.facets = {name: _facet(found.groups(name)) for name in ("lang", "year")}
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
             start = (page - 1) * per_page
-            for rank, hit in enumerate(found[start:start + per_page], start + 1):
-                stored = hit.fields()
-                results.hits.append(self._hit(stored, hit.score, rank, terms, snippets,
+            ranked = (_rerank(found, words, tiers=lang is None) if rerank
+                      else [(hit, hit.score) for hit in found[start:start + per_page]])
+            if rerank:
+                ranked = ranked[start:start + per_page]
+            for rank, (hit, score) in enumerate(ranked, start + 1):
+                results.hits.append(self._hit(hit.fields(), score, rank, terms, snippets,
                                               parsed))
             if results.total < SUGGEST_BELOW:
                 results.suggestion = self._suggest(parsed)
@@ -434,6 +446,29 @@ def _translated_words(text: str, lang: str, parsed: ParsedQuery) -> list[str]:
         return []
     found = (text[s:e].lower() for s, e in match_spans(text, lang, wanted))
     return list(dict.fromkeys(found))
+
+
+def _rerank(found: Any, words: list[set[tuple[str, bytes]]],
+            tiers: bool) -> list[tuple[Any, float]]:
+    """Order the top hits by how many of the query's words they cover, and (``tiers``)
+    direct matches before documents found only through translations.
+
+    BM25 alone ranks a document repeating one query word above one holding every word;
+    a mild coverage factor (measured: small gains on every help task) corrects that. With
+    no language filter, people expect the documents in their own words first, so those
+    found only through a translation come after every direct match.
+    """
+    direct = set().union(*words) if words else set()
+    scored = []
+    for order, hit in enumerate(found):
+        matched = set(hit.matched_terms())
+        covered = sum(1 for w in words if not w.isdisjoint(matched)) / len(words) if words \
+            else 1.0
+        score = (hit.score or 0.0) * (1.0 - COVERAGE + COVERAGE * covered)
+        tier = 0 if not tiers or matched & direct or not direct else 1
+        scored.append((tier, -score, order, hit, score))
+    scored.sort(key=lambda row: row[:3])
+    return [(hit, score) for _t, _s, _o, hit, score in scored]
 
 
 def _count(searcher: Any, q: wq.Query) -> int:
