@@ -146,6 +146,9 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
         meta = " · ".join(x for x in (hit.lang, hit.date, hit.id) if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
+        if hit.translated_terms:
+            click.echo("   " + click.style("via translation: " + ", ".join(hit.translated_terms),
+                                           fg="cyan"))
         click.echo("   " + _terminal_snippet(hit.snippet) + "\n")
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")

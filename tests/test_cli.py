@@ -322,3 +322,15 @@ def test_real_search_cli_process(seed_index, tmp_path):
     data = json.loads(proc.stdout)
     assert [h["id"] for h in data["hits"]] == [SL_003]
     assert "<mark>Šaranoviću</mark>" in data["hits"][0]["snippet"]
+
+
+@pytest.mark.skipif(__import__("search.translation").translation.load_dictionary() is None,
+                    reason="Debian's dict-freedict-slv-eng is not installed")
+def test_query_says_which_translated_words_matched(runner, seed_index):
+    result = invoke(runner, "query", "meja", "--index", seed_index)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    # 003 matches "meja" directly and comes first; English releases follow via "border".
+    assert SL_003 in "\n".join(lines[:4])
+    assert any(line.strip().startswith("via translation:") and "border" in line
+               for line in lines)

@@ -702,3 +702,18 @@ def test_any_query_is_answered_and_escaped(web_client, q: str) -> None:
     assert body.count("<script") == (1 if r.status_code != 302 else 0)
     api = web_client.get("/api/search", query_string={"q": q})
     assert api.status_code in (200, 400) and api.is_json
+
+
+@pytest.mark.skipif(__import__("search.translation").translation.load_dictionary() is None,
+                    reason="Debian's dict-freedict-slv-eng is not installed")
+def test_results_say_which_translated_words_matched(web_client) -> None:
+    # "meja" (border) is in no English text: English releases come only through translation,
+    # and each such result says which translated words it matched, in the result's language.
+    tree = page(web_client.get("/search?q=meja", headers=EN))
+    notes = tree.xpath("//p[@class='hit-translation']")
+    assert notes, "expected a 'found through translation' line"
+    assert "Found through translation:" in notes[0].text_content()
+    assert "border" in notes[0].xpath("./span")[0].text_content()
+    assert notes[0].xpath("./span")[0].get("lang") == "en"
+    sl = page(web_client.get("/search?q=meja", headers=SL))
+    assert "Najdeno prek prevoda:" in sl.xpath("//p[@class='hit-translation']")[0].text_content()

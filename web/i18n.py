@@ -43,6 +43,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "showing": {"sl": "Prikazani rezultati {first}–{last}.",
                 "en": "Showing results {first}–{last}."},
     "did_you_mean": {"sl": "Ste mislili:", "en": "Did you mean:"},
+    "via_translation": {"sl": "Najdeno prek prevoda:", "en": "Found through translation:"},
     "filters": {"sl": "Filtri", "en": "Filters"},
     "facet_lang": {"sl": "Jezik", "en": "Language"},
     "facet_year": {"sl": "Leto", "en": "Year"},
