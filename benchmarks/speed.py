@@ -45,6 +45,7 @@ from speed_engines import (  # noqa: E402
     NOTES,
     PASS_CAP_BUDGETS,
     WARMUP_CAP_S,
+    extra_modes,
 )
 
 WORKER = str(ROOT / "benchmarks" / "speed_engines.py")
@@ -246,16 +247,27 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure_queries(engine: str, path: Path, queries: Path, reps: int, budget: float) -> dict:
-    data, _wall, _peak = run_worker(["query", engine, str(path), str(queries),
-                                     "--runs", str(reps), "--budget", str(budget)])
-    out = {"open_s": data["open_s"], "rss": data["maxrss_self_kb"] * 1024, "configs": {}}
-    for config, res in data["configs"].items():
-        passes = res["passes"]
-        out["configs"][config] = {
-            f"p{q}": statistics.median(percentile(p, q) for p in passes) for q in (50, 95, 99)}
-        out["configs"][config]["passes"] = len(passes)
-        out["configs"][config]["mean_hits"] = res["mean_hits"]
-        out["configs"][config]["queries"] = min(len(p) for p in passes)
+    """Latency of every configuration; one query process per mode (with and without
+    snippets), as a server runs one mode. Memory and open time: the OR process's."""
+    groups = [["or", "or+snip"], ["and", "and+snip"]]
+    if engine == "ours":
+        groups += [[m, f"{m}+snip"] for m in extra_modes()]
+    out: dict = {"configs": {}}
+    for group in groups:
+        data, _wall, _peak = run_worker(["query", engine, str(path), str(queries),
+                                         "--runs", str(reps), "--budget", str(budget),
+                                         "--configs", ",".join(group)])
+        if group[0] == "or":
+            out["open_s"] = data["open_s"]
+            out["rss"] = data["maxrss_self_kb"] * 1024
+        for config, res in data["configs"].items():
+            passes = res["passes"]
+            out["configs"][config] = {
+                f"p{q}": statistics.median(percentile(p, q) for p in passes)
+                for q in (50, 95, 99)}
+            out["configs"][config]["passes"] = len(passes)
+            out["configs"][config]["mean_hits"] = res["mean_hits"]
+            out["configs"][config]["queries"] = min(len(p) for p in passes)
     c = out["configs"]
     log(f"  query {engine}: " + ", ".join(f"{k} p95 {v['p95']:.1f} ms ({v['passes']}x)"
                                           for k, v in c.items())
@@ -681,7 +693,8 @@ def main() -> None:
         "### Memory and cold start",
         "",
         "Query process: peak RSS (`ru_maxrss`, includes the index pages it mapped) of the "
-        "process that ran all the latency passes. Cold start: median wall time of "
+        "process that ran the OR latency passes (with and without snippets; each mode runs in "
+        "its own process, as a server runs one mode). Cold start: median wall time of "
         f"{cold_reps} fresh processes that import the engine, open the index and run one query "
         f"with snippets ({cold_query!r}); the page cache is warm. `python -c pass` takes "
         f"{base_cold:.2f} s. Open: opening the index inside a running process.",

@@ -267,8 +267,6 @@ def cmd_build(engine: str, corpus: str, path: str, procs: int) -> dict:
 def cmd_query(engine: str, path: str, queries: str, budget: float, runs: int,
               warmup: int, configs: list[str]) -> dict:
     texts = [q["text"] for q in read_records(queries)]
-    if engine == "ours" and "andish" in extra_modes():
-        configs = [*configs, "andish", "andish+snip"]
     eng = make_engine(engine)
     started = time.perf_counter()
     eng.open(path)
