@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import re
 import subprocess
+import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SHARED = Path(os.environ.get("SEARCH_SHARED",
@@ -68,3 +72,27 @@ def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
              "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def start_server(command: list[str], cwd: Path,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, int]:
+    """Start a server that prints ``Serving on http://HOST:PORT/``; return it, host, port.
+
+    Refuses anything but a loopback address: benchmarks only ever load this machine.
+    """
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line:
+            break
+        match = re.search(r"Serving on (http://\S+/)", line)
+        if match:
+            parts = urlsplit(match.group(1))
+            assert ipaddress.ip_address(parts.hostname).is_loopback, "loopback only"
+            # Keep draining the server's output so it can never block on a full pipe.
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            return proc, parts.hostname, parts.port
+    proc.kill()
+    raise RuntimeError("the server did not start")

@@ -17,21 +17,20 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import ipaddress
 import json
 import random
-import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
+import _results  # noqa: E402
 from _results import markdown_table, write_section  # noqa: E402
 from web_load import (  # noqa: E402
     _busy,
@@ -88,23 +87,8 @@ def run_index(paths: list[Path], index: Path) -> tuple[float, str]:
 
 
 def start_server(index: Path, threads: int) -> tuple[subprocess.Popen, str, int]:
-    proc = subprocess.Popen([*search_cli(), "serve", "--host", "127.0.0.1", "--port", "0",
-                             "--index", str(index), "--threads", str(threads)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line:
-            break
-        match = re.search(r"Serving on (http://\S+/)", line)
-        if match:
-            parts = urlsplit(match.group(1))
-            assert ipaddress.ip_address(parts.hostname).is_loopback, "loopback only"
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, parts.hostname, parts.port
-    proc.kill()
-    raise RuntimeError("the server did not start")
+    return _results.start_server([*search_cli(), "serve", "--host", "127.0.0.1", "--port",
+                                  "0", "--index", str(index), "--threads", str(threads)], REPO)
 
 
 def get(conn: http.client.HTTPConnection, params: dict[str, object]) -> tuple[int, bytes]:

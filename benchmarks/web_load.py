@@ -14,22 +14,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.client
-import ipaddress
 import json
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
+import _results  # noqa: E402
 from _results import EVAL, markdown_table, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,25 +83,9 @@ def load_queries(seed: int = 42) -> list[str]:
 def start_server(index: Path, threads: int, workers: int) -> tuple[subprocess.Popen, str, int]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.Popen([sys.executable, "-m", "web.server", "--host", "127.0.0.1",
-                             "--port", "0", "--index", str(index), "--threads", str(threads),
-                             "--workers", str(workers)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line:
-            break
-        match = re.search(r"Serving on (http://\S+/)", line)
-        if match:
-            parts = urlsplit(match.group(1))
-            assert ipaddress.ip_address(parts.hostname).is_loopback, "loopback only"
-            # Keep draining the server's output so it can never block on a full pipe.
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, parts.hostname, parts.port
-    proc.kill()
-    raise RuntimeError("the server did not start")
+    return _results.start_server([sys.executable, "-m", "web.server", "--host", "127.0.0.1",
+                                  "--port", "0", "--index", str(index), "--threads",
+                                  str(threads), "--workers", str(workers)], REPO, env)
 
 
 class Client(threading.Thread):
