@@ -55,14 +55,25 @@ class LanguageBM25F(BM25F):
         # Lucene's BM25 IDF: never negative, even for very common terms.
         return log(1.0 + (total - n + 0.5) / (n + 0.5))
 
+    def parameters(self, searcher: Any, fieldname: str, text: str | bytes
+                   ) -> tuple[float, float, float, float]:
+        """``(idf, B, K1, avgfl)`` of one term's BM25F, as :meth:`scorer` scores it.
+
+        For :mod:`search.execution`, which applies the formula itself; one source of truth.
+        """
+        parent = searcher.get_parent()
+        b = self.title_B if fieldname.startswith("title_") else self.B
+        lang = field_language(fieldname) if self.per_language else None
+        if lang:
+            avgfl = (parent.field_length(fieldname) / language_doc_count(parent, lang)) or 1
+        else:
+            avgfl = parent.avg_field_length(fieldname) or 1
+        return parent.idf(fieldname, text), b, self.K1, avgfl
+
     def scorer(self, searcher: Any, fieldname: str, text: str, qf: int = 1) -> Any:
         if not searcher.schema[fieldname].scorable:
             return WeightScorer.for_(searcher, fieldname, text)
-        b = self.title_B if fieldname.startswith("title_") else self.B
-        scorer = BM25FScorer(searcher, fieldname, text, b, self.K1, qf=qf)
-        lang = field_language(fieldname) if self.per_language else None
-        if lang:
-            parent = searcher.get_parent()
-            scorer.avgfl = (parent.field_length(fieldname) / language_doc_count(parent, lang)
-                            ) or 1
+        idf, b, k1, avgfl = self.parameters(searcher, fieldname, text)
+        scorer = BM25FScorer(searcher, fieldname, text, b, k1, qf=qf)
+        scorer.idf, scorer.avgfl = idf, avgfl
         return scorer

@@ -20,12 +20,16 @@ from whoosh import sorting
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
+from search.execution import FACETS, Executor, Matches
 from search.model import DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F, language_doc_count
 from search.snippets import match_spans, paragraphs_html, query_terms, snippet
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import CognateIndex, Translation, Translator, default_translator
+from search.whoosh_fixes import apply as _apply_whoosh_fixes
+
+_apply_whoosh_fixes()
 
 #: Hard limits that keep any request cheap, whatever it asks for.
 MAX_PER_PAGE = 100
@@ -89,6 +93,10 @@ class SearchIndex:
         self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
         self._cognates_building = False
         self._searcher = self._ix.searcher(weighting=self._weighting)
+        #: Term-at-a-time execution (same results as Whoosh's collector, faster); the
+        #: ``fast=False`` option keeps Whoosh's collector, for comparison.
+        self._fast = options.get("fast", True)
+        self._executor: Executor | None = None
         self._lock = threading.RLock()
         self._checked = time.monotonic()
 
@@ -168,38 +176,37 @@ class SearchIndex:
             if parsed.query is wq.NullQuery or (page - 1) * per_page >= MAX_RESULTS_WINDOW:
                 results.elapsed_ms = (time.perf_counter() - started) * 1000
                 return results
-            filters = [wq.Term(name, value) for name, value in (("lang", lang), ("year", year))
+            filters = [(name, value) for name, value in (("lang", lang), ("year", year))
                        if value]
-            kwargs: dict[str, Any] = {
-                "limit": min(page * per_page, MAX_RESULTS_WINDOW),
-                "filter": wq.And(filters) if filters else None,
-                "groupedby": {"lang": sorting.FieldFacet("lang"),
-                              "year": sorting.FieldFacet("year")},
-                "maptype": sorting.Count,
-            }
             words = self._parser.word_terms(text) if sort == "relevance" else []
             rerank = len(words) >= 2 or (bool(parsed.translated) and lang is None)
+            limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
-                kwargs["limit"] = min(max(page * per_page, RERANK_WINDOW), MAX_RESULTS_WINDOW)
-                kwargs["terms"] = True
-            if sort == "newest":
-                kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-            found = s.search(parsed.query, **kwargs)
-            results.total = len(found)
-            results.facets = {name: _facet(found.groups(name)) for name in ("lang", "year")}
+                limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
+            found = self._match(parsed.query, filters, limit, rerank, sort)
+            results.total = found.total
+            results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
             start = (page - 1) * per_page
-            ranked = (_rerank(found, words, tiers=lang is None) if rerank
-                      else [(hit, hit.score) for hit in found[start:start + per_page]])
-            if rerank:
-                ranked = ranked[start:start + per_page]
-            for rank, (hit, score) in enumerate(ranked, start + 1):
-                results.hits.append(self._hit(hit.fields(), score, rank, terms, snippets,
-                                              parsed))
+            ranked = (_rerank(found, words, tiers=lang is None) if rerank else found.top)
+            for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
+                results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
+                                              snippets, parsed))
             if results.total < SUGGEST_BELOW:
                 results.suggestion = self._suggest(parsed)
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
+
+    def _match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int, terms: bool,
+                sort: str) -> Matches:
+        """The query's matches: term at a time (fast) when it can, else Whoosh's collector."""
+        if sort == "relevance" and self._fast:
+            if self._executor is None or self._executor.searcher is not self._searcher:
+                self._executor = Executor(self._searcher)
+            found = self._executor.run(q, limit=limit, filters=filters, terms=terms)
+            if found is not None:
+                return found
+        return _whoosh_match(self._searcher, q, filters, limit, terms, sort)
 
     def _hit(self, stored: dict[str, Any], score: float | None, rank: int,
              terms: dict, snippets: bool, parsed: ParsedQuery | None = None) -> Hit:
@@ -448,8 +455,27 @@ def _translated_words(text: str, lang: str, parsed: ParsedQuery) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _rerank(found: Any, words: list[set[tuple[str, bytes]]],
-            tiers: bool) -> list[tuple[Any, float]]:
+def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], limit: int,
+                  terms: bool, sort: str) -> Matches:
+    """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
+    kwargs: dict[str, Any] = {
+        "limit": limit,
+        "filter": wq.And([wq.Term(n, v) for n, v in filters]) if filters else None,
+        "groupedby": {name: sorting.FieldFacet(name) for name in FACETS},
+        "maptype": sorting.Count,
+        "terms": terms,
+    }
+    if sort == "newest":
+        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+    found = searcher.search(q, **kwargs)
+    matched = {hit.docnum: set(hit.matched_terms()) for hit in found} if terms else {}
+    return Matches(total=len(found), facets={n: _facet(found.groups(n)) for n in FACETS},
+                   top=[(hit.docnum, hit.score or 0.0) for hit in found],
+                   _matched=matched)
+
+
+def _rerank(found: Matches, words: list[set[tuple[str, bytes]]],
+            tiers: bool) -> list[tuple[int, float]]:
     """Order the top hits by how many of the query's words they cover, and (``tiers``)
     direct matches before documents found only through translations.
 
@@ -460,15 +486,15 @@ def _rerank(found: Any, words: list[set[tuple[str, bytes]]],
     """
     direct = set().union(*words) if words else set()
     scored = []
-    for order, hit in enumerate(found):
-        matched = set(hit.matched_terms())
+    for order, (docnum, score) in enumerate(found.top):
+        matched = found.matched_terms(docnum)
         covered = sum(1 for w in words if not w.isdisjoint(matched)) / len(words) if words \
             else 1.0
-        score = (hit.score or 0.0) * (1.0 - COVERAGE + COVERAGE * covered)
+        score = score * (1.0 - COVERAGE + COVERAGE * covered)
         tier = 0 if not tiers or matched & direct or not direct else 1
-        scored.append((tier, -score, order, hit, score))
+        scored.append((tier, -score, order, docnum, score))
     scored.sort(key=lambda row: row[:3])
-    return [(hit, score) for _t, _s, _o, hit, score in scored]
+    return [(docnum, score) for _t, _s, _o, docnum, score in scored]
 
 
 def _count(searcher: Any, q: wq.Query) -> int:

@@ -10,6 +10,7 @@ is ``<mark>``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from html import escape
@@ -118,14 +119,19 @@ def sentences(text: str) -> list[Span]:
     """Sentence spans (ending at ., !, ? or a line break), blank ones skipped."""
     out = []
     for m in _SENTENCE.finditer(text):
-        s, e = m.span()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        s, e = _strip(text, *m.span())
         if e > s:
             out.append((s, e))
     return out
+
+
+def _strip(text: str, s: int, e: int) -> Span:
+    """``(s, e)`` without the white space at either end."""
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
 
 
 def _word_boundary(text: str, pos: int, forward: bool) -> int:
@@ -153,11 +159,16 @@ def snippet(text: str, spans: list[Span], budget: int = SNIPPET_CHARS) -> str:
             end -= 1
         return mark(text, [], 0, end) + (" …" if end < len(text) else "")
     scored = []
-    for s, e in sentences(text[:MAX_ANALYZED_CHARS]):
-        inside = [sp for sp in spans if s <= sp[0] < e]
-        if inside:
-            distinct = len({text[a:b].lower() for a, b in inside})
-            scored.append((-distinct, -len(inside), s, e, inside))
+    starts = [a for a, _ in spans]  # spans come sorted and disjoint
+    for m in _SENTENCE.finditer(text, 0, MAX_ANALYZED_CHARS):
+        i = bisect_left(starts, m.start())
+        j = bisect_left(starts, m.end(), i)
+        if i == j:
+            continue  # a sentence without a match (most of them): nothing else to do
+        s, e = _strip(text, *m.span())
+        inside = spans[i:j]
+        distinct = len({text[a:b].lower() for a, b in inside})
+        scored.append((-distinct, -len(inside), s, e, inside))
     scored.sort()
     chosen: list[Span] = []
     used = 0
