@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from bisect import bisect_left
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from whoosh import query as wq
@@ -53,15 +54,18 @@ class Matches:
     _matched: dict[int, set[tuple[str, bytes]]] = field(default_factory=dict, repr=False)
 
     def matched_terms(self, docnum: int) -> set[tuple[str, bytes]]:
-        """The query's (field, term) pairs present in a document (as Whoosh's ``terms=True``)."""
-        if docnum in self._matched:
-            return self._matched[docnum]
-        out = set()
-        for term, ids in self._leaves.items():
-            i = bisect_left(ids, docnum)
-            if i < len(ids) and ids[i] == docnum:
-                out.add(term)
-        return out
+        """The query's (field, term) pairs present in a document (as Whoosh's ``terms=True``).
+
+        Worked out for all the top documents at the first call: one pass over each term's
+        documents (a set intersection in C) instead of a look-up per document and term.
+        """
+        if not self._matched and self._leaves:
+            top = {d for d, _ in self.top}
+            for term, ids in self._leaves.items():
+                for d in top.intersection(ids):
+                    self._matched.setdefault(d, set()).add(term)
+            self._leaves = {}
+        return self._matched.get(docnum, set())
 
 
 class Executor:
@@ -82,14 +86,19 @@ class Executor:
         self._facet_values: dict[str, tuple[list[str], bytearray]] = {}
         self._docsets: dict[tuple[str, str], frozenset[int]] = {}
         self._deleted: frozenset[int] | None = None
+        self._norms: dict[tuple[float, float, float], list[float]] = {}
 
     # -- the public entry point -------------------------------------------------------------
 
-    def run(self, q: wq.Query, *, limit: int, filters: list[tuple[str, str]] = (),
-            terms: bool = False) -> Matches | None:
+    def run(self, q: wq.Query, *, limit: int, filters: Iterable[tuple[str, str]] = (),
+            terms: Iterable[tuple[str, bytes]] = ()) -> Matches | None:
         """Top ``limit`` documents of ``q`` among those with every (field, value) of
-        ``filters``; None if ``q`` has a shape this executor does not evaluate."""
-        leaves: dict[tuple[str, bytes], array] | None = {} if terms else None
+        ``filters``; None if ``q`` has a shape this executor does not evaluate.
+
+        ``terms``: the (field, term) pairs whose presence in the top documents
+        :meth:`Matches.matched_terms` should report.
+        """
+        leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
         try:
             scores = self._eval(q, leaves)
         except Unsupported:
@@ -102,9 +111,8 @@ class Executor:
         for name, value in filters:
             allowed = self.docset(name, value)
             scores = {d: s for d, s in scores.items() if d in allowed}
-        top = heapq.nlargest(limit, scores.items(), key=_rank_key) if limit else []
-        return Matches(total=len(scores), facets=self.facets(scores), top=top,
-                       _leaves=leaves or {})
+        return Matches(total=len(scores), facets=self.facets(scores), top=_top(scores, limit),
+                       _leaves={k: v for k, v in leaves.items() if v})
 
     # -- evaluation -------------------------------------------------------------------------
 
@@ -183,7 +191,8 @@ class Executor:
         if not fieldobj.scorable or not self._parameters:
             raise Unsupported
         idf = None
-        seen = array("I") if leaves is not None else None
+        key = (fieldname, btext)
+        seen = array("I") if leaves is not None and key in leaves else None
         get = acc.get
         for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format):
             if lengths is None:
@@ -192,7 +201,7 @@ class Executor:
                 idf, b, k1, avgfl = self._parameters(self._searcher, fieldname, btext)
                 # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
                 k1p1 = k1 + 1
-                norm = [k1 * ((1 - b) + b * fl / avgfl) for fl in _LENGTHS]
+                norm = self._norm(b, k1, avgfl)
             if boost == 1.0:
                 for docnum, tf in zip(ids, weights, strict=False):
                     d = docnum + offset
@@ -203,13 +212,18 @@ class Executor:
                     acc[d] = get(d, 0.0) + (idf * ((tf * k1p1) / (tf + norm[lengths[docnum]]))
                                             ) * boost
             if seen is not None:
-                seen.extend(docnum + offset for docnum in ids)
+                seen.extend(ids if not offset else (docnum + offset for docnum in ids))
         if seen is not None:
-            key = (fieldname, btext)
-            if key in leaves:
-                merged = sorted(set(leaves[key]).union(seen))
-                seen = array("I", merged)
+            if leaves[key]:  # the same term twice in the query
+                seen = array("I", sorted(set(leaves[key]).union(seen)))
             leaves[key] = seen
+
+    def _norm(self, b: float, k1: float, avgfl: float) -> list[float]:
+        """BM25's length part ``K1 * ((1 - B) + B * fl / avgfl)`` for each length byte."""
+        key = (b, k1, avgfl)
+        if key not in self._norms:
+            self._norms[key] = [k1 * ((1 - b) + b * fl / avgfl) for fl in _LENGTHS]
+        return self._norms[key]
 
     def _ids(self, q: wq.Query) -> set[int]:
         """The documents ``q`` matches, unscored (the excluded side of AND NOT)."""
@@ -246,8 +260,10 @@ class Executor:
             lens = self._field_lengths(index, reader, fieldname) if lengths else None
             if isinstance(m, W3LeafMatcher):
                 while m.is_active():
-                    if m._ids is None:
-                        m._read_ids()
+                    if m._ids is None:  # as W3LeafMatcher._read_ids, with the sum in C
+                        if m._data is None:
+                            m._read_data()
+                        m._ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
                     if m._weights is None:
                         m._read_weights()
                     yield offset, lens, m._ids, m._weights
@@ -290,10 +306,8 @@ class Executor:
         out = {}
         for name in FACETS:
             values, codes = self._facet_codes(name)
-            counts = [0] * len(values)
-            for docnum in scores:
-                counts[codes[docnum]] += 1
-            pairs = [(v, n) for v, n in zip(values, counts, strict=True) if v and n]
+            counts = Counter(map(codes.__getitem__, scores))
+            pairs = [(values[code], n) for code, n in counts.items() if code]
             out[name] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
         return out
 
@@ -341,6 +355,16 @@ def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
     return {d: s * boost for d, s in scores.items()}
 
 
-def _rank_key(item: tuple[int, float]) -> tuple[float, int]:
-    """Higher score first; on a tie the earlier document, as Whoosh orders them."""
-    return item[1], -item[0]
+def _top(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best (docnum, score): higher score first, then the earlier document
+    (Whoosh's order). The cut-off score is found on the bare floats (fast in C); only the
+    few documents at or above it are sorted with the tie-break."""
+    if limit <= 0 or not scores:
+        return []
+    if limit < len(scores):
+        cutoff = heapq.nlargest(limit, scores.values())[-1]
+        items = [(d, s) for d, s in scores.items() if s >= cutoff]
+    else:
+        items = list(scores.items())
+    items.sort(key=lambda item: (-item[1], item[0]))
+    return items[:limit]

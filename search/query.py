@@ -55,6 +55,8 @@ _STRAY_WILDCARD = re.compile(r"\?|(?<!\w)\*+|\*+(?=\w)")
 MAX_EXPANSIONS = 30
 #: Wildcard words expanded per query.
 MAX_PREFIXES = 5
+#: How many words' index terms :meth:`QueryParser.word_terms` remembers (analysis is costly).
+WORD_CACHE = 50_000
 
 Expander = Callable[[str], list[str]]
 #: Maps the query's words to their translations (see :mod:`search.translation`).
@@ -136,6 +138,7 @@ class QueryParser:
         # The fallback knows no syntax at all: every word is just a word.
         self._plain = MultifieldParser(names, schema, fieldboosts=boosts, group=group,
                                        plugins=[WhitespacePlugin()])
+        self._word_terms: dict[str, frozenset[tuple[str, bytes]]] = {}
         self._plain_and = MultifieldParser(names, schema, fieldboosts=boosts,
                                            group=syntax.AndGroup, plugins=[WhitespacePlugin()])
 
@@ -263,10 +266,15 @@ class QueryParser:
         for word in _positive_words(text):
             if word.lower() in _STOP_WORDS:
                 continue
-            terms = {(name, t.encode("utf-8")) for name, t in
-                     self._plain.parse(word).iter_all_terms()}
+            terms = self._word_terms.get(word)
+            if terms is None:  # analysis only, not the index: cached for good
+                if len(self._word_terms) >= WORD_CACHE:
+                    self._word_terms.clear()
+                terms = self._word_terms[word] = frozenset(
+                    (name, t.encode("utf-8")) for name, t in
+                    self._plain.parse(word).iter_all_terms())
             if terms:
-                out.append(terms)
+                out.append(set(terms))
         return out
 
     def plain_query(self, plain: list[str]) -> wq.Query:

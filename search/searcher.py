@@ -183,7 +183,8 @@ class SearchIndex:
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
-            found = self._match(parsed.query, filters, limit, rerank, sort)
+            found = self._match(parsed.query, filters, limit,
+                                set().union(*words) if rerank else set(), sort)
             results.total = found.total
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
@@ -197,8 +198,8 @@ class SearchIndex:
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
 
-    def _match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int, terms: bool,
-                sort: str) -> Matches:
+    def _match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
+                terms: set[tuple[str, bytes]], sort: str) -> Matches:
         """The query's matches: term at a time (fast) when it can, else Whoosh's collector."""
         if sort == "relevance" and self._fast:
             if self._executor is None or self._executor.searcher is not self._searcher:
@@ -456,14 +457,14 @@ def _translated_words(text: str, lang: str, parsed: ParsedQuery) -> list[str]:
 
 
 def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], limit: int,
-                  terms: bool, sort: str) -> Matches:
+                  terms: set[tuple[str, bytes]], sort: str) -> Matches:
     """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
     kwargs: dict[str, Any] = {
         "limit": limit,
         "filter": wq.And([wq.Term(n, v) for n, v in filters]) if filters else None,
         "groupedby": {name: sorting.FieldFacet(name) for name in FACETS},
         "maptype": sorting.Count,
-        "terms": terms,
+        "terms": bool(terms),
     }
     if sort == "newest":
         kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)

@@ -136,7 +136,8 @@ def test_matched_terms_report_which_words_a_document_has(segmented_index: Path) 
     ix, _gen = open_index(segmented_index)
     with ix.searcher(weighting=LanguageBM25F()) as s:
         q = wq.Or([wq.Term("body_en", "border"), wq.Term("body_en", "polic")])
-        found = Executor(s).run(q, limit=50, terms=True)
+        found = Executor(s).run(q, limit=50, terms={("body_en", b"border"),
+                                                    ("body_en", b"polic")})
         assert found is not None and found.top
         for docnum, _score in found.top:
             text = s.stored_fields(docnum)["text"].lower()
