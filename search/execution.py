@@ -35,6 +35,8 @@ __all__ = ["Executor", "Matches"]
 
 #: Field-length byte -> length, as Whoosh decodes it.
 _LENGTHS = [byte_to_length(b) for b in range(256)]
+#: Postings whose scores are kept between queries (12 bytes each: about 24 MB).
+CACHED_POSTINGS = 2_000_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
 
@@ -87,6 +89,8 @@ class Executor:
         self._docsets: dict[tuple[str, str], frozenset[int]] = {}
         self._deleted: frozenset[int] | None = None
         self._norms: dict[tuple[float, float, float], list[float]] = {}
+        self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
+        self._cached = 0
 
     # -- the public entry point -------------------------------------------------------------
 
@@ -179,21 +183,52 @@ class Executor:
     def _add_term(self, q: wq.Term, acc: dict[int, float], boost: float,
                   leaves: dict | None) -> None:
         """Add one term's BM25F scores (times ``boost``) into ``acc``."""
+        scored = self._term_scores(q)
+        if scored is None:
+            return
+        ids, scores = scored
+        if not acc:  # the first term of a clause: filled in C
+            acc.update(zip(ids, scores if boost == 1.0 else map(boost.__mul__, scores),
+                           strict=True))
+        else:
+            get = acc.get
+            if boost == 1.0:
+                for d, sc in zip(ids, scores, strict=True):
+                    acc[d] = get(d, 0.0) + sc
+            else:
+                for d, sc in zip(ids, scores, strict=True):
+                    acc[d] = get(d, 0.0) + sc * boost
+        if leaves is not None:
+            key = (q.fieldname, self._searcher.schema[q.fieldname].to_bytes(q.text))
+            if key in leaves:
+                if leaves[key]:  # the same term twice in the query
+                    ids = array("I", sorted(set(leaves[key]).union(ids)))
+                leaves[key] = ids
+
+    def _term_scores(self, q: wq.Term) -> tuple[array, array] | None:
+        """A term's documents and unboosted BM25F scores (None: not in the index).
+
+        Cached, up to :data:`CACHED_POSTINGS` postings for all terms together: frequent
+        words recur across queries, and their reading (unpickling, decompressing) is what
+        costs most.
+        """
         fieldname = q.fieldname
         schema = self._searcher.schema
         if fieldname not in schema:
-            return
+            return None
         fieldobj = schema[fieldname]
         try:
             btext = fieldobj.to_bytes(q.text)
         except ValueError:
-            return
+            return None
+        key = (fieldname, btext)
+        cached = self._scores.get(key)
+        if cached is not None:
+            return cached
         if not fieldobj.scorable or not self._parameters:
             raise Unsupported
         idf = None
-        key = (fieldname, btext)
-        seen = array("I") if leaves is not None and key in leaves else None
-        get = acc.get
+        all_ids, all_scores = array("I"), array("d")
         for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format):
             if lengths is None:
                 raise Unsupported
@@ -202,21 +237,17 @@ class Executor:
                 # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
                 k1p1 = k1 + 1
                 norm = self._norm(b, k1, avgfl)
-            if boost == 1.0:
-                for docnum, tf in zip(ids, weights, strict=False):
-                    d = docnum + offset
-                    acc[d] = get(d, 0.0) + idf * ((tf * k1p1) / (tf + norm[lengths[docnum]]))
-            else:
-                for docnum, tf in zip(ids, weights, strict=False):
-                    d = docnum + offset
-                    acc[d] = get(d, 0.0) + (idf * ((tf * k1p1) / (tf + norm[lengths[docnum]]))
-                                            ) * boost
-            if seen is not None:
-                seen.extend(ids if not offset else (docnum + offset for docnum in ids))
-        if seen is not None:
-            if leaves[key]:  # the same term twice in the query
-                seen = array("I", sorted(set(leaves[key]).union(seen)))
-            leaves[key] = seen
+            all_ids.extend(ids if not offset else (d + offset for d in ids))
+            all_scores.extend(idf * ((tf * k1p1) / (tf + norm[lengths[d]]))
+                              for d, tf in zip(ids, weights, strict=False))
+        if idf is None:
+            return None
+        self._cached += len(all_ids)
+        if self._cached > CACHED_POSTINGS:
+            self._scores.clear()
+            self._cached = len(all_ids)
+        self._scores[key] = (all_ids, all_scores)
+        return all_ids, all_scores
 
     def _norm(self, b: float, k1: float, avgfl: float) -> list[float]:
         """BM25's length part ``K1 * ((1 - B) + B * fl / avgfl)`` for each length byte."""

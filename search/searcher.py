@@ -24,7 +24,14 @@ from search.execution import FACETS, Executor, Matches
 from search.model import DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F, language_doc_count
-from search.snippets import match_spans, paragraphs_html, query_terms, snippet
+from search.snippets import (
+    Span,
+    match_spans,
+    paragraphs_html,
+    query_terms,
+    snippet,
+    spans_matching,
+)
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import CognateIndex, Translation, Translator, default_translator
 from search.whoosh_fixes import apply as _apply_whoosh_fixes
@@ -212,9 +219,14 @@ class SearchIndex:
     def _hit(self, stored: dict[str, Any], score: float | None, rank: int,
              terms: dict, snippets: bool, parsed: ParsedQuery | None = None) -> Hit:
         text = stored.get("text", "")
-        html = snippet(text, match_spans(text, stored["lang"], terms)) if snippets else ""
-        translated = (_translated_words(f"{stored.get('title', '')}\n{text}", stored["lang"],
-                                        parsed) if snippets and parsed else [])
+        lang = stored["lang"]
+        spans = match_spans(text, lang, terms) if snippets else []
+        html = snippet(text, spans) if snippets else ""
+        translated = []
+        if snippets and parsed and parsed.translated:
+            title = stored.get("title", "")
+            translated = _translated_words([(title, match_spans(title, lang, terms)),
+                                            (text, spans)], lang, parsed)
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
                    path=stored.get("path"), url=stored.get("url"), translated_terms=translated)
@@ -447,12 +459,15 @@ def _idf(df: int, total: int) -> float:
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
-def _translated_words(text: str, lang: str, parsed: ParsedQuery) -> list[str]:
-    """The words of ``text`` (as written, lowercased) that matched only through translation."""
+def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,
+                      parsed: ParsedQuery) -> list[str]:
+    """The marked words (as written, lowercased) of each (text, spans) that matched only
+    through translation."""
     wanted = {key: set(terms) for key, terms in parsed.translated.items() if key[0] == lang}
     if not wanted:
         return []
-    found = (text[s:e].lower() for s, e in match_spans(text, lang, wanted))
+    found = (text[s:e].lower() for text, spans in texts
+             for s, e in spans_matching(text, spans, lang, wanted))
     return list(dict.fromkeys(found))
 
 

@@ -71,12 +71,23 @@ def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) ->
     spans = []
     for m in _candidates(frozenset(t[:2] for _, targets in wanted for t in targets)).finditer(
             text, 0, MAX_ANALYZED_CHARS):
-        word = m.group()
-        for path, targets in wanted:
-            if not targets.isdisjoint(_word_terms(lang, path, word)):
-                spans.append(m.span())
-                break
+        if _matches(m.group(), lang, wanted):
+            spans.append(m.span())
     return spans
+
+
+def spans_matching(text: str, spans: list[Span], lang: str,
+                   terms: dict[tuple[str, str], set[str]]) -> list[Span]:
+    """The spans (from :func:`match_spans`) whose word is one of ``terms``: which of the
+    marked words came from, say, a query's translations, without scanning the text again."""
+    wanted = [(path.name, terms[(lang, path.name)]) for path in LANGUAGES.get(lang, ()).paths
+              if terms.get((lang, path.name))] if lang in LANGUAGES else []
+    return [(s, e) for s, e in spans if wanted and _matches(text[s:e], lang, wanted)]
+
+
+def _matches(word: str, lang: str, wanted: list[tuple[str, set[str]]]) -> bool:
+    return any(not targets.isdisjoint(_word_terms(lang, path, word))
+               for path, targets in wanted)
 
 
 #: Letters that fold to each ASCII letter (see ``filters.fold``), for the candidate scan.
