@@ -62,6 +62,8 @@ Expander = Callable[[str], list[str]]
 #: Maps the query's words to their translations (see :mod:`search.translation`).
 TranslateFn = Callable[[list[str]], list[Translation]]
 _ALIASES = ("title", "body")
+#: Text with any of these is left to the full parser (see ``QueryParser._simple``).
+_SYNTAX = re.compile(r"""["'()\[\]{}:*+\-^~\\<>=/!&|]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b""")
 
 
 @dataclass
@@ -139,6 +141,7 @@ class QueryParser:
         self._plain = MultifieldParser(names, schema, fieldboosts=boosts, group=group,
                                        plugins=[WhitespacePlugin()])
         self._word_terms: dict[str, frozenset[tuple[str, bytes]]] = {}
+        self._field_cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self._plain_and = MultifieldParser(names, schema, fieldboosts=boosts,
                                            group=syntax.AndGroup, plugins=[WhitespacePlugin()])
 
@@ -169,7 +172,9 @@ class QueryParser:
             body = _PREFIX.sub(lambda m: _expansion(m.group(1), expand)
                                if next(budget, None) is not None else m.group(1), body)
         try:
-            q = _lift_nots(self._parser.parse(body))
+            q = self._simple(body)
+            if q is None:
+                q = _lift_nots(self._parser.parse(body))
             if _is_useless(q) and plain:
                 raise ValueError("nothing searchable")
             q = self._with_coordination(q, plain)
@@ -180,6 +185,40 @@ class QueryParser:
         if translate is not None and self.translate_boost > 0 and self.mode != "and":
             self._with_translations(parsed, _positive_words(typed), translate)
         return parsed
+
+    def _simple(self, body: str) -> wq.Query | None:
+        """The parser's query for text of plain words only, built directly (None otherwise).
+
+        Whoosh's parser spends most of a short query's time on grammar it does not need
+        here; this gives the same query (the same terms, boosts and order, as
+        ``tests/test_query.py`` checks against the parser) for the common case.
+        """
+        if self.mode == "and" or _SYNTAX.search(body):
+            return None
+        terms: list[wq.Query] = []
+        seen = set()
+        for word in body.split():
+            for name, boost in self._boosts.items():
+                tokens = self._field_terms(name, word)
+                if len(tokens) > 1:
+                    return None  # "e-mail", "chart,update": the parser builds more than terms
+                if tokens and (name, tokens[0]) not in seen:
+                    seen.add((name, tokens[0]))
+                    terms.append(wq.Term(name, tokens[0], boost=boost))
+        if not terms:
+            return None
+        return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+    def _field_terms(self, name: str, word: str) -> tuple[str, ...]:
+        """A word's query terms in one field (analysis only: cached for good)."""
+        key = (name, word)
+        tokens = self._field_cache.get(key)
+        if tokens is None:
+            if len(self._field_cache) >= WORD_CACHE:
+                self._field_cache.clear()
+            tokens = self._field_cache[key] = tuple(
+                t.text for t in self._schema[name].analyzer(word, mode="query"))
+        return tokens
 
     def _with_coordination(self, q: wq.Query, plain: list[str]) -> wq.Query:
         """AND-ish mode: documents containing *all* the words get a bonus over those with some.

@@ -69,9 +69,14 @@ def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) ->
     if not wanted:
         return []
     spans = []
+    known: dict[str, bool] = {}  # words repeat: decide each once per text
     for m in _candidates(frozenset(t[:2] for _, targets in wanted for t in targets)).finditer(
             text, 0, MAX_ANALYZED_CHARS):
-        if _matches(m.group(), lang, wanted):
+        word = m.group()
+        hit = known.get(word)
+        if hit is None:
+            hit = known[word] = _matches(word, lang, wanted)
+        if hit:
             spans.append(m.span())
     return spans
 
