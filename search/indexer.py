@@ -8,17 +8,26 @@ generation beside the old one and swaps the symlink, so readers never see a half
 from __future__ import annotations
 
 import os
+import pickle
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from whoosh import columns
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PostingsWriter, _lenfield
 from whoosh.index import LockError
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import PostingPool, SegmentWriter
 
 from search.analysis import LANGUAGES, analysis_options
-from search.documents import find_sources, read_source
+from search.analysis.fast import field_indexer
+from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
-from search.model import Document, IndexReport, Problem, ReadResult, Source
+from search.model import Document, IndexReport, Problem, Source
 from search.schema import document_fields
 from search.storage import (
     SOURCES_FILE,
@@ -156,8 +165,8 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         # for good, where a fresh build can still be checked and redone before it is used.
         procs = 1
     try:
-        writer = (ix.writer(procs=procs, multisegment=True, timeout=timeout) if procs > 1
-                  else ix.writer(timeout=timeout))
+        writer = (FastMpWriter(ix, procs=procs, multisegment=True, timeout=timeout)
+                  if procs > 1 else FastSegmentWriter(ix, timeout=timeout))
     except LockError as exc:  # a writer that does not use our lock (another program)
         if fresh:
             layout.discard(gen)
@@ -238,40 +247,53 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
     read: dict[str, list[str]] = {}
     for done, source in enumerate(changed, 1):
         key = str(source.path)
-        if key in failed:
-            result = ReadResult(problems=[Problem(key, failed[key])])
-        else:
-            result = read_source(source, languages)
-        report.problems.extend(result.problems)
-        if not result.documents and result.problems:
+        # Documents are indexed as they are read (Whoosh's worker processes analyse the first
+        # ones while the rest of a large JSONL file is still being read).
+        items: Iterable[Document | Problem] = (
+            [Problem(key, failed[key])] if key in failed else iter_source(source, languages))
+        ids: list[str] = []
+        has_documents = has_problems = False
+        duplicates: list[Problem] = []  # reported after the file's own problems
+        try:
+            for item in items:
+                if isinstance(item, Problem):
+                    report.problems.append(item)
+                    has_problems = True
+                    continue
+                doc = item
+                has_documents = True
+                if doc.id in seen_ids and seen_ids[doc.id] != key:
+                    duplicates.append(Problem(
+                        key, f"duplicate id {doc.id!r} (already used by {seen_ids[doc.id]}); "
+                             "skipped"))
+                    continue
+                seen_ids[doc.id] = key
+                ids.append(doc.id)
+                if fresh:
+                    _add(writer.add_document, doc, key)
+                    report.added += 1
+                    continue
+                stored = searcher.document(id=doc.id)
+                # Document.hash leaves out the path and the translation pair: compare them too.
+                if (stored is not None and stored.get("hash") == doc.hash
+                        and stored.get("path") == doc.path
+                        and stored.get("pair") == (doc.pair_id or None)):
+                    report.unchanged += 1
+                    continue
+                _add(writer.update_document, doc, key)
+                if stored is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+        except SourceFailed as exc:
+            # Nothing is committed yet: redo the run without this file, reported as it is.
+            raise _DocumentFailed(key, exc.problem.reason) from exc
+        report.problems.extend(duplicates)
+        if not has_documents and has_problems:
             # Unreadable now: keep what was indexed from it before, and retry next time.
             if progress:
                 progress(done, len(changed))
             continue
-        ids = []
-        for doc in result.documents:
-            if doc.id in seen_ids and seen_ids[doc.id] != key:
-                report.problems.append(Problem(
-                    key, f"duplicate id {doc.id!r} (already used by {seen_ids[doc.id]}); skipped"))
-                continue
-            seen_ids[doc.id] = key
-            ids.append(doc.id)
-            if fresh:
-                _add(writer.add_document, doc, key)
-                report.added += 1
-                continue
-            stored = searcher.document(id=doc.id)
-            # Document.hash leaves out the path and the translation pair: compare them too.
-            if (stored is not None and stored.get("hash") == doc.hash
-                    and stored.get("path") == doc.path
-                    and stored.get("pair") == (doc.pair_id or None)):
-                report.unchanged += 1
-                continue
-            _add(writer.update_document, doc, key)
-            if stored is None:
-                report.added += 1
-            else:
-                report.updated += 1
         read[key] = ids
         stamp = [source.mtime_ns, source.size] if source.mtime_ns < racy_after else None
         manifest[key] = {"stamp": stamp, "ids": ids}
@@ -288,3 +310,356 @@ def _add(method: Callable[..., None], doc: Document, path: str) -> None:
         # Whoosh may already hold some of its postings, so the writer cannot go on.
         raise _DocumentFailed(path, f"could not be indexed: document {doc.id!r} broke the "
                                     f"analysis ({type(exc).__name__}: {exc})") from exc
+
+
+# -- writers ----------------------------------------------------------------------------------
+#
+# Whoosh's own writers, with the per-word work done in bulk. What they write is what
+# ``SegmentWriter`` writes, byte for byte (same terms, frequencies, positions, weights, block
+# statistics, lengths, stored fields; tests/test_indexing_speed_equivalence.py compares
+# whole indexes); only the way there is shorter:
+#
+# * text fields are analysed by :func:`search.analysis.fast.field_indexer` (one regex pass
+#   and a cached word -> term map instead of a Token per word per filter), and a text that
+#   several fields analyse (``body_sl``, ``body_sl_stem``) is split into words once;
+# * the pool keeps postings grouped by field and term as they arrive (documents come in
+#   docnum order, so each term's postings are already sorted): no sort of a million tuples,
+#   and when the pool must spill to disk, runs are pickled in chunks, not tuple by tuple;
+# * the segment's postings are written a term at a time (whole blocks at once), and each
+#   field's length column is read once instead of once per posting.
+
+#: Postings per pickle in a spilled run.
+RUN_CHUNK = 4096
+
+
+class FastPostingPool(PostingPool):
+    """Whoosh's posting pool, grouping postings by field and term as they are added."""
+
+    def __init__(self, tempstore: Any, segment: Any, limitmb: int = 128, **kwargs: Any) -> None:
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        #: field name -> term bytes -> [(docnum, weight, value bytes)]
+        self._fields: dict[str, dict[bytes, list]] = {}
+        #: Spelling-word postings (docnum -1) are only ever written by Whoosh's own loop.
+        self._plain = False
+
+    def terms_of(self, fieldname: str) -> dict[bytes, list]:
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        return terms
+
+    def add(self, item: tuple) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        if docnum == -1:
+            self._plain = True
+        postings = self.terms_of(fieldname).setdefault(tbytes, [])
+        postings.append((docnum, weight, vbytes))
+        self.grew(150 + len(fieldname) + 2 * len(tbytes) + len(vbytes or b""))
+
+    def grew(self, size: int) -> None:
+        """Count ``size`` more bytes (PostingPool's estimate); spill a run when full."""
+        self.currentsize += size
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _groups(self) -> Iterator[tuple[str, bytes, list]]:
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for tbytes in sorted(terms):
+                postings = terms[tbytes]
+                if len(postings) > 1:
+                    postings.sort()  # already in order unless segments were merged in
+                yield fieldname, tbytes, postings
+
+    def _sorted_items(self) -> Iterator[tuple]:
+        for fieldname, tbytes, postings in self._groups():
+            for docnum, weight, vbytes in postings:
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def save(self) -> None:
+        if self._fields:
+            path, f = self._new_run()
+            self._write_run(f, self._sorted_items())
+            self._add_run(path)
+            self._fields = {}
+        self.currentsize = 0
+
+    def _write_run(self, f: Any, items: Iterable[tuple]) -> None:
+        chunk: list[tuple] = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) >= RUN_CHUNK:
+                pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+                chunk = []
+        if chunk:
+            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+        f.close()
+
+    def _read_run(self, path: str) -> Iterator[tuple]:
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+    def items(self, maxfiles: int = 128) -> Iterator[tuple]:
+        if not self.runs:
+            return self._sorted_items()
+        self.save()
+        if maxfiles < len(self.runs):
+            self.reduce_to(maxfiles, maxfiles)
+        runs = self.runs
+        self.runs = []
+        return self._merge_runs(runs)
+
+    def groups(self) -> Iterator[tuple[str, bytes, list]] | None:
+        """(field name, term bytes, [(docnum, weight, value)]) in index order, or None when
+        the pool holds postings that only Whoosh's own writing loop handles."""
+        if self._plain:
+            return None
+        if not self.runs:
+            return self._groups()
+        return ((fieldname, tbytes, [(d, w, v) for _, _, d, w, v in group])
+                for (fieldname, tbytes), group in groupby(self.items(), key=itemgetter(0, 1)))
+
+
+class FastSegmentWriter(SegmentWriter):
+    """A :class:`~whoosh.writing.SegmentWriter` that indexes our text fields in bulk."""
+
+    def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        self.pool = FastPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+
+    def _fast_indexers(self) -> dict[str, Any] | None:
+        """Field name -> fast indexer (or None); None for schemas we leave to Whoosh."""
+        try:
+            return self._fast
+        except AttributeError:
+            pass
+        fields = list(self.schema.items())
+        if any(f.separate_spelling() or f.vector for _, f in fields):
+            self._fast = None
+        else:
+            self._fast = {name: field_indexer(field) for name, field in fields}
+        return self._fast
+
+    def add_document(self, **fields: Any) -> None:
+        # SegmentWriter.add_document, with field.index() replaced by the fast indexer where
+        # there is one, and the postings put in the pool's groups directly.
+        fast = self._fast_indexers()
+        if fast is None:
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        pool = self.pool
+        memo: dict = {}
+
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted([name for name in fields if not name.startswith("_")])
+        self._check_fields(schema, fieldnames)
+
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    indexer = fast.get(fieldname)
+                    if indexer is not None and type(value) is str:
+                        items = indexer(value, memo)
+                    else:
+                        items = field.index(value)
+                    scorable = field.scorable
+                    terms = None
+                    size = 0
+                    base = 150 + len(fieldname)  # PostingPool.add's size estimate
+                    for tbytes, freq, weight, vbytes in items:
+                        if terms is None:
+                            terms = pool.terms_of(fieldname)
+                        if scorable:
+                            length += freq
+                        posting = (docnum, weight * fieldboost, vbytes)
+                        postings = terms.get(tbytes)
+                        if postings is None:
+                            terms[tbytes] = [posting]
+                        else:
+                            postings.append(posting)
+                        size += base + 2 * len(tbytes) + len(vbytes or b"")
+                    if size:
+                        pool.grew(size)
+                # (Fields with spelling words or vectors make _fast_indexers() None.)
+
+                customval = fields.get(f"_stored_{fieldname}", value)
+                sv = customval if field.stored else None
+                perdocwriter.add_field(fieldname, field, sv, length)
+
+                column = field.column_type
+                if column and customval is not None:
+                    cv = field.to_column_value(customval)
+                    perdocwriter.add_column_value(fieldname, column, cv)
+        except ValueError:
+            perdocwriter.cancel_doc()
+            raise
+
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _ColumnLengths(pdr) if pdr else pdr
+        groups = self.pool.groups()
+        if groups is not None and type(self.fieldwriter) is W3FieldWriter:
+            _write_groups(self.fieldwriter, self.schema, lengths, groups)
+        else:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if pdr:
+            pdr.close()
+
+
+def _write_groups(fieldwriter: W3FieldWriter, schema: Any, lengths: Any,
+                  groups: Iterable[tuple[str, bytes, list]]) -> None:
+    """``fieldwriter.add_postings`` for postings grouped by field and term: the same calls to
+    the field writer, and to its postings writer the same blocks (see :func:`_add_block`)."""
+    lastfn = None
+    dfl: Callable[[int], Any] = _zero_length
+    for fieldname, tbytes, postings in groups:
+        if fieldname != lastfn:
+            if lastfn is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            lastfn = fieldname
+            dfl = lengths.doc_field_length_reader(fieldname) if lengths else _zero_length
+        fieldwriter.start_term(tbytes)
+        postwriter = fieldwriter._postwriter
+        if type(postwriter) is not W3PostingsWriter:
+            for docnum, weight, vbytes in postings:
+                fieldwriter.add(docnum, weight, vbytes or b"", dfl(docnum))
+        else:
+            _add_postings(postwriter, postings, dfl)
+        fieldwriter.finish_term()
+    if lastfn is not None:
+        fieldwriter.finish_field()
+
+
+def _zero_length(docnum: int) -> int:
+    return 0
+
+
+def _add_postings(postwriter: W3PostingsWriter, postings: list,
+                  dfl: Callable[[int], Any]) -> None:
+    """``postwriter.add_posting(docnum, weight, value, length)`` for each posting, a block's
+    worth at a time: a full block is written when the next posting arrives, and the block
+    statistics (max weight, min and max length) are those the one-by-one calls keep."""
+    limit = postwriter._blocklimit
+    start = 0
+    total = len(postings)
+    while start < total:
+        if len(postwriter._ids) >= limit:
+            postwriter._write_block()
+        stop = min(total, start + limit - len(postwriter._ids))
+        chunk = postings[start:stop] if start or stop < total else postings
+        start = stop
+        docnums = [p[0] for p in chunk]
+        weights = [p[1] for p in chunk]
+        postwriter._ids.extend(docnums)
+        postwriter._weights.extend(weights)
+        top = max(weights)
+        if top > postwriter._maxweight:
+            postwriter._maxweight = top
+        postwriter._values.extend([p[2] for p in chunk if p[2]])
+        found = [n for n in map(dfl, docnums) if n]
+        if found:
+            low = min(found)
+            if postwriter._minlength is None or low < postwriter._minlength:
+                postwriter._minlength = low
+            high = max(found)
+            if high > postwriter._maxlength:
+                postwriter._maxlength = high
+
+
+class _ColumnLengths:
+    """Per-document field lengths for ``FieldWriter.add_postings``: each field's length column
+    is read once into a list (the stock reader reads it from the file for every posting)."""
+
+    def __init__(self, pdr: Any) -> None:
+        self._pdr = pdr
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> Any:
+        return self._pdr.doc_field_length(docnum, fieldname, default)
+
+    def doc_field_length_reader(self, fieldname: str, default: int = 0) -> Callable:
+        pdr = self._pdr
+        reader = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if (type(reader) is not columns.NumericColumn.Reader or reader._typecode != "B"
+                or reader._reverse):
+            return pdr.doc_field_length_reader(fieldname, default)
+        count = reader._count
+        raw = reader._dbfile.get(reader._basepos, count) if count else b""
+        # As the stock reader: a zero byte (no length stored) reads as None.
+        table = [None] + [byte_to_length(b) for b in range(1, 256)]
+        values = [table[b] for b in raw]
+
+        def get(docnum: int) -> Any:
+            return values[docnum] if docnum < count else None
+
+        return get
+
+
+class _FastSubWriterTask(SubWriterTask):
+    """Whoosh's worker process, writing with :class:`FastSegmentWriter`."""
+
+    def run(self) -> None:  # SubWriterTask.run with the writer class swapped
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            jobinfo = self.jobqueue.get()
+            if jobinfo is None:
+                break
+            self._process_file(*jobinfo)
+        if not self.running:
+            writer.cancel()
+            return
+        if self.multisegment:
+            runname = None
+            fieldnames = writer.pool.fieldnames
+            segment = writer._finalize_segment()
+        else:
+            from whoosh.multiproc import finish_subsegment
+
+            runname, fieldnames, segment = finish_subsegment(writer, self.kwargs.get("k", 64))
+        self.resultqueue.put((runname, fieldnames, segment), timeout=5)
+
+
+class FastMpWriter(MpWriter):
+    """Whoosh's multi-process writer whose workers use :class:`FastSegmentWriter`."""
+
+    def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        # Runs that workers hand back (without multisegment) are read with our pool's format.
+        self.pool = FastPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+
+    def _new_task(self) -> Any:
+        if self.start_method is not None:
+            return super()._new_task()
+        task = _FastSubWriterTask(self.storage, self.indexname, self.jobqueue,
+                                  self.resultqueue, self.subargs, self.multisegment)
+        self.tasks.append(task)
+        task.start()
+        return task

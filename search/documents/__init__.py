@@ -4,7 +4,8 @@ The indexer uses exactly::
 
     for item in find_sources(paths):          # Source | Problem, sorted by key per argument
         if isinstance(item, Source):
-            result = read_source(item)        # ReadResult: documents + problems, never raises
+            for x in iter_source(item):       # Document | Problem, as read_source(item) has
+                ...                           # them, a JSONL file's documents as they are read
 
 Formats: ``.txt`` (UTF-8, with a cp1250 fallback), ``.html``/``.htm``/``.xhtml`` (lxml; main
 content only) and ``.jsonl`` (one document per line). Every text is cleaned by
@@ -19,13 +20,13 @@ from search.documents.language import (
     normalize_language,
 )
 from search.documents.metadata import find_dateline, parse_iso_date, title_from_text
-from search.documents.reader import read_source
+from search.documents.reader import SourceFailed, iter_source, read_source
 from search.documents.sources import SUPPORTED_EXTENSIONS, find_sources, is_supported
 from search.documents.text import MAX_TEXT_CHARS, clean_text
 
 __all__ = [
-    "DEFAULT_LANGUAGES", "MAX_TEXT_CHARS", "SUPPORTED_EXTENSIONS",
+    "DEFAULT_LANGUAGES", "MAX_TEXT_CHARS", "SUPPORTED_EXTENSIONS", "SourceFailed",
     "clean_text", "detect_document_language", "detect_language", "find_dateline",
-    "find_sources", "is_supported", "normalize_language", "parse_iso_date", "read_source",
-    "title_from_text",
+    "find_sources", "is_supported", "iter_source", "normalize_language", "parse_iso_date",
+    "read_source", "title_from_text",
 ]

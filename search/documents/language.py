@@ -45,8 +45,12 @@ _LANG_ALIASES = {"slv": "sl", "slo": "sl", "si": "sl", "eng": "en"}
 
 # A line that is program code rather than prose: assignments, calls, braces, comment openers.
 _CODE_LINE = re.compile(r"^(?:.*(?:[{};=<>]|\w\()|\s*(?://|/\*)).*$", re.M)
-# Identifiers and addresses: dotted/underscored/slashed names, URLs, e-mail addresses.
-_IDENTIFIER = re.compile(r"\S*\w[._/\\:@]\w\S*")
+# Identifiers and addresses: dotted/underscored/slashed names, URLs, e-mail addresses. A
+# whitespace-delimited chunk holding a word character, one of ``._/\:@`` and a word character
+# is replaced whole. (Written as "a chunk start, then a look-ahead" rather than the plain
+# ``\S*\w[._/\\:@]\w\S*``, which matches the same chunks but backtracks through every
+# chunk from each of its characters.)
+_IDENTIFIER = re.compile(r"(?<!\S)(?=\S*?\w[._/\\:@]\w)\S+")
 # A word of a natural language: letters, with inner apostrophes or hyphens.
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # camelCase / PascalCase-with-inner-capitals: identifiers, not words.

@@ -6,7 +6,7 @@ thousand files even when some are binary, broken, unreadable or vanish while it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from search.documents.html import parse_html
@@ -99,38 +99,44 @@ def _record_id(value: object) -> str | None:
     return str(value).strip() or None
 
 
-def _read_jsonl(source: Source, languages: tuple[str, ...]) -> ReadResult:
+def _iter_jsonl(source: Source, languages: tuple[str, ...]) -> Iterator[Document | Problem]:
+    """The documents and problems of a JSONL file, in file order, each as soon as its line is
+    read (so indexing can start before a large file is read to the end)."""
     path = str(source.path)
-    result = ReadResult()
     first_line: dict[str, int] = {}
     broken = 0
-
-    def bad(lineno: int, reason: str) -> None:
-        nonlocal broken
-        broken += 1
-        if broken <= MAX_PROBLEMS_PER_FILE:
-            result.problems.append(Problem(f"{path}:{lineno}", reason))
+    found = False  # any document or problem so far
 
     try:
         for item in iter_records(source.path):
             if isinstance(item, BadLine):
-                bad(item.lineno, item.reason)
+                broken += 1
+                if broken <= MAX_PROBLEMS_PER_FILE:
+                    found = True
+                    yield Problem(f"{path}:{item.lineno}", item.reason)
                 continue
             n, data = item.lineno, item.data
             text, date = strip_date_marker(clean_text(data["text"]))
             title = data.get("title")
             title = _one_line(title) if isinstance(title, str) else ""
             if not text and not title:
-                bad(n, f"line {n}: empty 'text' and no title")
+                broken += 1
+                if broken <= MAX_PROBLEMS_PER_FILE:
+                    found = True
+                    yield Problem(f"{path}:{n}", f"line {n}: empty 'text' and no title")
                 continue
             text, cut = truncate_text(text)
             if cut:
-                result.problems.append(Problem(f"{path}:{n}", f"line {n}: text truncated to "
-                                                              f"{MAX_TEXT_CHARS:,} characters"))
+                found = True
+                yield Problem(f"{path}:{n}", f"line {n}: text truncated to "
+                                             f"{MAX_TEXT_CHARS:,} characters")
             doc_id = _record_id(data.get("id")) or f"{source.key}#{n}"
             if doc_id in first_line:
-                bad(n, f"line {n}: duplicate id {doc_id!r} (first used on line "
-                       f"{first_line[doc_id]})")
+                broken += 1
+                if broken <= MAX_PROBLEMS_PER_FILE:
+                    found = True
+                    yield Problem(f"{path}:{n}", f"line {n}: duplicate id {doc_id!r} (first "
+                                                 f"used on line {first_line[doc_id]})")
                 continue
             first_line[doc_id] = n
             title = title or title_from_text(text)
@@ -139,28 +145,91 @@ def _read_jsonl(source: Source, languages: tuple[str, ...]) -> ReadResult:
                                                                               languages)
             url = data.get("url")
             url = (url.strip() or None) if isinstance(url, str) else None
-            result.documents.append(Document(
+            found = True
+            yield Document(
                 id=doc_id, title=title, text=text, lang=lang,
                 date=parse_iso_date(data.get("date")) or date, path=path, url=url,
-                pair_id=_record_id(data.get("pair_id"))))
+                pair_id=_record_id(data.get("pair_id")))
     except ReadError as e:
-        result.problems.append(Problem(path, str(e)))
+        found = True
+        yield Problem(path, str(e))
     except OSError as e:
-        result.problems.append(Problem(path, f"unreadable: {e.strerror or e}"))
+        found = True
+        yield Problem(path, f"unreadable: {e.strerror or e}")
     if broken > MAX_PROBLEMS_PER_FILE:
-        result.problems.append(Problem(path, f"{broken - MAX_PROBLEMS_PER_FILE} more broken "
-                                             f"line(s) not listed ({broken} in all)"))
-    if not result.documents and not result.problems:
-        result.problems.append(Problem(path, "empty file"))
+        found = True
+        yield Problem(path, f"{broken - MAX_PROBLEMS_PER_FILE} more broken "
+                            f"line(s) not listed ({broken} in all)")
+    if not found:
+        yield Problem(path, "empty file")
+
+
+def _read_jsonl(source: Source, languages: tuple[str, ...]) -> ReadResult:
+    result = ReadResult()
+    for item in _iter_jsonl(source, languages):
+        if isinstance(item, Document):
+            result.documents.append(item)
+        else:
+            result.problems.append(item)
     return result
+
+
+def _languages(languages: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalize_language(x) or x for x in languages)) \
+        or DEFAULT_LANGUAGES
+
+
+def _failure(path: str, e: BaseException) -> Problem:
+    """What reading a file that raised ``e`` is reported as."""
+    if isinstance(e, ReadError):
+        return Problem(path, str(e))
+    if isinstance(e, OSError):
+        return Problem(path, f"unreadable: {e.strerror or e}")
+    if isinstance(e, MemoryError):
+        return Problem(path, "too large to read into memory")
+    return Problem(path, f"could not read: {type(e).__name__}: {e}")
+
+
+class SourceFailed(Exception):
+    """Raised by :func:`iter_source` when a file fails after it yielded something:
+    :func:`read_source` would report the file by ``problem`` alone, without its documents."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def iter_source(source: Source,
+                languages: Sequence[str] = DEFAULT_LANGUAGES) -> Iterator[Document | Problem]:
+    """:func:`read_source` as a stream: its documents and problems (each kind in the same
+    order), a JSONL file's documents as soon as their lines are read.
+
+    If the file then fails in a way that makes :func:`read_source` report nothing but one
+    problem, :class:`SourceFailed` carrying that problem is raised instead.
+    """
+    path = str(source.path)
+    suffix = source.path.suffix.lower()
+    if suffix not in JSONL_EXTENSIONS:
+        result = read_source(source, languages)
+        yield from result.problems
+        yield from result.documents
+        return
+    started = False
+    try:
+        for item in _iter_jsonl(source, _languages(languages)):
+            started = True
+            yield item
+    except Exception as e:  # noqa: BLE001 - as read_source: one odd file never stops a run
+        if started:
+            raise SourceFailed(_failure(path, e)) from e
+        yield _failure(path, e)
 
 
 def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES) -> ReadResult:
     """The documents in one source file, and a Problem for whatever could not be read."""
     path = str(source.path)
     suffix = source.path.suffix.lower()
-    langs = tuple(dict.fromkeys(normalize_language(x) or x for x in languages)) \
-        or DEFAULT_LANGUAGES
+    langs = _languages(languages)
     try:
         if suffix in TEXT_EXTENSIONS:
             return _read_text(source, langs)
@@ -169,11 +238,5 @@ def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES) ->
         if suffix in JSONL_EXTENSIONS:
             return _read_jsonl(source, langs)
         return ReadResult(problems=[Problem(path, f"unsupported file type {suffix or '(none)'}")])
-    except ReadError as e:
-        return ReadResult(problems=[Problem(path, str(e))])
-    except OSError as e:
-        return ReadResult(problems=[Problem(path, f"unreadable: {e.strerror or e}")])
-    except MemoryError:
-        return ReadResult(problems=[Problem(path, "too large to read into memory")])
     except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop indexing
-        return ReadResult(problems=[Problem(path, f"could not read: {type(e).__name__}: {e}")])
+        return ReadResult(problems=[_failure(path, e)])
