@@ -31,6 +31,8 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search.ranking import field_language
+
 __all__ = ["Executor", "Matches"]
 
 #: Field-length byte -> length, as Whoosh decodes it.
@@ -90,6 +92,7 @@ class Executor:
         self._deleted: frozenset[int] | None = None
         self._norms: dict[tuple[float, float, float], list[float]] = {}
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
+        self._language: str | None = None  #: during run(): the language filter, if any
         self._cached = 0
 
     # -- the public entry point -------------------------------------------------------------
@@ -103,10 +106,16 @@ class Executor:
         :meth:`Matches.matched_terms` should report.
         """
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
+        filters = list(filters)
+        # A document has the fields of its own language only: with a language filter, the
+        # terms of another language's fields cannot touch the results, so they are skipped.
+        self._language = next((v for n, v in filters if n == "lang"), None)
         try:
             scores = self._eval(q, leaves)
         except Unsupported:
             return None
+        finally:
+            self._language = None
         deleted = self.deleted()
         if deleted:
             for docnum in deleted if len(deleted) < len(scores) else list(scores):
@@ -215,6 +224,8 @@ class Executor:
         fieldname = q.fieldname
         schema = self._searcher.schema
         if fieldname not in schema:
+            return None
+        if self._language and field_language(fieldname) not in (None, self._language):
             return None
         fieldobj = schema[fieldname]
         try:
