@@ -180,12 +180,14 @@ def stats(index_dir: Path, as_json: bool) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on (0 picks a free one).")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Worker threads of the waitress server.")
+              help="Worker threads of the waitress server (in each worker process).")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Server processes sharing the port: searches use that many cores.")
 @click.option("--public", is_flag=True,
               help="Allow listening on a non-loopback address (exposes the server).")
 @click.option("--rate-limit", type=click.IntRange(0, 100_000), default=0, show_default=True,
               help="Search requests per minute per client; 0 turns the limit off.")
-def serve(index_dir: Path, host: str, port: int, threads: int, public: bool,
+def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, public: bool,
           rate_limit: int) -> None:
     """Serve the web search page and JSON API (builds the index from seeds/ if empty)."""
     import ipaddress
@@ -200,7 +202,8 @@ def serve(index_dir: Path, host: str, port: int, threads: int, public: bool,
     from web.server import serve as run_server
 
     kwargs = {"rate_limit": rate_limit} if rate_limit else {}
-    run_server(host=host, port=port, index=str(index_dir), threads=threads, **kwargs)
+    run_server(host=host, port=port, index=str(index_dir), threads=threads, workers=workers,
+               **kwargs)
 
 
 @cli.command()

@@ -33,7 +33,13 @@ from search.snippets import (
     spans_matching,
 )
 from search.storage import IndexLayout, open_index, read_engine_info
-from search.translation import CognateIndex, Translation, Translator, default_translator
+from search.translation import (
+    CognateIndex,
+    Translation,
+    Translator,
+    cognates_for_reader,
+    default_translator,
+)
 from search.whoosh_fixes import apply as _apply_whoosh_fixes
 
 _apply_whoosh_fixes()
@@ -323,7 +329,7 @@ class SearchIndex:
         """
         reader = self._searcher.reader()
         if self._cognates is None:
-            self._cognates = _build_cognates(reader)
+            self._cognates = cognates_for_reader(reader, self._gen)
             self._cognates_for = (id(reader), time.monotonic(), reader.doc_count())
             return self._cognates
         reader_id, built, built_docs = self._cognates_for
@@ -339,8 +345,9 @@ class SearchIndex:
 
     def _rebuild_cognates(self) -> None:
         try:
-            with self._ix.reader() as reader:  # its own reader: refresh() may close ours
-                fresh = _build_cognates(reader)
+            ix, gen = self._ix, self._gen
+            with ix.reader() as reader:  # its own reader: refresh() may close ours
+                fresh = cognates_for_reader(reader, gen)
                 docs = reader.doc_count()
             with self._lock:
                 self._cognates = fresh
@@ -440,19 +447,6 @@ class SearchIndex:
     def __len__(self) -> int:
         with self._lock:
             return self._searcher.doc_count()
-
-
-def _build_cognates(reader: Any) -> CognateIndex:
-    """A cognate vocabulary from the terms of a reader's English and Slovenian fields."""
-    def lexicon(*names: str) -> set[str]:
-        out: set[str] = set()
-        for name in names:
-            if name in reader.schema:
-                out.update(t.decode("utf-8") if isinstance(t, bytes) else t
-                           for t in reader.lexicon(name))
-        return out
-
-    return CognateIndex(lexicon("body_en", "title_en"), lexicon("body_sl", "title_sl"))
 
 
 def _idf(df: int, total: int) -> float:

@@ -21,15 +21,20 @@ analysed by every language's analysers.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import logging
+import marshal
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import LemmaFilter, SnowballFilter, fold
@@ -141,18 +146,24 @@ _dictionary_lock = threading.Lock()
 
 
 def load_dictionary(base: str | Path | None = None) -> BilingualDictionary | None:
-    """The installed FreeDict dictionary, parsed once per process; None (logged) if absent."""
+    """The installed FreeDict dictionary, parsed once per process; None (logged) if absent.
+
+    The installed dictionary's parse is also kept in the user's cache folder (see
+    :func:`cache_dir`), so that a new process reads it in a few milliseconds instead of
+    parsing it again; any change of the dictionary files or of this code makes a new one.
+    """
     global _dictionary, _dictionary_loaded
     if base is not None:
         return _load(Path(base))
     with _dictionary_lock:
         if not _dictionary_loaded:
-            _dictionary = _load(Path(os.environ.get("SEARCH_FREEDICT_SLV_ENG", DICTIONARY_BASE)))
+            _dictionary = _load(Path(os.environ.get("SEARCH_FREEDICT_SLV_ENG", DICTIONARY_BASE)),
+                                cache=True)
             _dictionary_loaded = True
         return _dictionary
 
 
-def _load(base: Path) -> BilingualDictionary | None:
+def _load(base: Path, cache: bool = False) -> BilingualDictionary | None:
     index = base.with_name(base.name + ".index")
     data = next((p for p in (base.with_name(base.name + ".dict.dz"),
                              base.with_name(base.name + ".dict")) if p.exists()), None)
@@ -160,11 +171,107 @@ def _load(base: Path) -> BilingualDictionary | None:
         log.warning("No Slovenian-English dictionary at %s.{index,dict.dz}: cross-language "
                     "search uses cognates only (install Debian's dict-freedict-slv-eng)", base)
         return None
+    cached = key = None
+    folder = cache_dir() if cache else None
+    if folder is not None:
+        try:
+            key = ("dictionary", _code_digest(),
+                   *(_file_signature(p) for p in (index, data)))
+        except OSError:
+            folder = None
+        else:
+            name = hashlib.sha256(str(base.absolute()).encode("utf-8", "surrogatepass"))
+            cached = folder / f"freedict-{name.hexdigest()[:16]}.marshal"
+            found = read_cache(cached, key)
+            if found is not None:
+                return BilingualDictionary(sl_en=found[0], en_sl=found[1])
     try:
-        return parse_dictd(index, data)
+        parsed = parse_dictd(index, data)
     except (OSError, ValueError, EOFError) as exc:
         log.warning("Cannot read the Slovenian-English dictionary %s: %s", base, exc)
         return None
+    if cached is not None:
+        write_cache(cached, key, (parsed.sl_en, parsed.en_sl))
+    return parsed
+
+
+# -- caches between processes -------------------------------------------------------------------
+
+#: Folder of the caches of parsed data (dictionary); "" turns caching off. Default:
+#: ``$XDG_CACHE_HOME/bilingual-search`` or ``~/.cache/bilingual-search``.
+ENV_CACHE = "SEARCH_CACHE_DIR"
+#: Bump when the layout of cached data changes.
+CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """Where parsed data is cached between processes, or None when caching is off."""
+    value = os.environ.get(ENV_CACHE)
+    if value is not None:
+        return Path(value) if value else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home folder
+            return None
+    return Path(base) / "bilingual-search"
+
+
+def _file_signature(path: Path) -> tuple[str, int, int, int]:
+    st = path.stat()
+    return (str(path.absolute()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """A fingerprint of the code whose results are cached: the translation rules, folding,
+    English stop words and stemming, and the Python that serialised them. A cache made by
+    other code is simply not used."""
+    from search.analysis import english, filters
+
+    h = hashlib.sha256(f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}".encode())
+    for module in (sys.modules[__name__], filters, english):
+        with open(module.__file__ or "", "rb") as fh:
+            h.update(fh.read())
+    try:
+        import Stemmer  # the C stemmer snowballstemmer uses when installed
+
+        h.update(f"PyStemmer {Stemmer.version()}".encode())
+    except (ImportError, AttributeError):
+        pass
+    import snowballstemmer
+
+    h.update(f"snowballstemmer {getattr(snowballstemmer, '__version__', '?')}".encode())
+    return h.hexdigest()
+
+
+def read_cache(path: Path, key: tuple) -> Any:
+    """The data cached in ``path`` under ``key``, or None (absent, stale, unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()  # marshal.load() would read a file in many small pieces
+        stored_key, value = marshal.loads(data)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return value if stored_key == key else None
+
+
+def write_cache(path: Path, key: tuple, value: Any) -> bool:
+    """Cache ``value`` (marshal-able) in ``path`` under ``key``, atomically; False if the
+    folder is not writable (nothing else happens: caching is an optimisation only)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            marshal.dump((key, value), fh)
+        os.replace(tmp, path)
+        return True
+    except (OSError, ValueError) as exc:
+        log.debug("Cannot write the cache %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
 
 
 # -- words and stems --------------------------------------------------------------------------
@@ -246,6 +353,38 @@ def spelling_key(stem: str) -> str:
     return key
 
 
+_FINAL_VOWEL = re.compile(r"^(.{3,})[aeiou]$", re.MULTILINE)
+
+
+def _fold_lines(text: str) -> str:
+    """:func:`fold` of every line of ``text``: only the lines that need it (index terms are
+    mostly folded already; folding all of a long text costs a lot)."""
+    if text.isascii():
+        return text
+    return "\n".join(line if line.isascii() else fold(line) for line in text.split("\n"))
+
+
+def spelling_keys(words: list[str]) -> list[str]:
+    """:func:`spelling_key` of many words at once, in their order (one pass over all of them:
+    building a :class:`CognateIndex` keys every word of an index).
+
+    Every step of :func:`spelling_key` works character by character, never across a line
+    break, and no word holds one, so the steps run on the words joined by line breaks.
+
+    >>> spelling_keys(["function", "automat", "applic"])
+    ['funktion', 'avtomat', 'aplik']
+    """
+    if not words:
+        return []
+    if any("\n" in w for w in words):  # not a word: no batching
+        return [spelling_key(w) for w in words]
+    text = _fold_lines("\n".join(words).lower())
+    for a, b in _KEY_SUBS:
+        text = text.replace(a, b)
+    text = _FINAL_VOWEL.sub(r"\1", _DOUBLE.sub(r"\1", text))
+    return text.split("\n")
+
+
 @lru_cache(maxsize=200_000)
 def slovenian_keys(lemma: str) -> frozenset[str]:
     """Spelling keys of the English words a Slovenian lemma may be a cognate of.
@@ -262,6 +401,44 @@ def slovenian_keys(lemma: str) -> frozenset[str]:
     return frozenset(k for k in keys if len(k) >= MIN_COGNATE_KEY)
 
 
+def _rules_by_length() -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
+    by_length: dict[int, dict[str, tuple[str, ...]]] = {}
+    for ending, replacements in SUFFIX_RULES:
+        rules = by_length.setdefault(len(ending), {})
+        rules[ending] = rules.get(ending, ()) + replacements
+    return tuple(sorted(by_length.items()))
+
+
+#: SUFFIX_RULES by the length of their ending, shortest first, for :func:`_cognate_forms`.
+_RULES_BY_LENGTH = _rules_by_length()
+
+
+def _cognate_forms(word: str) -> set[str]:
+    """The pseudo-English forms :func:`slovenian_keys` stems, of a folded lowercase lemma."""
+    forms = {word}
+    for n, rules in _RULES_BY_LENGTH:
+        if len(word) - n < 3:
+            break
+        replacements = rules.get(word[-n:])
+        if replacements:
+            forms.update(word[:-n] + r for r in replacements)
+    return forms
+
+
+def _many_slovenian_keys(lemmas: list[str]) -> list[frozenset[str]]:
+    """:func:`slovenian_keys` of many lemmas at once, in their order (same results)."""
+    if not lemmas:
+        return []
+    words = ([fold(lemma.lower()) for lemma in lemmas] if any("\n" in w for w in lemmas)
+             else _fold_lines("\n".join(lemmas).lower()).split("\n"))
+    per_word = [_cognate_forms(word) for word in words]
+    forms = list(set().union(*per_word))
+    base_form = _snowball_filter.base_form
+    keyed = dict(zip(forms, spelling_keys([base_form(f) for f in forms]), strict=True))
+    return [frozenset(k for k in {keyed[f] for f in word_forms} if len(k) >= MIN_COGNATE_KEY)
+            for word_forms in per_word]
+
+
 def english_key(stem: str) -> str:
     """Spelling key of an English Snowball stem (see :func:`spelling_key`)."""
     return spelling_key(stem)
@@ -275,21 +452,52 @@ class CognateIndex:
     """
 
     def __init__(self, english: Iterable[str], slovenian: Iterable[str]) -> None:
-        self._en: dict[str, set[str]] = {}
-        self._sl: dict[str, set[str]] = {}
-        for stem in english:
-            if stem.isalpha() and len(stem) >= MIN_COGNATE_KEY - 1:
-                self._en.setdefault(english_key(stem), set()).add(stem)
-        for lemma in slovenian:
-            if lemma.isalpha() and len(lemma) >= MIN_COGNATE_KEY:
-                for key in slovenian_keys(lemma):
-                    self._sl.setdefault(key, set()).add(lemma)
+        # Spelling key -> the words with that key, joined by line breaks (words hold none:
+        # only alphabetic ones are taken). Strings rather than sets: a tenth of the memory,
+        # and read from a cache in milliseconds (see cognates_for_reader).
+        self._en: dict[str, str] = {}
+        self._sl: dict[str, str] = {}
+        # Keyed in batches (see spelling_keys): this runs over every word of an index.
+        stems = [stem for stem in english if stem.isalpha() and len(stem) >= MIN_COGNATE_KEY - 1]
+        en: dict[str, list[str]] = {}
+        for stem, key in zip(stems, spelling_keys(stems), strict=True):
+            found = en.get(key)
+            if found is None:
+                en[key] = [stem]
+            else:
+                found.append(stem)
+        lemmas = [lemma for lemma in slovenian
+                  if lemma.isalpha() and len(lemma) >= MIN_COGNATE_KEY]
+        sl: dict[str, list[str]] = {}
+        for lemma, keys in zip(lemmas, _many_slovenian_keys(lemmas), strict=True):
+            for key in keys:
+                found = sl.get(key)
+                if found is None:
+                    sl[key] = [lemma]
+                else:
+                    found.append(lemma)
+        self._en = {key: "\n".join(words) for key, words in en.items()}
+        self._sl = {key: "\n".join(words) for key, words in sl.items()}
+
+    @classmethod
+    def from_tables(cls, english: dict[str, str], slovenian: dict[str, str]) -> CognateIndex:
+        """An index from the tables of :meth:`tables` (as cached)."""
+        index = cls.__new__(cls)
+        index._en, index._sl = english, slovenian
+        return index
+
+    def tables(self) -> tuple[dict[str, str], dict[str, str]]:
+        """English and Slovenian words (joined by line breaks) by spelling key: what
+        :meth:`from_tables` takes."""
+        return self._en, self._sl
 
     def english_for(self, lemma: str) -> set[str]:
         """English stems in the index that the Slovenian lemma may be a cognate of."""
         out: set[str] = set()
         for key in slovenian_keys(lemma):
-            out |= self._en.get(key, set())
+            words = self._en.get(key)
+            if words:
+                out.update(words.split("\n"))
         return out
 
     def slovenian_for(self, stem: str) -> set[str]:
@@ -297,7 +505,63 @@ class CognateIndex:
         key = english_key(stem)
         if len(key) < MIN_COGNATE_KEY:
             return set()
-        return set(self._sl.get(key, ()))
+        words = self._sl.get(key)
+        return set(words.split("\n")) if words else set()
+
+
+#: File of an index generation folder caching its cognate vocabulary (see cognates_for_reader).
+COGNATE_CACHE = "cognates.marshal"
+#: The fields whose words a cognate vocabulary is made of: English, then Slovenian.
+COGNATE_FIELDS = (("body_en", "title_en"), ("body_sl", "title_sl"))
+
+
+def reader_words(reader: Any, *names: str) -> set[str]:
+    """Every term of the named fields of a Whoosh reader (those it has), as text."""
+    out: set[str] = set()
+    for name in names:
+        if name in reader.schema:
+            out.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                       for t in reader.lexicon(name))
+    return out
+
+
+def _segments_key(reader: Any) -> tuple[str, ...] | None:
+    """What a reader's words depend on: its segments (deletions leave a segment's terms as
+    they are); None if it cannot tell."""
+    try:
+        ids = []
+        for leaf, _base in reader.leaf_readers():
+            segment = leaf.segment()
+            if segment is None:
+                return None
+            ids.append(segment.segment_id())
+        return tuple(sorted(ids))
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def cognates_for_reader(reader: Any, folder: str | Path | None = None) -> CognateIndex:
+    """The :class:`CognateIndex` of a reader's English and Slovenian words.
+
+    With ``folder`` (the reader's index generation folder), the vocabulary is also cached
+    there, for the segments it was made of: the next process searching the same segments
+    reads it in milliseconds instead of going through every word of the index (about half
+    a second). After a commit that adds or merges segments it is made anew. A folder that
+    cannot be written just means no cache.
+    """
+    segments = _segments_key(reader) if folder is not None else None
+    path = Path(folder) / COGNATE_CACHE if folder is not None else None
+    key = None
+    if path is not None and segments is not None:
+        key = ("cognates", _code_digest(), COGNATE_FIELDS, segments)
+        found = read_cache(path, key)
+        if found is not None:
+            return CognateIndex.from_tables(*found)
+    english, slovenian = (reader_words(reader, *names) for names in COGNATE_FIELDS)
+    index = CognateIndex(english, slovenian)
+    if path is not None and key is not None:
+        write_cache(path, key, index.tables())
+    return index
 
 
 # -- translating --------------------------------------------------------------------------------

@@ -304,6 +304,28 @@ def test_serve_starts_on_loopback_or_with_public(runner, fake_server, tmp_path, 
     assert fake_server[0]["host"] == args[1] and fake_server[0]["port"] == 0
 
 
+def test_serve_help_mentions_workers(runner):
+    result = invoke(runner, "serve", "--help")
+    assert result.exit_code == 0
+    assert "--workers" in result.output and "processes" in result.output
+
+
+def test_serve_passes_workers_to_the_server(runner, fake_server, tmp_path):
+    result = invoke(runner, "serve", "--port", 0, "--index", tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    assert fake_server[0]["workers"] == 1
+    result = invoke(runner, "serve", "--port", 0, "--workers", 3, "--index", tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    assert fake_server[1]["workers"] == 3
+
+
+@pytest.mark.parametrize("workers", [0, 17])
+def test_serve_workers_out_of_range_is_a_usage_error(runner, fake_server, tmp_path, workers):
+    result = invoke(runner, "serve", "--workers", workers, "--index", tmp_path / "ix")
+    assert result.exit_code == 2 and "--workers" in result.output
+    assert fake_server == []
+
+
 # -- a real process -------------------------------------------------------------------------
 
 def _search_cli() -> list[str]:

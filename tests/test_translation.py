@@ -145,6 +145,156 @@ def test_a_word_is_not_its_own_translation() -> None:
     assert Translator(dictionary=None).translate("calc", "sl", cognates) == []
 
 
+# The cognate vocabulary is keyed in batches (spelling_keys, _many_slovenian_keys): the same
+# keys as one word at a time, whatever the words.
+ODD_WORDS = ["function", "automat", "applic", "phthalat", "quicksand", "xylophon", "Straße",
+             "ﬁnance", "über", "Σίσυφος", "ΟΔΟΣ", "ab", "aaaa", "cheque", "waltz", "čez",
+             "ɪnternational", "e\u0301t\u0301e", "naïve", "ijk", "a", "šaranović", "ć"]
+
+
+def test_spelling_keys_equal_one_word_at_a_time() -> None:
+    assert tr.spelling_keys(ODD_WORDS) == [spelling_key(w) for w in ODD_WORDS]
+    assert tr.spelling_keys([]) == []
+    assert tr.spelling_keys(["two\nlines", "x"]) == [spelling_key("two\nlines"), "ks"]
+
+
+def test_batched_slovenian_keys_equal_one_word_at_a_time() -> None:
+    lemmas = ODD_WORDS + ["funkcija", "kategorija", "avtomatski", "grafičen", "nacionalizirati",
+                          "struktura", "sekvenca", "verzija", "nost", "ozen", "ija", "cija"]
+    assert tr._many_slovenian_keys(lemmas) == [slovenian_keys(w) for w in lemmas]
+    assert tr._many_slovenian_keys([]) == []
+
+
+def _reference_cognates(english: list[str], slovenian: list[str]):
+    """The cognate tables built the plain way, one word at a time."""
+    en: dict[str, set[str]] = {}
+    sl: dict[str, set[str]] = {}
+    for stem in english:
+        if stem.isalpha() and len(stem) >= tr.MIN_COGNATE_KEY - 1:
+            en.setdefault(tr.english_key(stem), set()).add(stem)
+    for lemma in slovenian:
+        if lemma.isalpha() and len(lemma) >= tr.MIN_COGNATE_KEY:
+            for key in slovenian_keys(lemma):
+                sl.setdefault(key, set()).add(lemma)
+    return en, sl
+
+
+def test_cognate_index_equals_the_plain_construction() -> None:
+    english = ODD_WORDS + ["function", "categori", "graphic", "polic", "text", "version", "12ab"]
+    slovenian = ODD_WORDS + ["funkcija", "kategorija", "grafika", "policija", "tekst", "verzija"]
+    cognates = CognateIndex(english, slovenian)
+    en, sl = _reference_cognates(english, slovenian)
+    built_en, built_sl = cognates.tables()
+    assert {k: set(v.split("\n")) for k, v in built_en.items()} == en
+    assert {k: set(v.split("\n")) for k, v in built_sl.items()} == sl
+    for lemma in slovenian:
+        assert cognates.english_for(lemma) == set().union(
+            *(en.get(k, set()) for k in slovenian_keys(lemma)))
+    for stem in english:
+        key = tr.english_key(stem)
+        assert cognates.slovenian_for(stem) == (sl.get(key, set()) if len(key) >= 4 else set())
+
+
+def _one_segment_index(path: Path, records: list[dict]) -> Path:
+    docs = path / "docs.jsonl"
+    docs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                    encoding="utf-8")
+    index_paths([docs], path / "index")
+    return path / "index"
+
+
+def test_cognate_vocabulary_is_cached_per_segments(tmp_path: Path, monkeypatch) -> None:
+    from search.storage import open_index
+
+    records = [{"id": "en1", "lang": "en", "title": "Functions", "text": "A function list."},
+               {"id": "sl1", "lang": "sl", "title": "Funkcije", "text": "Seznam funkcij."}]
+    index = _one_segment_index(tmp_path, records)
+    ix, gen = open_index(index)
+    with ix.reader() as reader:
+        built = tr.cognates_for_reader(reader, gen)
+        assert (gen / tr.COGNATE_CACHE).exists()
+        plain = CognateIndex(tr.reader_words(reader, "body_en", "title_en"),
+                             tr.reader_words(reader, "body_sl", "title_sl"))
+        assert built.tables() == plain.tables()
+        assert built.english_for("funkcija") == {"function"}
+
+        def no_building(*args, **kwargs):
+            raise AssertionError("built again instead of read from the cache")
+
+        with monkeypatch.context() as m:
+            m.setattr(CognateIndex, "__init__", no_building)
+            cached = tr.cognates_for_reader(reader, gen)
+        assert cached.tables() == built.tables()
+        assert cached.english_for("funkcija") == {"function"}
+        assert tr.cognates_for_reader(reader).tables() == built.tables()  # no folder: no cache
+
+    # New words in a new segment: the cache no longer applies and is made anew.
+    records.append({"id": "en2", "lang": "en", "title": "Categories", "text": "A category."})
+    _one_segment_index(tmp_path, records)
+    ix, gen2 = open_index(index)
+    assert gen2 == gen
+    with ix.reader() as reader:
+        fresh = tr.cognates_for_reader(reader, gen)
+        assert "categori" in fresh.english_for("kategorija")
+        assert fresh.tables() == CognateIndex(tr.reader_words(reader, "body_en", "title_en"),
+                                              tr.reader_words(reader, "body_sl", "title_sl")
+                                              ).tables()
+
+
+def test_an_unusable_cognate_cache_is_ignored(tmp_path: Path) -> None:
+    from search.storage import open_index
+
+    index = _one_segment_index(tmp_path, [
+        {"id": "en1", "lang": "en", "title": "Functions", "text": "A function list."},
+        {"id": "sl1", "lang": "sl", "title": "Funkcije", "text": "Seznam funkcij."}])
+    ix, gen = open_index(index)
+    (gen / tr.COGNATE_CACHE).write_bytes(b"not a cache")
+    with ix.reader() as reader:
+        assert tr.cognates_for_reader(reader, gen).english_for("funkcija") == {"function"}
+    assert tr.read_cache(gen / tr.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
+    unwritable = gen / "engine.json"  # a file, not a folder: no cache, same answers
+    with ix.reader() as reader:
+        assert tr.cognates_for_reader(reader, unwritable).english_for("funkcija") == {"function"}
+    assert not tr.write_cache(unwritable / "x", ("x",), {})
+
+
+@needs_dictionary
+def test_the_cached_dictionary_equals_a_fresh_parse(tmp_path: Path, monkeypatch) -> None:
+    base = Path(os.environ.get("SEARCH_FREEDICT_SLV_ENG", tr.DICTIONARY_BASE))
+    data = next(p for p in (base.with_name(base.name + ".dict.dz"),
+                            base.with_name(base.name + ".dict")) if p.exists())
+    fresh = parse_dictd(base.with_name(base.name + ".index"), data)
+    monkeypatch.setenv(tr.ENV_CACHE, str(tmp_path / "cache"))
+    first = tr._load(base, cache=True)
+    assert list((tmp_path / "cache").iterdir())
+    monkeypatch.setattr(tr, "parse_dictd", lambda *a: pytest.fail("parsed again"))
+    second = tr._load(base, cache=True)
+    assert first == fresh and second == fresh
+    assert second.en_sl["border"] == fresh.en_sl["border"]  # (head, rank) tuples kept
+    assert DICTIONARY == fresh  # what the tests above use
+
+
+def test_the_dictionary_cache_follows_the_files(tmp_path: Path, monkeypatch) -> None:
+    def write(text: str) -> None:
+        raw = text.encode("utf-8")
+        (tmp_path / "tiny.index").write_text(
+            f"okno\t{tr._B64[0]}\t{tr._B64[len(raw) // 64]}{tr._B64[len(raw) % 64]}\n",
+            encoding="utf-8")
+        with gzip.open(tmp_path / "tiny.dict.dz", "wb") as fh:
+            fh.write(raw)
+
+    monkeypatch.setenv(tr.ENV_CACHE, str(tmp_path / "cache"))
+    write("okno /ˈoːknɔ/ <n, n, sg>\nwindow\n")
+    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window"]}
+    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window"]}
+    write("okno /ˈoːknɔ/ <n, n, sg>\nwindow, casement\n")
+    os.utime(tmp_path / "tiny.dict.dz", ns=(1, 1))  # whatever the clock did
+    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window", "casement"]}
+    monkeypatch.setenv(tr.ENV_CACHE, "")  # caching off
+    assert tr.cache_dir() is None
+    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window", "casement"]}
+
+
 def test_derivations() -> None:
     assert derived_lemmas("izbiranje") == ["izbirati"]
     assert derived_lemmas("nastavitev") == ["nastaviti"]
