@@ -686,7 +686,10 @@ def main() -> None:
         "plain Whoosh). A pass that has run for more than "
         f"{PASS_CAP_BUDGETS * args.query_budget:.0f} s stops once it has measured "
         f"{MIN_PASS_QUERIES} queries (the first ones of the random sample; the passes column "
-        "says where this happened).",
+        "says where this happened). Ours keeps the scored postings of recent terms between "
+        "queries (up to 2M postings, see `search/execution.py`); that cache is emptied before "
+        "every pass, so repeating the sample does not hit it more than a stream of distinct "
+        "queries would.",
         "",
         "**Reading the tables.** `(×r)` after a peer's figure is **ours ÷ that peer** in the "
         "same run: r > 1 means ours is slower, bigger or hungrier by that factor. "

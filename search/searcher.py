@@ -125,6 +125,11 @@ class SearchIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def clear_cache(self) -> None:
+        """Forget the scored postings kept from earlier queries (for measurements)."""
+        with self._lock:
+            self._executor = None
+
     def refresh(self, force: bool = False) -> bool:
         """Pick up a commit or a rebuild made since; True if anything changed."""
         now = time.monotonic()
