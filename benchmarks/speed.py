@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _results import EVAL, machine, markdown_table, write_section  # noqa: E402
+from _results import EVAL, git_rev, machine, markdown_table, write_section  # noqa: E402
 from speed_engines import (  # noqa: E402
     CONFIGS,
     ENGINES,
@@ -512,10 +512,14 @@ def main() -> None:
             state["incremental"] = measure_incremental(corpora, state["settings"]["quick"],
                                                        state["settings"]["reps"])
             state.setdefault("redone", []).append(
-                f"incremental re-measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+                f"Incremental re-indexing re-measured "
+                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit "
+                f"{git_rev()}; every other figure is from the run at commit "
+                f"{state.get('commit', 'unknown')}.")
             RAW.write_bytes(pickle.dumps(state))
     else:
         state = measure(args, sizes, engines, reps, n_queries, cold_reps, with_all, quick)
+        state["commit"] = git_rev()
         RAW.write_bytes(pickle.dumps(state))
     corpora, qinfo, base_cold = state["corpora"], state["qinfo"], state["base_cold"]
     build, size, lat, cold = state["build"], state["size"], state["lat"], state["cold"]

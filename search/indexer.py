@@ -179,9 +179,13 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
             seen = {str(s.path) for s in sources}
             if not fresh:
                 report.deleted += _delete_stale(writer, searcher, read, seen, roots, written)
-            for path in [p for p in manifest if p not in seen and _is_under(p, roots)]:
+            gone = [p for p in manifest if p not in seen and _is_under(p, roots)]
+            for path in gone:
                 del manifest[path]
-        writer.commit()
+        if fresh or report.added or report.updated or report.deleted:
+            writer.commit()
+        else:
+            writer.cancel()  # nothing to commit: no new index generation for readers to load
     except BaseException:
         writer.cancel()
         if fresh:
@@ -195,7 +199,8 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
     # After the commit: a crash in between leaves sources.json behind the index, which only
     # makes the next run re-read those files (deletions are decided from the index itself).
     try:
-        write_json(gen / SOURCES_FILE, manifest)
+        if fresh or changed or gone:  # else the manifest on disk is already this one
+            write_json(gen / SOURCES_FILE, manifest)
         if fresh:
             layout.switch(gen)
     except BaseException:

@@ -436,8 +436,9 @@ def create_index(gen: Path, analysis: Mapping[str, bool] | None = None) -> index
 def write_json(path: Path, data: Any) -> None:
     """Write atomically: a crash leaves the old file or the new one, never half of one."""
     tmp = path.with_name(f".{path.name}.{_random_hex(8)}")
+    text = json.dumps(data, ensure_ascii=False)  # one shot: json's C encoder (dump isn't)
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+        fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)

@@ -166,3 +166,14 @@ def test_whoosh_and_not_fix(tmp_path: Path) -> None:
     whoosh_fixes.apply()
     with ix.searcher() as s:
         assert sorted(s.docs_for_query(q)) == [2]
+
+
+def test_cached_postings_give_the_same_results(segmented_index: Path) -> None:
+    """The scored-postings cache changes speed only: cold, warm and cleared agree."""
+    with SearchIndex(segmented_index) as idx:
+        cold = [_results(idx, q, {}) for q in QUERIES]
+        warm = [_results(idx, q, {}) for q in QUERIES]
+        idx.clear_cache()
+        cleared = [_results(idx, q, {}) for q in QUERIES]
+    assert cold == warm == cleared
+    assert any(hits for _total, _facets, hits in cold)

@@ -17,26 +17,29 @@ SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS
 
 def is_supported(path: str | Path) -> bool:
     """Whether a file name has an extension we read."""
-    return Path(path).suffix.lower() in SUPPORTED_EXTENSIONS
+    return os.path.splitext(os.fspath(path))[1].lower() in SUPPORTED_EXTENSIONS
 
 
 def _reason(e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def _source(path: Path, root: Path, key: str) -> Source | Problem:
+def _source(path: Path, root: Path, key: str, resolved: bool = False) -> Source | Problem:
+    """``resolved``: ``path`` is known to be its own real path (saves a system call per
+    folder level: the walk of a large tree is most of an incremental run)."""
     try:
         st = path.stat()
-        resolved = path.resolve()
+        real = path if resolved else path.resolve()
     except OSError as e:
         return Problem(str(path), f"unreadable: {_reason(e)}")
-    return Source(path=resolved, root=root, key=key, mtime_ns=st.st_mtime_ns, size=st.st_size)
+    return Source(path=real, root=root, key=key, mtime_ns=st.st_mtime_ns, size=st.st_size)
 
 
 def _walk(root: Path) -> Iterator[Source | Problem]:
     """Supported files under ``root`` (hidden ones skipped), sorted by key; unlistable folders
     and broken links as problems. Symlinked folders are not followed (no cycles)."""
     found: list[tuple[str, Source | Problem]] = []
+    prefix = len(os.path.join(str(root), ""))  # strings, not Paths: this loop sees every file
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -50,18 +53,21 @@ def _walk(root: Path) -> Iterator[Source | Problem]:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file()
             except OSError:
                 is_dir = is_file = False
             if is_dir:
-                stack.append(path)
+                stack.append(Path(entry.path))
             elif is_supported(entry.name):
-                key = path.relative_to(root).as_posix()
+                path = Path(entry.path)
+                key = entry.path[prefix:].replace(os.sep, "/")
                 if is_file:
-                    found.append((key, _source(path, root, key)))
+                    # ``root`` is resolved and symlinked folders are not entered: a file
+                    # that is no link is its own real path.
+                    real = not entry.is_symlink()
+                    found.append((key, _source(path, root, key, resolved=real)))
                 elif entry.is_symlink() and not path.exists():
                     found.append((key, Problem(str(path), "broken symbolic link")))
     found.sort(key=lambda item: item[0])
