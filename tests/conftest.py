@@ -113,13 +113,11 @@ def web_client(web_app):
     return web_app.test_client()
 
 
-def _start_web_server(args: list[str], cwd: Path = REPO_ROOT,
-                      timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
-    """Run ``python -m web.server ARGS`` and return (process, base URL it printed)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.Popen([sys.executable, "-m", "web.server", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def start_server(command: list[str], cwd: Path = REPO_ROOT, timeout: float = 90.0,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Run a server command and return (process, the base URL it printed when listening)."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
     lines: list[str] = []
     while time.monotonic() < deadline:
@@ -132,7 +130,15 @@ def _start_web_server(args: list[str], cwd: Path = REPO_ROOT,
             return proc, match.group(1)
     proc.kill()
     proc.wait(timeout=10)
-    raise RuntimeError("web server did not start:\n" + "".join(lines))
+    raise RuntimeError(f"{' '.join(command[:3])} did not start:\n" + "".join(lines))
+
+
+def _start_web_server(args: list[str], cwd: Path = REPO_ROOT,
+                      timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+    """Run ``python -m web.server ARGS`` and return (process, base URL it printed)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)}
+    return start_server([sys.executable, "-m", "web.server", *args], cwd, timeout, env)
 
 
 def _stop_web_server(proc: subprocess.Popen) -> None:

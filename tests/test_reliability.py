@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import start_server
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -125,22 +126,8 @@ def write_heavy(folder: Path, i: int, version: int, rng: random.Random,
 def start_serve(index_dir: Path, *extra: str, timeout: float = 60) -> tuple[subprocess.Popen,
                                                                               str]:
     """A real ``search-cli serve`` on a free loopback port; (process, base URL)."""
-    proc = subprocess.Popen([*search_cli(), "serve", "--port", "0", "--index", str(index_dir),
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=REPO_ROOT)
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line:
-            break
-        lines.append(line)
-        m = re.search(r"Serving on (http://\S+/)", line)
-        if m:
-            return proc, m.group(1)
-    proc.kill()
-    proc.wait(10)
-    raise RuntimeError("search-cli serve did not start:\n" + "".join(lines))
+    return start_server([*search_cli(), "serve", "--port", "0", "--index", str(index_dir),
+                         *extra], REPO_ROOT, timeout)
 
 
 def stop(proc: subprocess.Popen) -> None:
