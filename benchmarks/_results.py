@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import json
 import os
 import platform
 import re
@@ -11,7 +13,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SHARED = Path(os.environ.get("SEARCH_SHARED",
@@ -96,3 +98,56 @@ def start_server(command: list[str], cwd: Path,
             return proc, parts.hostname, parts.port
     proc.kill()
     raise RuntimeError("the server did not start")
+
+
+class LoadClient(threading.Thread):
+    """One keep-alive client sending ``/api/search`` queries back to back until the deadline.
+
+    Client ``start`` of ``step`` clients takes queries start, start + step, ...; each answered
+    request is a sample ``(monotonic time sent, latency ms, engine ms)``, the engine's time
+    being the ``elapsed_ms`` it reported. Failures are counted by kind in ``errors``.
+    """
+
+    MAX_REQUESTS = 1_000_000  #: a hard bound on top of the deadline
+
+    def __init__(self, host: str, port: int, queries: list[str], start: int, step: int,
+                 deadline: float) -> None:
+        super().__init__(daemon=True)
+        self.host, self.port = host, port
+        self.queries, self.index, self.step = queries, start, step
+        self.deadline = deadline
+        self.samples: list[tuple[float, float, float]] = []
+        self.errors: dict[str, int] = {}
+
+    def _error(self, key: str) -> None:
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        for _ in range(self.MAX_REQUESTS):
+            sent = time.monotonic()
+            if sent >= self.deadline:
+                break
+            q = self.queries[self.index % len(self.queries)]
+            self.index += self.step
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", "/api/search?" + urlencode({"q": q}))
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as e:
+                self._error(type(e).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+                continue
+            elapsed = (time.perf_counter() - t0) * 1000
+            if response.status != 200:
+                self._error(f"HTTP {response.status}")
+                continue
+            try:
+                engine = float(json.loads(body)["elapsed_ms"])
+            except (ValueError, KeyError, TypeError):
+                self._error("bad JSON")
+                continue
+            self.samples.append((sent, elapsed, engine))
+        conn.close()

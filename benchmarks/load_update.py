@@ -22,7 +22,6 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import _results  # noqa: E402
-from _results import markdown_table, write_section  # noqa: E402
+from _results import LoadClient, markdown_table, write_section  # noqa: E402
 from web_load import (  # noqa: E402
     _busy,
     _loadavg,
@@ -43,7 +42,6 @@ from web_load import (  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 WORK = Path(__file__).resolve().parent / "work" / "load-update"
 #: Hard bounds on top of the deadlines, so no loop can run away.
-MAX_REQUESTS_PER_CLIENT = 1_000_000
 MAX_PROBES = 10_000
 
 
@@ -97,50 +95,6 @@ def get(conn: http.client.HTTPConnection, params: dict[str, object]) -> tuple[in
     return response.status, response.read()
 
 
-class Client(threading.Thread):
-    """One keep-alive client: back-to-back searches until the deadline, each timestamped."""
-
-    def __init__(self, host: str, port: int, queries: list[str], start: int, step: int,
-                 deadline: float) -> None:
-        super().__init__(daemon=True)
-        self.host, self.port = host, port
-        self.queries, self.index, self.step = queries, start, step
-        self.deadline = deadline
-        self.samples: list[tuple[float, float]] = []  # (monotonic time sent, latency ms)
-        self.errors: dict[str, int] = {}
-
-    def _error(self, key: str) -> None:
-        self.errors[key] = self.errors.get(key, 0) + 1
-
-    def run(self) -> None:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        for _ in range(MAX_REQUESTS_PER_CLIENT):
-            sent = time.monotonic()
-            if sent >= self.deadline:
-                break
-            q = self.queries[self.index % len(self.queries)]
-            self.index += self.step
-            t0 = time.perf_counter()
-            try:
-                status, body = get(conn, {"q": q})
-            except (OSError, http.client.HTTPException) as e:
-                self._error(type(e).__name__)
-                conn.close()
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-                continue
-            elapsed = (time.perf_counter() - t0) * 1000
-            if status != 200:
-                self._error(f"HTTP {status}")
-                continue
-            try:
-                json.loads(body)["total"]
-            except (ValueError, KeyError):
-                self._error("bad JSON")
-                continue
-            self.samples.append((sent, elapsed))
-        conn.close()
-
-
 def probe(host: str, port: int, word: str, until: float) -> tuple[float | None, list[str]]:
     """Poll for ``word`` until a hit shows up; (monotonic time it did, the hit ids)."""
     conn = http.client.HTTPConnection(host, port, timeout=10)
@@ -159,8 +113,9 @@ def probe(host: str, port: int, word: str, until: float) -> tuple[float | None, 
     return None, []
 
 
-def window(samples: list[tuple[float, float]], start: float, end: float) -> list[float]:
-    return [ms for t, ms in samples if start <= t < end]
+def window(samples: list[tuple[float, float, float]], start: float, end: float
+           ) -> list[float]:
+    return [ms for t, ms, _engine in samples if start <= t < end]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Server on http://{host}:{port}/ ; warming up {args.warmup:.0f} s ...",
               flush=True)
         warm = time.monotonic() + min(args.warmup, 30.0)
-        warmers = [Client(host, port, queries, len(queries) // 2 + i, clients, warm)
+        warmers = [LoadClient(host, port, queries, len(queries) // 2 + i, clients, warm)
                    for i in range(clients)]
         for w in warmers:
             w.start()
@@ -202,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{duration / 2:.0f} s ...", flush=True)
         t_start = time.monotonic()
         deadline = t_start + duration
-        workers = [Client(host, port, queries, i, clients, deadline) for i in range(clients)]
+        workers = [LoadClient(host, port, queries, i, clients, deadline) for i in range(clients)]
         for w in workers:
             w.start()
         time.sleep(duration / 2)
@@ -239,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([name, f"{b - a:.1f}", len(lat), f"{len(lat) / max(b - a, 1e-9):.1f}",
                      f"{percentile(lat, 50):.1f}", f"{percentile(lat, 95):.1f}",
                      f"{max(lat, default=float('nan')):.1f}"])
-    all_lat = [ms for _, ms in samples]
+    all_lat = [ms for _, ms, _engine in samples]
     rows.append(["whole run", f"{t_end - t_start:.1f}", len(all_lat),
                  f"{len(all_lat) / (t_end - t_start):.1f}", f"{percentile(all_lat, 50):.1f}",
                  f"{percentile(all_lat, 95):.1f}", f"{max(all_lat, default=float('nan')):.1f}"])

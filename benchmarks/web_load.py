@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import json
 import os
 import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import _results  # noqa: E402
-from _results import EVAL, markdown_table, write_section  # noqa: E402
+from _results import EVAL, LoadClient, markdown_table, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = Path(__file__).resolve().parent / "work"
@@ -88,51 +85,6 @@ def start_server(index: Path, threads: int, workers: int) -> tuple[subprocess.Po
                                   str(threads), "--workers", str(workers)], REPO, env)
 
 
-class Client(threading.Thread):
-    """One keep-alive HTTP client sending queries back to back until the deadline."""
-
-    def __init__(self, host: str, port: int, queries: list[str], start: int, step: int,
-                 deadline: float) -> None:
-        super().__init__(daemon=True)
-        self.host, self.port = host, port
-        self.queries, self.index, self.step = queries, start, step
-        self.deadline = deadline
-        self.latencies: list[float] = []
-        self.engine_ms: list[float] = []
-        self.errors: dict[str, int] = {}
-        self.max_requests = 1_000_000  # a hard bound on top of the deadline
-
-    def run(self) -> None:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        sent = 0
-        while time.monotonic() < self.deadline and sent < self.max_requests:
-            q = self.queries[self.index % len(self.queries)]
-            self.index += self.step
-            sent += 1
-            path = "/api/search?" + urlencode({"q": q})
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                body = response.read()
-                elapsed = (time.perf_counter() - t0) * 1000
-            except (OSError, http.client.HTTPException) as e:
-                self.errors[type(e).__name__] = self.errors.get(type(e).__name__, 0) + 1
-                conn.close()
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-                continue
-            if response.status != 200:
-                key = f"HTTP {response.status}"
-                self.errors[key] = self.errors.get(key, 0) + 1
-                continue
-            self.latencies.append(elapsed)
-            try:
-                self.engine_ms.append(float(json.loads(body)["elapsed_ms"]))
-            except (ValueError, KeyError):
-                self.errors["bad JSON"] = self.errors.get("bad JSON", 0) + 1
-        conn.close()
-
-
 def _loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -159,7 +111,7 @@ def percentile(values: list[float], p: float) -> float:
 def run_load(host: str, port: int, queries: list[str], clients: int, duration: float,
              offset: int = 0) -> dict:
     deadline = time.monotonic() + duration
-    workers = [Client(host, port, queries, offset + i, clients, deadline)
+    workers = [LoadClient(host, port, queries, offset + i, clients, deadline)
                for i in range(clients)]
     started = time.perf_counter()
     for w in workers:
@@ -167,8 +119,8 @@ def run_load(host: str, port: int, queries: list[str], clients: int, duration: f
     for w in workers:
         w.join(duration + 30)
     wall = time.perf_counter() - started
-    latencies = [x for w in workers for x in w.latencies]
-    engine = [x for w in workers for x in w.engine_ms]
+    latencies = [ms for w in workers for _sent, ms, _engine in w.samples]
+    engine = [e for w in workers for _sent, _ms, e in w.samples]
     errors: dict[str, int] = {}
     for w in workers:
         for k, v in w.errors.items():
