@@ -8,7 +8,9 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -98,6 +100,25 @@ def start_server(command: list[str], cwd: Path,
             return proc, parts.hostname, parts.port
     proc.kill()
     raise RuntimeError("the server did not start")
+
+
+def search_cli() -> list[str]:
+    """The installed ``search-cli`` of this Python (not a version manager's shim, which adds
+    its own start-up), else ``python -m search.cli``."""
+    script = Path(sys.executable).with_name("search-cli")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("search-cli")
+    return [found] if found else [sys.executable, "-m", "search.cli"]
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 class LoadClient(threading.Thread):

@@ -30,7 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import _results  # noqa: E402
-from _results import LoadClient, markdown_table, write_section  # noqa: E402
+from _results import (  # noqa: E402
+    LoadClient,
+    markdown_table,
+    search_cli,
+    stop_server,
+    write_section,
+)
 from web_load import (  # noqa: E402
     _busy,
     _loadavg,
@@ -43,14 +49,6 @@ REPO = Path(__file__).resolve().parents[1]
 WORK = Path(__file__).resolve().parent / "work" / "load-update"
 #: Hard bounds on top of the deadlines, so no loop can run away.
 MAX_PROBES = 10_000
-
-
-def search_cli() -> list[str]:
-    script = Path(sys.executable).with_name("search-cli")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("search-cli")
-    return [found] if found else [sys.executable, "-m", "search.cli"]
 
 
 def reset_folder(folder: Path) -> None:
@@ -170,12 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             w.join(duration + 60)
         t_end = time.monotonic()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)
 
     load_after = _loadavg()
     samples = sorted(s for w in workers for s in w.samples)

@@ -37,7 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _results import EVAL, git_rev, machine, markdown_table, write_section  # noqa: E402
+from _results import (  # noqa: E402
+    EVAL,
+    git_rev,
+    machine,
+    markdown_table,
+    search_cli,
+    write_section,
+)
 from speed_engines import (  # noqa: E402
     CONFIGS,
     ENGINES,
@@ -309,16 +316,6 @@ def measure_cold(cmd: list[str], reps: int) -> float:
                        cwd=ROOT)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
-
-
-def search_cli() -> list[str]:
-    """The installed ``search-cli`` of this Python (not a version manager's shim, which
-    adds its own start-up), else ``python -m search.cli``."""
-    exe = Path(PY).parent / "search-cli"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("search-cli")
-    return [found] if found else [PY, "-m", "search.cli"]
 
 
 def compile_bytecode() -> None:

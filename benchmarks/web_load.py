@@ -26,7 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import _results  # noqa: E402
-from _results import EVAL, LoadClient, markdown_table, write_section  # noqa: E402
+from _results import (  # noqa: E402
+    EVAL,
+    LoadClient,
+    markdown_table,
+    stop_server,
+    write_section,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = Path(__file__).resolve().parent / "work"
@@ -172,11 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Measuring: {n_clients} client(s) for {seconds:.0f} s ...", flush=True)
             r = run_load(host, port, queries, n_clients, seconds)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
         errors = sum(r["errors"].values())
         total_errors += errors
         if n_clients == clients:

@@ -80,14 +80,14 @@ class Executor:
     """
 
     def __init__(self, searcher: Any) -> None:
-        self.searcher = self._searcher = searcher
+        self.searcher = searcher
         #: The weighting's BM25F parameters per term (LanguageBM25F.parameters); None for
         #: another weighting, whose scores only Whoosh's matchers know how to compute.
         self._parameters = getattr(searcher.weighting, "parameters", None)
         subs = searcher.subsearchers if not searcher.is_atomic() else None
         self._segments = [(sub.reader(), offset) for sub, offset in (subs or [(searcher, 0)])]
         self._lengths: dict[tuple[int, str], bytes | None] = {}
-        self._facet_values: dict[str, tuple[list[str], bytearray]] = {}
+        self._facet_values: dict[str, tuple[list[str], Any]] = {}  # codes: bytearray or array
         self._docsets: dict[tuple[str, str], frozenset[int]] = {}
         self._deleted: frozenset[int] | None = None
         self._norms: dict[tuple[float, float, float], list[float]] = {}
@@ -208,7 +208,7 @@ class Executor:
                 for d, sc in zip(ids, scores, strict=True):
                     acc[d] = get(d, 0.0) + sc * boost
         if leaves is not None:
-            key = (q.fieldname, self._searcher.schema[q.fieldname].to_bytes(q.text))
+            key = (q.fieldname, self.searcher.schema[q.fieldname].to_bytes(q.text))
             if key in leaves:
                 if leaves[key]:  # the same term twice in the query
                     ids = array("I", sorted(set(leaves[key]).union(ids)))
@@ -222,7 +222,7 @@ class Executor:
         costs most.
         """
         fieldname = q.fieldname
-        schema = self._searcher.schema
+        schema = self.searcher.schema
         if fieldname not in schema:
             return None
         if self._language and field_language(fieldname) not in (None, self._language):
@@ -244,7 +244,7 @@ class Executor:
             if lengths is None:
                 raise Unsupported
             if idf is None:
-                idf, b, k1, avgfl = self._parameters(self._searcher, fieldname, btext)
+                idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
                 # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
                 k1p1 = k1 + 1
                 norm = self._norm(b, k1, avgfl)
@@ -271,7 +271,7 @@ class Executor:
         """The documents ``q`` matches, unscored (the excluded side of AND NOT)."""
         if isinstance(q, wq.Term):
             fieldname = q.fieldname
-            schema = self._searcher.schema
+            schema = self.searcher.schema
             if fieldname not in schema:
                 return set()
             fieldobj = schema[fieldname]
@@ -356,12 +356,12 @@ class Executor:
     def _facet_codes(self, name: str) -> tuple[list[str], Any]:
         """A field's values, and per document the index of its value (0: none)."""
         if name not in self._facet_values:
-            total = self._searcher.doc_count_all()
+            total = self.searcher.doc_count_all()
             values = [""]
             codes: Any = bytearray(total)
-            schema = self._searcher.schema
+            schema = self.searcher.schema
             if name in schema:
-                for term in self._searcher.reader().lexicon(name):
+                for term in self.searcher.reader().lexicon(name):
                     value = term.decode("utf-8") if isinstance(term, bytes) else str(term)
                     values.append(value)
                     if len(values) == 256 and isinstance(codes, bytearray):

@@ -141,15 +141,35 @@ def _start_web_server(args: list[str], cwd: Path = REPO_ROOT,
     return start_server([sys.executable, "-m", "web.server", *args], cwd, timeout, env)
 
 
-def _stop_web_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+def search_cli() -> list[str]:
+    """The installed ``search-cli`` (what users run), else the module."""
+    script = Path(sys.executable).with_name("search-cli")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("search-cli")
+    return [found] if found else [sys.executable, "-m", "search.cli"]
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server process started by a test (politely, then not)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
     if proc.stdout:
         proc.stdout.close()
+
+
+@pytest.fixture()
+def served() -> Iterator[list[subprocess.Popen]]:
+    """Processes a test starts (append them); stopped whatever happens."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for proc in procs:
+        stop_server(proc)
 
 
 @pytest.fixture()
@@ -164,7 +184,7 @@ def web_server_factory() -> Iterator[Callable[..., str]]:
 
     yield start
     for proc in started:
-        _stop_web_server(proc)
+        stop_server(proc)
 
 
 @pytest.fixture(scope="session")
@@ -172,7 +192,7 @@ def web_server(web_index: Path) -> Iterator[str]:
     """Base URL of a real waitress server on the session's index (port chosen by the OS)."""
     proc, base = _start_web_server(["--port", "0", "--index", str(web_index)])
     yield base
-    _stop_web_server(proc)
+    stop_server(proc)
 
 
 # -- engine fixtures (``seed_*``): the repository's seeds/, indexed once per session ---------

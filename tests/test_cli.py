@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SEED_EN, SEED_SL
+from conftest import SEED_EN, SEED_SL, search_cli
 
 from search.cli import EXIT_SKIPPED, cli
 from search.storage import ENGINE_FILE, IndexLayout
@@ -328,17 +326,9 @@ def test_serve_workers_out_of_range_is_a_usage_error(runner, fake_server, tmp_pa
 
 # -- a real process -------------------------------------------------------------------------
 
-def _search_cli() -> list[str]:
-    script = Path(sys.executable).with_name("search-cli")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("search-cli")
-    return [found] if found else [sys.executable, "-m", "search.cli"]
-
-
 def test_real_search_cli_process(seed_index, tmp_path):
     env = {**os.environ, "SEARCH_INDEX": str(seed_index)}
-    proc = subprocess.run([*_search_cli(), "query", "saranovic", "--json"], env=env,
+    proc = subprocess.run([*search_cli(), "query", "saranovic", "--json"], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)

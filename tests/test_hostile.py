@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import search_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_reliability import search_cli, start_serve, stop
+from test_reliability import start_serve
 
 from search.model import Results
 from search.searcher import SearchIndex
@@ -353,17 +354,9 @@ def test_hostile_requests_against_the_real_server(web_server: str) -> None:
     assert _fetch(web_server + "healthz")[0] == 200  # and it is still up
 
 
-@pytest.fixture()
-def procs() -> Iterator[list[subprocess.Popen]]:
-    started: list[subprocess.Popen] = []
-    yield started
-    for proc in started:
-        stop(proc)
-
-
-def test_rate_limit_on_a_real_server(web_index: Path, procs) -> None:
+def test_rate_limit_on_a_real_server(web_index: Path, served) -> None:
     proc, base = start_serve(web_index, "--rate-limit", "5")
-    procs.append(proc)
+    served.append(proc)
     statuses = [_fetch(base + "api/search?q=quokka")[0] for _ in range(5)]
     assert statuses == [200] * 5
     status, body, headers = _fetch(base + "api/search?q=quokka")
@@ -391,9 +384,9 @@ def test_serve_refuses_non_loopback_without_public(tmp_path: Path, host: str) ->
     assert not (tmp_path / "ix").exists()  # refused before doing anything
 
 
-def test_serve_on_loopback_is_only_reachable_on_loopback(web_index: Path, procs) -> None:
+def test_serve_on_loopback_is_only_reachable_on_loopback(web_index: Path, served) -> None:
     proc, base = start_serve(web_index, "--host", "localhost")
-    procs.append(proc)
+    served.append(proc)
     assert re.match(r"http://(127\.0\.0\.1|localhost|\[::1\]):\d+/$", base)
     port = int(base.rsplit(":", 1)[1].strip("/"))
     assert _fetch(base + "healthz")[0] == 200

@@ -19,11 +19,10 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import start_server
+from conftest import search_cli, start_server
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -41,15 +40,6 @@ State = dict[str, tuple[str, str, str | None]]
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-def search_cli() -> list[str]:
-    """The installed ``search-cli`` (what users run), else the module."""
-    script = Path(sys.executable).with_name("search-cli")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("search-cli")
-    return [found] if found else [sys.executable, "-m", "search.cli"]
-
 
 def run_cli(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*search_cli(), *map(str, args)], capture_output=True, text=True,
@@ -130,33 +120,12 @@ def start_serve(index_dir: Path, *extra: str, timeout: float = 60) -> tuple[subp
                          *extra], REPO_ROOT, timeout)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-    if proc.stdout:
-        proc.stdout.close()
-
-
 def get_json(url: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
-
-
-@pytest.fixture()
-def served() -> Iterator[list[subprocess.Popen]]:
-    """Processes a test starts; stopped (by their pid) whatever happens."""
-    procs: list[subprocess.Popen] = []
-    yield procs
-    for proc in procs:
-        stop(proc)
 
 
 # -- concurrency --------------------------------------------------------------------------
