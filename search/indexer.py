@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import pickle
 import time
+import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import groupby
 from operator import itemgetter
@@ -17,10 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PostingsWriter, _lenfield
+from whoosh.codec.whoosh3 import (
+    COMPRESSION_MIN_SIZE,
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3FieldWriter,
+    W3PostingsWriter,
+    W3TermInfo,
+    _lenfield,
+)
 from whoosh.index import LockError
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_int, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
 from search.analysis import LANGUAGES, analysis_options
@@ -330,8 +341,9 @@ def _add(method: Callable[..., None], doc: Document, path: str) -> None:
 # * the pool keeps postings grouped by field and term as they arrive (documents come in
 #   docnum order, so each term's postings are already sorted): no sort of a million tuples,
 #   and when the pool must spill to disk, runs are pickled in chunks, not tuple by tuple;
-# * the segment's postings are written a term at a time (whole blocks at once), and each
-#   field's length column is read once instead of once per posting.
+# * the segment's postings are written a term at a time (one call writes all of a term's
+#   blocks, see ``_TermWriter``), and each field's length column is read once instead of
+#   once per posting.
 
 #: Postings per pickle in a spilled run.
 RUN_CHUNK = 4096
@@ -541,23 +553,30 @@ class FastSegmentWriter(SegmentWriter):
 def _write_groups(fieldwriter: W3FieldWriter, schema: Any, lengths: Any,
                   groups: Iterable[tuple[str, bytes, list]]) -> None:
     """``fieldwriter.add_postings`` for postings grouped by field and term: the same calls to
-    the field writer, and to its postings writer the same blocks (see :func:`_add_block`)."""
+    the field writer, or (with Whoosh's own postings writer) the same bytes written a whole
+    term at a time (see :class:`_TermWriter`)."""
     lastfn = None
     dfl: Callable[[int], Any] = _zero_length
+    direct = False
     for fieldname, tbytes, postings in groups:
         if fieldname != lastfn:
             if lastfn is not None:
                 fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
+            fieldobj = schema[fieldname]
+            fieldwriter.start_field(fieldname, fieldobj)
             lastfn = fieldname
             dfl = lengths.doc_field_length_reader(fieldname) if lengths else _zero_length
+            postwriter = fieldwriter._postwriter
+            direct = (type(postwriter) is W3PostingsWriter and not postwriter._byteids
+                      and postwriter._inlinelimit <= 1)
+            if direct:
+                term = _TermWriter(fieldwriter, postwriter, fieldobj.format, dfl)
+        if direct:
+            term.write(tbytes, postings)
+            continue
         fieldwriter.start_term(tbytes)
-        postwriter = fieldwriter._postwriter
-        if type(postwriter) is not W3PostingsWriter:
-            for docnum, weight, vbytes in postings:
-                fieldwriter.add(docnum, weight, vbytes or b"", dfl(docnum))
-        else:
-            _add_postings(postwriter, postings, dfl)
+        for docnum, weight, vbytes in postings:
+            fieldwriter.add(docnum, weight, vbytes or b"", dfl(docnum))
         fieldwriter.finish_term()
     if lastfn is not None:
         fieldwriter.finish_field()
@@ -567,36 +586,95 @@ def _zero_length(docnum: int) -> int:
     return 0
 
 
-def _add_postings(postwriter: W3PostingsWriter, postings: list,
-                  dfl: Callable[[int], Any]) -> None:
-    """``postwriter.add_posting(docnum, weight, value, length)`` for each posting, a block's
-    worth at a time: a full block is written when the next posting arrives, and the block
-    statistics (max weight, min and max length) are those the one-by-one calls keep."""
-    limit = postwriter._blocklimit
-    start = 0
-    total = len(postings)
-    while start < total:
-        if len(postwriter._ids) >= limit:
-            postwriter._write_block()
-        stop = min(total, start + limit - len(postwriter._ids))
-        chunk = postings[start:stop] if start or stop < total else postings
-        start = stop
-        docnums = [p[0] for p in chunk]
-        weights = [p[1] for p in chunk]
-        postwriter._ids.extend(docnums)
-        postwriter._weights.extend(weights)
-        top = max(weights)
-        if top > postwriter._maxweight:
-            postwriter._maxweight = top
-        postwriter._values.extend([p[2] for p in chunk if p[2]])
-        found = [n for n in map(dfl, docnums) if n]
-        if found:
-            low = min(found)
-            if postwriter._minlength is None or low < postwriter._minlength:
-                postwriter._minlength = low
-            high = max(found)
-            if high > postwriter._maxlength:
-                postwriter._maxlength = high
+class _TermWriter:
+    """Writes one term's postings as ``W3FieldWriter.start_term``, ``add`` per posting and
+    ``finish_term`` write them, byte for byte, without the per-posting calls.
+
+    Mirrors ``W3PostingsWriter`` (whoosh3 3.54.0, pinned): blocks of ``blocklimit`` postings,
+    each ``(delta-encoded ids, weights or one weight or None, values)`` pickled and, from
+    ``COMPRESSION_MIN_SIZE`` bytes, compressed; per block a pickled info tuple; per term the
+    block statistics folded into a ``W3TermInfo``. Weights pass through ``array("f")`` as in
+    Whoosh's buffer. (Whoosh's inlining of short posting lists is off at ``inlinelimit=1``,
+    its default; other settings take the generic path.)
+    """
+
+    def __init__(self, fieldwriter: W3FieldWriter, postwriter: W3PostingsWriter, fmt: Any,
+                 dfl: Callable[[int], Any]) -> None:
+        self.fieldid = pack_ushort(fieldwriter._fieldid)
+        self.tindex = fieldwriter._tindex
+        self.postfile = postwriter._postfile
+        self.limit = postwriter._blocklimit
+        self.compression = postwriter._compression
+        fixed = fmt.fixed_value_size()
+        #: How a block's values are minified (``W3PostingsWriter._mini_values``).
+        self.values_kind = "tuple" if fixed is None or fixed < 0 else (
+            "none" if fixed == 0 else "join")
+        self.dfl = dfl
+
+    def write(self, tbytes: bytes, postings: list) -> None:
+        postfile = self.postfile
+        start = postfile.tell()
+        info = W3TermInfo()
+        limit = self.limit
+        total = len(postings)
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+        for begin in range(0, total, limit):
+            chunk = postings[begin:begin + limit] if total > limit else postings
+            self._block(info, chunk, last=begin + limit >= total)
+        info.set_extent(start, postfile.tell() - start)
+        self.tindex.add(self.fieldid + tbytes, info.to_bytes())
+
+    def _block(self, info: W3TermInfo, chunk: list, last: bool) -> None:
+        ids = [p[0] for p in chunk]
+        raw = [p[1] for p in chunk]
+        weights = array("f", raw).tolist()
+        top = max(raw)
+        maxweight = top if top > 0 else 0
+        found = [n for n in map(self.dfl, ids) if n]
+        minlength = min(found) if found else None
+        maxlength = max(found) if found else 0
+
+        # W3TermInfo.add_block
+        info._weight += sum(weights)
+        info._df += len(ids)
+        if info._minlength is None:
+            info._minlength = minlength
+        else:
+            info._minlength = min(info._minlength, minlength)
+        info._maxlength = max(info._maxlength, maxlength)
+        info._maxweight = max(info._maxweight, maxweight)
+        if info._minid is None:
+            info._minid = ids[0]
+        info._maxid = ids[-1]
+
+        # W3PostingsWriter._write_block
+        first = weights[0]
+        if first == 1.0 and weights.count(1.0) == len(weights):
+            mini_weights: Any = None
+        elif weights.count(first) == len(weights):
+            mini_weights = first
+        else:
+            mini_weights = tuple(weights)
+        kind = self.values_kind
+        if kind == "none":
+            mini_values: Any = None
+        else:
+            values = [p[2] for p in chunk if p[2]]
+            mini_values = tuple(values) if kind == "tuple" else b"".join(values)
+        deltas = [b - a for a, b in zip([0, *ids], ids, strict=False)]
+        databytes = pickle.dumps((tuple(deltas), mini_weights, mini_values), 2)
+        comp = self.compression
+        if len(databytes) < COMPRESSION_MIN_SIZE:
+            comp = 0
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        infobytes = pickle.dumps((len(ids), ids[-1], maxweight, comp, length_to_byte(minlength),
+                           length_to_byte(maxlength)), 2)
+        size = len(infobytes) + len(databytes)
+        write = self.postfile.write
+        write(pack_int(-size if last else size))
+        write(infobytes)
+        write(databytes)
 
 
 class _ColumnLengths:

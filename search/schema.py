@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from whoosh import fields
+from whoosh import fields, formats
 
 from search.analysis import LANGUAGES, analysis_options, spelling_analyzer
 from search.model import Document
@@ -25,6 +25,20 @@ def text_fields() -> list[tuple[str, str, float]]:
             for kind in ("title", "body"):
                 out.append((f"{kind}_{lang.code}{path.suffix()}", lang.code, path.boost))
     return out
+
+
+def spelling_field() -> fields.TEXT:
+    """The surface words of title and text, for "did you mean" and prefix expansion.
+
+    Only which documents hold a word is kept (Whoosh's ``Existence`` format): suggestions
+    need the vocabulary and document frequencies, never positions, frequencies or field
+    lengths, and this field holds nearly half of all postings (measured on the help corpus:
+    writing them with frequencies and lengths cost 15 % more segment-writing time).
+    """
+    field = fields.TEXT(analyzer=spelling_analyzer(), phrase=False)
+    field.format = formats.Existence()
+    field.scorable = False
+    return field
 
 
 def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
@@ -41,7 +55,7 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         text=fields.STORED(),
         url=fields.STORED(),
         hash=fields.STORED(),
-        spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False),
+        spell=spelling_field(),
     )
     for lang in LANGUAGES.values():
         for path in lang.paths:

@@ -148,6 +148,17 @@ def test_one_process_build_is_byte_identical(tmp_path, limitmb):
     assert _segment_files(fast) == _segment_files(stock)
 
 
+def test_multi_block_posting_lists_are_byte_identical(tmp_path):
+    # Terms in more than one 128-posting block: written a whole term at a time, with block
+    # statistics folded per block (search.indexer._TermWriter).
+    docs = _documents(700)
+    stock = _build(tmp_path / "stock", SegmentWriter, docs)
+    fast = _build(tmp_path / "fast", FastSegmentWriter, docs)
+    with windex.open_dir(str(fast)).reader() as reader:
+        assert max(reader.doc_frequency(f, t) for f, t in reader.all_terms()) > 3 * 128
+    assert _segment_files(fast) == _segment_files(stock)
+
+
 @pytest.mark.parametrize("options", OPTION_SETS[1:])
 def test_ablation_builds_are_byte_identical(tmp_path, options):
     docs = _documents(40)

@@ -169,7 +169,7 @@ def compile_chain(analyzer: Any) -> CompiledChain | None:
 
 
 #: How each supported posting format turns a term's positions into an index item.
-_SUPPORTED_FORMATS = (formats.Positions, formats.Frequency)
+_SUPPORTED_FORMATS = (formats.Positions, formats.Frequency, formats.Existence)
 
 
 def field_indexer(field: Any) -> Callable[[str, dict], Items] | None:
@@ -213,6 +213,15 @@ def field_indexer(field: Any) -> Callable[[str, dict], Items] | None:
             return items
 
         return index_positions
+
+    if type(fmt) is formats.Existence:
+
+        def index_existence(value: str, memo: dict) -> Items:
+            terms = set(chain.terms(words(value, memo)))
+            terms.discard(None)
+            return [(term.encode("utf-8"), 1, boost, b"") for term in terms]
+
+        return index_existence
 
     def index_frequency(value: str, memo: dict) -> Items:
         counts = chain.counts(words(value, memo))

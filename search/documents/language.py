@@ -22,7 +22,7 @@ DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "sl")
 #: Only the start of a long document is used: a paragraph or two of prose is plenty for a
 #: character n-gram model to tell two languages apart, and the DFA walk in py3langid is pure
 #: Python (linear in bytes), so this bounds the cost per document.
-SAMPLE_CHARS = 1500
+SAMPLE_CHARS = 800
 #: How much raw text is scanned to find ``SAMPLE_CHARS`` of prose.
 SCAN_CHARS = 20000
 #: Below this probability the identifier's answer is treated as "unsure".
@@ -56,6 +56,11 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # camelCase / PascalCase-with-inner-capitals: identifiers, not words.
 _CAMEL = re.compile(r"\b[^\W\d_]*?[a-z][A-Z]\w*")
 _LETTER = re.compile(r"[^\W\d_]")
+# What each of the patterns above needs to find anything: most prose has none of these, and a
+# plain search is much cheaper than a substitution that tries every position.
+_CODE_HINT = re.compile(r"[{};=<>]|\w\(|//|/\*")
+_IDENTIFIER_HINT = re.compile(r"\w[._/\\:@]\w")
+_CAMEL_HINT = re.compile(r"[a-z][A-Z]")
 
 _lock = threading.Lock()
 _base_identifier = None
@@ -92,9 +97,13 @@ def _identifier(languages: tuple[str, ...]):
 
 
 def _prose_words(chunk: str) -> list[str]:
-    chunk = _CODE_LINE.sub("", chunk)
-    chunk = _IDENTIFIER.sub(" ", chunk)
-    return _WORD.findall(_CAMEL.sub(" ", chunk))
+    if _CODE_HINT.search(chunk):
+        chunk = _CODE_LINE.sub("", chunk)
+    if _IDENTIFIER_HINT.search(chunk):
+        chunk = _IDENTIFIER.sub(" ", chunk)
+    if _CAMEL_HINT.search(chunk):
+        chunk = _CAMEL.sub(" ", chunk)
+    return _WORD.findall(chunk)
 
 
 def prose_sample(text: str, limit: int = SAMPLE_CHARS) -> str:

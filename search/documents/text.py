@@ -52,8 +52,11 @@ _NEWLINES = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 # (soft hyphen, zero-width space, word joiner, stray BOM), and lone surrogates.
 _JUNK = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\xad\u200b\u2060\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_SPACES = re.compile(r"[^\S\n]+")  # any whitespace except newline, incl. tabs and nbsp
-_SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
+# Runs of whitespace other than newline (tabs, nbsp...) that are not already a single space:
+# the same result as replacing every run of ``[^\S\n]+``, without rewriting each plain space.
+_SPACES = re.compile(r" [^\S\n]+|[^\S\n ][^\S\n]*")
+# A space beside a newline (after _SPACES there is at most one on each side).
+_SPACE_AROUND_NEWLINE = re.compile(r" \n ?|\n ")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
