@@ -21,7 +21,6 @@ analysed by every language's analysers.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import logging
@@ -38,6 +37,7 @@ from typing import Any
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import LemmaFilter, SnowballFilter, fold
+from search.cache import CACHE_FORMAT, cache_dir, file_signature, read_cache, write_cache
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def _load(base: Path, cache: bool = False) -> BilingualDictionary | None:
     if folder is not None:
         try:
             key = ("dictionary", _code_digest(),
-                   *(_file_signature(p) for p in (index, data)))
+                   *(file_signature(p) for p in (index, data)))
         except OSError:
             folder = None
         else:
@@ -196,32 +196,6 @@ def _load(base: Path, cache: bool = False) -> BilingualDictionary | None:
 
 
 # -- caches between processes -------------------------------------------------------------------
-
-#: Folder of the caches of parsed data (dictionary); "" turns caching off. Default:
-#: ``$XDG_CACHE_HOME/bilingual-search`` or ``~/.cache/bilingual-search``.
-ENV_CACHE = "SEARCH_CACHE_DIR"
-#: Bump when the layout of cached data changes.
-CACHE_FORMAT = 1
-
-
-def cache_dir() -> Path | None:
-    """Where parsed data is cached between processes, or None when caching is off."""
-    value = os.environ.get(ENV_CACHE)
-    if value is not None:
-        return Path(value) if value else None
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except (RuntimeError, KeyError):  # no home folder
-            return None
-    return Path(base) / "bilingual-search"
-
-
-def _file_signature(path: Path) -> tuple[str, int, int, int]:
-    st = path.stat()
-    return (str(path.absolute()), st.st_size, st.st_mtime_ns, st.st_ino)
-
 
 @lru_cache(maxsize=1)
 def _code_digest() -> str:
@@ -244,34 +218,6 @@ def _code_digest() -> str:
 
     h.update(f"snowballstemmer {getattr(snowballstemmer, '__version__', '?')}".encode())
     return h.hexdigest()
-
-
-def read_cache(path: Path, key: tuple) -> Any:
-    """The data cached in ``path`` under ``key``, or None (absent, stale, unreadable)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()  # marshal.load() would read a file in many small pieces
-        stored_key, value = marshal.loads(data)
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    return value if stored_key == key else None
-
-
-def write_cache(path: Path, key: tuple, value: Any) -> bool:
-    """Cache ``value`` (marshal-able) in ``path`` under ``key``, atomically; False if the
-    folder is not writable (nothing else happens: caching is an optimisation only)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            marshal.dump((key, value), fh)
-        os.replace(tmp, path)
-        return True
-    except (OSError, ValueError) as exc:
-        log.debug("Cannot write the cache %s: %s", path, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        return False
 
 
 # -- words and stems --------------------------------------------------------------------------

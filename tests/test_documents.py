@@ -615,6 +615,27 @@ def test_detection_cost_does_not_grow_with_document_length() -> None:
     assert best_of_3(huge) < 10 * best_of_3(page * 3) + 0.01
 
 
+def test_cached_language_model_answers_as_py3langid(tmp_path: Path, monkeypatch) -> None:
+    from search import cache
+    from search.documents import langid_model
+
+    monkeypatch.setenv(cache.ENV_CACHE, str(tmp_path / "cache"))
+    langs = ("en", "sl")
+    stock = langid_model.stock_identifier(langs)
+    first = langid_model.identifier(langs)  # makes the cache
+    assert [p.name for p in (tmp_path / "cache").iterdir()][0].startswith("langid-")
+    monkeypatch.setattr(langid_model, "stock_identifier",
+                        lambda *a: pytest.fail("the model was unpacked again"))
+    cached = langid_model.identifier(langs)
+    texts = ENGLISH_TEXTS + SLOVENIAN_TEXTS + ["", "ok", "Žaba", "Calc", "x" * 500,
+                                              "Guten Morgen, wie geht es Ihnen heute?"]
+    for text in texts:
+        assert cached.classify(text) == stock.classify(text) == first.classify(text), text
+    monkeypatch.setenv(cache.ENV_CACHE, "")  # caching off: py3langid's own loading
+    monkeypatch.setattr(langid_model, "stock_identifier", lambda langs: stock)
+    assert langid_model.identifier(langs) is stock
+
+
 @pytest.mark.parametrize(("tag", "code"), [
     ("sl-SI", "sl"), ("en_GB", "en"), ("SLV", "sl"), ("eng", "en"), ("", None), (None, None),
     ("x-klingon-1", None),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search import SearchIndex, index_paths
+from search import SearchIndex, cache, index_paths
 from search import translation as tr
 from search.translation import (
     CognateIndex,
@@ -251,11 +251,11 @@ def test_an_unusable_cognate_cache_is_ignored(tmp_path: Path) -> None:
     (gen / tr.COGNATE_CACHE).write_bytes(b"not a cache")
     with ix.reader() as reader:
         assert tr.cognates_for_reader(reader, gen).english_for("funkcija") == {"function"}
-    assert tr.read_cache(gen / tr.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
+    assert cache.read_cache(gen / tr.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
     unwritable = gen / "engine.json"  # a file, not a folder: no cache, same answers
     with ix.reader() as reader:
         assert tr.cognates_for_reader(reader, unwritable).english_for("funkcija") == {"function"}
-    assert not tr.write_cache(unwritable / "x", ("x",), {})
+    assert not cache.write_cache(unwritable / "x", ("x",), {})
 
 
 @needs_dictionary
@@ -264,7 +264,7 @@ def test_the_cached_dictionary_equals_a_fresh_parse(tmp_path: Path, monkeypatch)
     data = next(p for p in (base.with_name(base.name + ".dict.dz"),
                             base.with_name(base.name + ".dict")) if p.exists())
     fresh = parse_dictd(base.with_name(base.name + ".index"), data)
-    monkeypatch.setenv(tr.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setenv(cache.ENV_CACHE, str(tmp_path / "cache"))
     first = tr._load(base, cache=True)
     assert list((tmp_path / "cache").iterdir())
     monkeypatch.setattr(tr, "parse_dictd", lambda *a: pytest.fail("parsed again"))
@@ -283,15 +283,15 @@ def test_the_dictionary_cache_follows_the_files(tmp_path: Path, monkeypatch) -> 
         with gzip.open(tmp_path / "tiny.dict.dz", "wb") as fh:
             fh.write(raw)
 
-    monkeypatch.setenv(tr.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setenv(cache.ENV_CACHE, str(tmp_path / "cache"))
     write("okno /ˈoːknɔ/ <n, n, sg>\nwindow\n")
     assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window"]}
     assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window"]}
     write("okno /ˈoːknɔ/ <n, n, sg>\nwindow, casement\n")
     os.utime(tmp_path / "tiny.dict.dz", ns=(1, 1))  # whatever the clock did
     assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window", "casement"]}
-    monkeypatch.setenv(tr.ENV_CACHE, "")  # caching off
-    assert tr.cache_dir() is None
+    monkeypatch.setenv(cache.ENV_CACHE, "")  # caching off
+    assert cache.cache_dir() is None
     assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window", "casement"]}
 
 

@@ -11,7 +11,6 @@ almost never uses outside the odd proper name.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from collections.abc import Sequence
@@ -63,7 +62,6 @@ _IDENTIFIER_HINT = re.compile(r"\w[._/\\:@]\w")
 _CAMEL_HINT = re.compile(r"[a-z][A-Z]")
 
 _lock = threading.Lock()
-_base_identifier = None
 _identifiers: dict[tuple[str, ...], object] = {}
 
 
@@ -77,22 +75,17 @@ def normalize_language(tag: str | None) -> str | None:
 
 
 def _identifier(languages: tuple[str, ...]):
-    """The py3langid identifier restricted to ``languages``, built once per language set."""
-    global _base_identifier
+    """The py3langid identifier restricted to ``languages``, built once per language set
+    (see :mod:`search.documents.langid_model`)."""
     ident = _identifiers.get(languages)
     if ident is not None:
         return ident
     with _lock:
         ident = _identifiers.get(languages)
         if ident is None:
-            if _base_identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            from search.documents.langid_model import identifier
 
-                _base_identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            # A shallow copy shares the (large) model arrays; set_languages only rebinds slots.
-            ident = copy.copy(_base_identifier)
-            ident.set_languages(list(languages))
-            _identifiers[languages] = ident
+            ident = _identifiers[languages] = identifier(languages)
     return ident
 
 
