@@ -152,13 +152,16 @@ def clean_text(text: str) -> str:
     stripped, at most one blank line between paragraphs."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
+    # (The checks before some steps only skip work that would change nothing.)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+        text = _SURROGATE.sub("\ufffd", text)
     text = _NEWLINES.sub("\n", text)
     text = _JUNK.sub("", text)
-    text = _SURROGATE.sub("\ufffd", text)
     text = _SPACES.sub(" ", text)
     text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    text = _BLANK_LINES.sub("\n\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
 
 
