@@ -196,7 +196,8 @@ class Ablation:
 ABLATIONS: tuple[Ablation, ...] = (
     Ablation("ours", "default",
              "lemma + folded light stem (sl), Porter2 (en); stop list; title 0.6; "
-             "K1 1.2, B 0.5, title B 0.3, Lucene IDF; OR; per-language statistics"),
+             "K1 1.2, B 0.5, title B 0.3, Lucene IDF; OR; per-language statistics; "
+             "top 100 re-ranked by word coverage and positions (lead, adjacency)"),
     Ablation("ours-noanalysis", "analysis",
              "no analysis: words, lowercase, folded (no stop list, no lemma/stem)",
              index_options={"analysis": {"morphology": False, "stopwords": False}},
@@ -221,6 +222,9 @@ ABLATIONS: tuple[Ablation, ...] = (
              open_options={"mode": "and"}, needs_mode="and"),
     Ablation("ours-andish", "query mode", "AND-ish: OR, plus a boosted AND of the words",
              open_options={"mode": "andish"}, needs_mode="andish"),
+    Ablation("ours-nopositions", "re-ranking",
+             "no position re-ranking (lead, adjacency); word coverage only",
+             open_options={"positions": False}),
     Ablation("ours-global-stats", "statistics",
              "collection statistics over both languages (stock BM25F)",
              open_options={"bm25": {"per_language": False}}),

@@ -33,7 +33,7 @@ from whoosh.util.numeric import byte_to_length
 
 from search.ranking import field_language
 
-__all__ = ["Executor", "Matches"]
+__all__ = ["Executor", "Matches", "term_positions"]
 
 #: Field-length byte -> length, as Whoosh decodes it.
 _LENGTHS = [byte_to_length(b) for b in range(256)]
@@ -371,6 +371,37 @@ class Executor:
                         codes[docnum] = code
             self._facet_values[name] = (values, codes)
         return self._facet_values[name]
+
+
+def term_positions(searcher: Any, fieldname: str, btext: bytes,
+                   docnums: Iterable[int]) -> dict[int, list[int]]:
+    """The positions of one term in each of ``docnums`` that holds it (for re-ranking).
+
+    Reads the term's postings once per segment, skipping straight to the wanted documents
+    (a few dozen at most), so only their position lists are decoded.
+    """
+    fieldobj = searcher.schema[fieldname]
+    subs = searcher.subsearchers if not searcher.is_atomic() else [(searcher, 0)]
+    wanted = sorted(docnums)
+    out: dict[int, list[int]] = {}
+    for sub, offset in subs:
+        reader = sub.reader()
+        end = offset + reader.doc_count_all()
+        local = [d - offset for d in wanted if offset <= d < end]
+        if not local:
+            continue
+        try:
+            m = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
+        except TermNotFound:
+            continue
+        for docnum in local:
+            if not m.is_active():
+                break
+            if m.id() < docnum:
+                m.skip_to(docnum)
+            if m.is_active() and m.id() == docnum:
+                out[docnum + offset] = m.value_as("positions")
+    return out
 
 
 def _length_bytes(reader: Any, fieldname: str) -> bytes | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 
@@ -348,3 +349,44 @@ def test_did_you_mean_work_is_bounded_for_huge_queries(seed_search, monkeypatch)
     checked.clear()
     seed_search.search("x" * 10_000)
     assert checked == []
+
+
+# -- positional re-ranking ------------------------------------------------------------------
+
+def test_position_factor_rewards_early_and_adjacent_words():
+    factor = searcher_module._position_factor
+    none = [set(), set()]
+    assert factor([[], []], none, [1.0, 1.0]) == 1.0  # the words are not in the body at all
+    early_together = factor([[0], [1]], none, [1.0, 1.0])
+    late_apart = factor([[400], [900]], none, [1.0, 1.0])
+    assert late_apart < 1.01 < early_together
+    assert early_together == pytest.approx(1.641, abs=1e-3)  # 1.2475 * 1.196 * 1.1
+    # Side by side in order counts; the reverse order does not.
+    assert factor([[300], [301]], none, [1.0, 1.0]) > factor([[301], [300]], none, [1.0, 1.0])
+    # In the title as well.
+    assert factor([[300], [301]], [{0}, {1}], [1.0, 1.0]) > factor([[300], [301]], none,
+                                                                   [1.0, 1.0])
+    # The early word weighs by its IDF: early rare word > early common word.
+    assert factor([[0], [500]], none, [3.0, 1.0]) > factor([[500], [0]], none, [3.0, 1.0])
+
+
+def test_positions_rerank_a_document_about_the_query_first(tmp_path):
+    filler = " ".join(f"filler{i}" for i in range(120))
+    # The same title, the same words as often, the same length: only where they stand differs.
+    docs = [
+        {"id": "late", "title": "Notes", "text": f"Other things come first. {filler} "
+                                            "You can also insert a picture and a chart."},
+        {"id": "lead", "title": "Notes", "text": f"Insert a picture and a chart here. {filler} "
+                                            "Other things come last."},
+    ]
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    index_paths([jsonl], tmp_path / "index", rebuild=True)
+    with SearchIndex(tmp_path / "index") as ix:
+        for query in ("insert picture", "picture"):
+            hits = ix.search(query, lang="en", snippets=False).hits
+            assert [h.id for h in hits] == ["lead", "late"], query
+            assert hits[0].score > hits[1].score
+    with SearchIndex(tmp_path / "index", positions=False) as ix:  # BM25 alone cannot tell
+        hits = ix.search("insert picture", lang="en", snippets=False).hits
+        assert hits[0].score == pytest.approx(hits[1].score)
