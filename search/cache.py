@@ -18,9 +18,10 @@ import shutil
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported when arrays are read: queries never need it
+    import numpy as np
 
 #: Folder of the caches; "" turns caching off. Default:
 #: ``$XDG_CACHE_HOME/bilingual-search`` or ``~/.cache/bilingual-search``.
@@ -90,6 +91,8 @@ def read_arrays(folder: Path, key: tuple, names: tuple[str, ...]) -> dict[str, n
     costs no time to open, and only the pages used are ever read); None if absent or stale."""
     if read_cache(folder / _KEY_FILE, key) is not True:
         return None
+    import numpy as np
+
     try:
         return {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
                 for name in names}
@@ -100,6 +103,8 @@ def read_arrays(folder: Path, key: tuple, names: tuple[str, ...]) -> dict[str, n
 def write_arrays(folder: Path, key: tuple, arrays: Mapping[str, np.ndarray]) -> bool:
     """Cache ``arrays`` in ``folder`` under ``key``. The folder is written beside and then
     renamed into place, so a reader sees all of it or none; False if that fails."""
+    import numpy as np
+
     tmp = _temporary(folder)
     try:
         tmp.mkdir(parents=True)
