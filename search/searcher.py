@@ -11,6 +11,8 @@ import math
 import re
 import threading
 import time
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,9 @@ LEAD_SPAN = 50
 #: (ADJACENCY) and in the title (TITLE_ADJACENCY).
 ADJACENCY = 0.1
 TITLE_ADJACENCY = 0.1
+#: The largest factor the four can make together (with a margin for rounding).
+MAX_POSITION_FACTOR = (1 + LEAD) * (1 + LEAD_ALL) * (1 + ADJACENCY) * (1 + TITLE_ADJACENCY) \
+    * (1 + 1e-9)
 #: Ask "did you mean" when a query finds fewer results than this.
 SUGGEST_BELOW = 3
 #: "Did you mean" looks at this many words of a query, each at most this long: correcting is
@@ -226,10 +231,10 @@ class SearchIndex:
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
             start = (page - 1) * per_page
-            factors = (self._position_factors(found, words) if rerank and positional
-                       else None)
-            ranked = (_rerank(found, words, tiers=lang is None, factors=factors) if rerank
-                      else found.top)
+            factors = ((lambda docnums: self._position_factors(found, words, docnums))
+                       if rerank and positional else None)
+            ranked = (_rerank(found, words, tiers=lang is None, factors=factors,
+                              shown=start + per_page) if rerank else found.top)
             for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
                 results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
                                               snippets, parsed))
@@ -249,20 +254,21 @@ class SearchIndex:
                 return found
         return _whoosh_match(self._searcher, q, filters, limit, terms, sort)
 
-    def _position_factors(self, found: Matches,
-                          words: list[set[tuple[str, bytes]]]) -> dict[int, float]:
-        """Each top hit's re-ranking factor from where the query's words stand in it.
+    def _position_factors(self, found: Matches, words: list[set[tuple[str, bytes]]],
+                          docnums: list[int]) -> dict[int, float]:
+        """The re-ranking factor of each hit in ``docnums`` from where the query's words
+        stand in it.
 
-        Positions come from the postings of the terms each hit matched, read for the top
-        hits only; a word's positions are those of all its terms in the field (lemma and
-        stem paths count words alike, stop words left out).
+        Positions come from the postings of the terms each hit matched, read for these hits
+        only; a word's positions are those of all its terms in the field (lemma and stem
+        paths count words alike, stop words left out).
         """
         s = self._searcher
-        if not words or not found.top:
+        if not words or not docnums:
             return {}
         kinds = ("body_", "title_") if len(words) > 1 and TITLE_ADJACENCY else ("body_",)
         wanted: dict[tuple[str, bytes], list[int]] = {}
-        for docnum, _ in found.top:
+        for docnum in docnums:
             for term in found.matched_terms(docnum):
                 if term[0].startswith(kinds):
                     wanted.setdefault(term, []).append(docnum)
@@ -272,7 +278,7 @@ class SearchIndex:
                   [t for t in word if t[0].startswith("title_")]) for word in words]
         weights: dict[str | None, list[float]] = {}
         factors = {}
-        for docnum, _ in found.top:
+        for docnum in docnums:
             matched = found.matched_terms(docnum)
             # A document has its own language's fields only: any matched term tells it.
             lang = next((field_language(name) for name, _ in matched), None)
@@ -588,10 +594,13 @@ def _side_by_side(positions: list[set[int]]) -> int:
                if not a.isdisjoint(p - 1 for p in b))
 
 
-def _rerank(found: Matches, words: list[set[tuple[str, bytes]]],
-            tiers: bool, factors: dict[int, float] | None = None) -> list[tuple[int, float]]:
-    """Order the top hits by how many of the query's words they cover, and (``tiers``)
-    direct matches before documents found only through translations.
+def _rerank(found: Matches, words: list[set[tuple[str, bytes]]], tiers: bool,
+            factors: Callable[[list[int]], dict[int, float]] | None = None,
+            shown: int = RERANK_WINDOW) -> list[tuple[int, float]]:
+    """Order the top hits by how many of the query's words they cover, by ``factors`` (the
+    position factors of the hits whose docnums it is given), and (``tiers``) direct matches
+    before documents found only through translations. The order is exact for the first
+    ``shown`` hits.
 
     BM25 alone ranks a document repeating one query word above one holding every word;
     a mild coverage factor (measured: small gains on every help task) corrects that. With
@@ -599,16 +608,52 @@ def _rerank(found: Matches, words: list[set[tuple[str, bytes]]],
     found only through a translation come after every direct match.
     """
     direct = set().union(*words) if words else set()
-    scored = []
+    rows = []
     for order, (docnum, score) in enumerate(found.top):
         matched = found.matched_terms(docnum)
         covered = sum(1 for w in words if not w.isdisjoint(matched)) / len(words) if words \
             else 1.0
-        score = score * (1.0 - COVERAGE + COVERAGE * covered) * (factors or {}).get(docnum, 1.0)
         tier = 0 if not tiers or matched & direct or not direct else 1
+        rows.append((tier, score * (1.0 - COVERAGE + COVERAGE * covered), order, docnum))
+    extra = factors(_may_reach(rows, shown, MAX_POSITION_FACTOR)) if factors else {}
+    scored = []
+    for tier, score, order, docnum in rows:
+        score *= extra.get(docnum, 1.0)
         scored.append((tier, -score, order, docnum, score))
     scored.sort(key=lambda row: row[:3])
     return [(docnum, score) for _t, _s, _o, docnum, score in scored]
+
+
+def _may_reach(rows: list[tuple[int, float, int, int]], shown: int, most: float) -> list[int]:
+    """The docnums of the hits (``(tier, score, order, docnum)``) that could be among the first
+    ``shown`` once each score is multiplied by a factor from 1 to ``most``.
+
+    A hit is out of reach when ``shown`` others certainly rank above it: every hit of a better
+    tier, and those of its tier whose score beats its own even multiplied by ``most``. Its
+    factor cannot change what is shown, so it is not computed (reading positions is the
+    costly part of re-ranking).
+
+    >>> _may_reach([(0, 10.0, 0, 7), (0, 9.0, 1, 8), (0, 2.0, 2, 9), (1, 50.0, 3, 5)], 2, 1.5)
+    [7, 8]
+    >>> _may_reach([(0, 10.0, 0, 7), (0, 9.0, 1, 8), (0, 2.0, 2, 9)], 3, 1.5)
+    [7, 8, 9]
+    """
+    ahead: dict[int, int] = {}  # tier -> hits in better tiers
+    scores: dict[int, list[float]] = {}  # tier -> its scores, ascending
+    for tier, score, _order, _docnum in rows:
+        scores.setdefault(tier, []).append(score)
+    before = 0
+    for tier in sorted(scores):
+        scores[tier].sort()
+        ahead[tier] = before
+        before += len(scores[tier])
+    keep = []
+    for tier, score, _order, docnum in rows:
+        ranked = scores[tier]
+        beaten_by = len(ranked) - bisect_right(ranked, score * most)
+        if ahead[tier] + beaten_by < shown:
+            keep.append(docnum)
+    return keep
 
 
 def _count(searcher: Any, q: wq.Query) -> int:

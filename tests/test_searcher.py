@@ -390,3 +390,39 @@ def test_positions_rerank_a_document_about_the_query_first(tmp_path):
     with SearchIndex(tmp_path / "index", positions=False) as ix:  # BM25 alone cannot tell
         hits = ix.search("insert picture", lang="en", snippets=False).hits
         assert hits[0].score == pytest.approx(hits[1].score)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_position_factors_are_computed_only_where_they_can_change_the_page(seed):
+    # The hits whose factor cannot bring them onto the page keep factor 1: the page (its
+    # hits, order and scores) must be what computing every factor gives.
+    import random
+
+    from search.execution import Matches
+
+    rnd = random.Random(seed)
+    words = [{("body_en", b"a")}, {("body_en", b"b")}, {("body_sl", b"c")}]
+    terms = sorted(set().union(*words))
+    top = sorted(((d, rnd.uniform(0.5, 10)) for d in range(rnd.randint(1, 100))),
+                 key=lambda hit: -hit[1])
+    matched = {d: {t for t in terms if rnd.random() < 0.6} for d, _ in top}
+    factor = {d: rnd.uniform(1.0, searcher_module.MAX_POSITION_FACTOR) for d, _ in top}
+    asked: list[int] = []
+
+    def some(docnums):
+        asked.extend(docnums)
+        return {d: factor[d] for d in docnums}
+
+    for shown in (1, 10, 20):
+        for tiers in (False, True):
+            def rank(factors):
+                found = Matches(total=len(top), facets={}, top=top,
+                                _matched={d: set(m) for d, m in matched.items()})
+                words_direct = words[:2] if tiers else words  # "c" counts as translated
+                return searcher_module._rerank(found, words_direct, tiers=tiers,
+                                               factors=factors, shown=shown)[:shown]
+
+            asked.clear()
+            assert rank(some) == rank(lambda docnums: {d: factor[d] for d, _ in top})
+            if len(top) > 3 * shown:
+                assert len(asked) < len(top)  # some were left out
