@@ -413,16 +413,17 @@ def test_position_factors_are_computed_only_where_they_can_change_the_page(seed)
         asked.extend(docnums)
         return {d: factor[d] for d in docnums}
 
+    def rank(factors, shown: int, tiers: bool) -> list:
+        found = Matches(total=len(top), facets={}, top=top,
+                        _matched={d: set(m) for d, m in matched.items()})
+        direct = words[:2] if tiers else words  # with tiers, "c" counts as translated
+        return searcher_module._rerank(found, direct, tiers=tiers, factors=factors,
+                                       shown=shown)[:shown]
+
     for shown in (1, 10, 20):
         for tiers in (False, True):
-            def rank(factors):
-                found = Matches(total=len(top), facets={}, top=top,
-                                _matched={d: set(m) for d, m in matched.items()})
-                words_direct = words[:2] if tiers else words  # "c" counts as translated
-                return searcher_module._rerank(found, words_direct, tiers=tiers,
-                                               factors=factors, shown=shown)[:shown]
-
             asked.clear()
-            assert rank(some) == rank(lambda docnums: {d: factor[d] for d, _ in top})
+            assert (rank(some, shown, tiers)
+                    == rank(lambda docnums: {d: factor[d] for d, _ in top}, shown, tiers))
             if len(top) > 3 * shown:
                 assert len(asked) < len(top)  # some were left out
