@@ -113,7 +113,10 @@ def write_arrays(folder: Path, key: tuple, arrays: Mapping[str, np.ndarray]) -> 
         if not write_cache(tmp / _KEY_FILE, key, True):
             raise OSError(f"cannot write {tmp / _KEY_FILE}")
         if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)  # stale: another key
+            if read_cache(folder / _KEY_FILE, key) is True:  # another process was quicker
+                shutil.rmtree(tmp, ignore_errors=True)
+                return True
+            shutil.rmtree(folder, ignore_errors=True)  # unusable: replace it
         os.replace(tmp, folder)
         return True
     except OSError as exc:  # unwritable, or another process renamed its copy in first
