@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
@@ -96,10 +97,16 @@ def start_server(command: list[str], cwd: Path,
             parts = urlsplit(match.group(1))
             assert ipaddress.ip_address(parts.hostname).is_loopback, "loopback only"
             # Keep draining the server's output so it can never block on a full pipe.
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            threading.Thread(target=_drain, args=(proc,), daemon=True).start()
             return proc, parts.hostname, parts.port
     proc.kill()
     raise RuntimeError("the server did not start")
+
+
+def _drain(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ValueError, OSError):  # closed by stop_server meanwhile
+        for _ in proc.stdout:
+            pass
 
 
 def search_cli() -> list[str]:
@@ -113,12 +120,18 @@ def search_cli() -> list[str]:
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+    """Stop a server process (politely, then not) and close its output pipe.
+
+    Also the tests' (``tests/conftest.py``), as :func:`search_cli` is."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    if proc.stdout:
+        proc.stdout.close()
 
 
 class LoadClient(threading.Thread):

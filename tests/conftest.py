@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The benchmarks' helpers for running search-cli and servers serve the tests too.
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+from _results import search_cli, stop_server  # noqa: E402,F401
 
 #: How many "quokka" documents the web corpus has: 12 English and 12 Slovenian, 8 a year.
 WEB_QUOKKA_DOCS = 24
@@ -139,28 +142,6 @@ def _start_web_server(args: list[str], cwd: Path = REPO_ROOT,
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)}
     return start_server([sys.executable, "-m", "web.server", *args], cwd, timeout, env)
-
-
-def search_cli() -> list[str]:
-    """The installed ``search-cli`` (what users run), else the module."""
-    script = Path(sys.executable).with_name("search-cli")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("search-cli")
-    return [found] if found else [sys.executable, "-m", "search.cli"]
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop a server process started by a test (politely, then not)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    if proc.stdout:
-        proc.stdout.close()
 
 
 @pytest.fixture()
