@@ -13,6 +13,8 @@ import time
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
+from hashlib import md5
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -28,6 +30,8 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
+from whoosh.filedb.filetables import OrderedHashWriter, md5_hash
+from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
 from whoosh.index import LockError
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_int, pack_ushort
@@ -35,7 +39,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
 from search.analysis import LANGUAGES, analysis_options
-from search.analysis.fast import field_indexer
+from search.analysis.fast import ExistenceIndexer, field_indexer
 from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
 from search.model import Document, IndexReport, Problem, Source
@@ -348,9 +352,12 @@ def _add(method: Callable[..., None], doc: Document, path: str) -> None:
 # * the pool keeps postings grouped by field and term as they arrive (documents come in
 #   docnum order, so each term's postings are already sorted): no sort of a million tuples,
 #   and when the pool must spill to disk, runs are pickled in chunks, not tuple by tuple;
+# * a field that only records which documents hold a term (``Existence``: the spelling
+#   field) gets its distinct terms as a set and one shared posting per document, and the
+#   spelling text "title\ntext" reuses the words of the text that the body fields found;
 # * the segment's postings are written a term at a time (one call writes all of a term's
-#   blocks, see ``_TermWriter``), and each field's length column is read once instead of
-#   once per posting.
+#   blocks and its term-index row, see ``_TermWriter``), and each field's length column is
+#   read once instead of once per posting.
 
 #: Postings per pickle in a spilled run.
 RUN_CHUNK = 4096
@@ -365,6 +372,9 @@ class FastPostingPool(PostingPool):
         self._fields: dict[str, dict[bytes, list]] = {}
         #: Spelling-word postings (docnum -1) are only ever written by Whoosh's own loop.
         self._plain = False
+        #: Whether Whoosh's own ``add`` (segment merges) put postings in: only then may a
+        #: term's postings be out of docnum order (documents are added in docnum order).
+        self._merged_in = False
 
     def terms_of(self, fieldname: str) -> dict[bytes, list]:
         terms = self._fields.get(fieldname)
@@ -377,9 +387,46 @@ class FastPostingPool(PostingPool):
         fieldname, tbytes, docnum, weight, vbytes = item
         if docnum == -1:
             self._plain = True
+        self._merged_in = True
         postings = self.terms_of(fieldname).setdefault(tbytes, [])
         postings.append((docnum, weight, vbytes))
         self.grew(150 + len(fieldname) + 2 * len(tbytes) + len(vbytes or b""))
+
+    def add_items(self, fieldname: str, items: Iterable[tuple], docnum: int,
+                  fieldboost: float, scorable: bool) -> int:
+        """Add one field value's index items ``(term, freq, weight, value)`` of document
+        ``docnum``; returns the field length."""
+        terms = None
+        length = size = 0
+        base = 150 + len(fieldname)  # PostingPool.add's size estimate
+        for tbytes, freq, weight, vbytes in items:
+            if terms is None:
+                terms = self.terms_of(fieldname)
+            if scorable:
+                length += freq
+            posting = (docnum, weight * fieldboost, vbytes)
+            postings = terms.get(tbytes)
+            if postings is None:
+                terms[tbytes] = [posting]
+            else:
+                postings.append(posting)
+            size += base + 2 * len(tbytes) + len(vbytes or b"")
+        if size:
+            self.grew(size)
+        return length
+
+    def add_existence(self, fieldname: str, found: set[bytes], posting: tuple) -> None:
+        """Add an ``Existence`` field's terms: every term of the value gets the same
+        (immutable) posting, so none is built per term."""
+        terms = self.terms_of(fieldname)
+        get = terms.get
+        for tbytes in found:
+            postings = get(tbytes)
+            if postings is None:
+                terms[tbytes] = [posting]
+            else:
+                postings.append(posting)
+        self.grew((150 + len(fieldname)) * len(found) + 2 * sum(map(len, found)))
 
     def grew(self, size: int) -> None:
         """Count ``size`` more bytes (PostingPool's estimate); spill a run when full."""
@@ -388,12 +435,13 @@ class FastPostingPool(PostingPool):
             self.save()
 
     def _groups(self) -> Iterator[tuple[str, bytes, list]]:
+        unordered = self._merged_in
         for fieldname in sorted(self._fields):
             terms = self._fields[fieldname]
             for tbytes in sorted(terms):
                 postings = terms[tbytes]
-                if len(postings) > 1:
-                    postings.sort()  # already in order unless segments were merged in
+                if unordered and len(postings) > 1:
+                    postings.sort()
                 yield fieldname, tbytes, postings
 
     def _sorted_items(self) -> Iterator[tuple]:
@@ -503,28 +551,20 @@ class FastSegmentWriter(SegmentWriter):
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
                     indexer = fast.get(fieldname)
-                    if indexer is not None and type(value) is str:
-                        items = indexer(value, memo)
+                    if type(indexer) is ExistenceIndexer and type(value) is str:
+                        found = indexer.terms(value, memo)
+                        if found:
+                            pool.add_existence(fieldname, found,
+                                               (docnum, indexer.boost * fieldboost, b""))
+                            if field.scorable:
+                                length = len(found)  # Whoosh counts 1 per term
                     else:
-                        items = field.index(value)
-                    scorable = field.scorable
-                    terms = None
-                    size = 0
-                    base = 150 + len(fieldname)  # PostingPool.add's size estimate
-                    for tbytes, freq, weight, vbytes in items:
-                        if terms is None:
-                            terms = pool.terms_of(fieldname)
-                        if scorable:
-                            length += freq
-                        posting = (docnum, weight * fieldboost, vbytes)
-                        postings = terms.get(tbytes)
-                        if postings is None:
-                            terms[tbytes] = [posting]
+                        if indexer is not None and type(value) is str:
+                            items = indexer(value, memo)
                         else:
-                            postings.append(posting)
-                        size += base + 2 * len(tbytes) + len(vbytes or b"")
-                    if size:
-                        pool.grew(size)
+                            items = field.index(value)
+                        length = pool.add_items(fieldname, items, docnum, fieldboost,
+                                                field.scorable)
                 # (Fields with spelling words or vectors make _fast_indexers() None.)
 
                 customval = fields.get(f"_stored_{fieldname}", value)
@@ -600,15 +640,19 @@ class _TermWriter:
     Mirrors ``W3PostingsWriter`` (whoosh3 3.54.0, pinned): blocks of ``blocklimit`` postings,
     each ``(delta-encoded ids, weights or one weight or None, values)`` pickled and, from
     ``COMPRESSION_MIN_SIZE`` bytes, compressed; per block a pickled info tuple; per term the
-    block statistics folded into a ``W3TermInfo``. Weights pass through ``array("f")`` as in
-    Whoosh's buffer. (Whoosh's inlining of short posting lists is off at ``inlinelimit=1``,
-    its default; other settings take the generic path.)
+    block statistics folded into a ``W3TermInfo``, added to the term index as
+    ``OrderedHashWriter.add`` adds it. Weights pass through ``array("f")`` as in Whoosh's
+    buffer. (Whoosh's inlining of short posting lists is off at ``inlinelimit=1``, its
+    default; other settings take the generic path.) A term's bytes are written in one call.
     """
 
     def __init__(self, fieldwriter: W3FieldWriter, postwriter: W3PostingsWriter, fmt: Any,
                  dfl: Callable[[int], Any]) -> None:
         self.fieldid = pack_ushort(fieldwriter._fieldid)
-        self.tindex = fieldwriter._tindex
+        tindex = fieldwriter._tindex
+        self.add_row: Callable[[bytes, bytes], None] = (
+            partial(_add_term_row, tindex)
+            if type(tindex) is OrderedHashWriter and tindex.hashfn is md5_hash else tindex.add)
         self.postfile = postwriter._postfile
         self.limit = postwriter._blocklimit
         self.compression = postwriter._compression
@@ -624,25 +668,49 @@ class _TermWriter:
         info = W3TermInfo()
         limit = self.limit
         total = len(postings)
-        postfile.write(WHOOSH3_HEADER_MAGIC)
-        for begin in range(0, total, limit):
-            chunk = postings[begin:begin + limit] if total > limit else postings
-            self._block(info, chunk, last=begin + limit >= total)
-        info.set_extent(start, postfile.tell() - start)
-        self.tindex.add(self.fieldid + tbytes, info.to_bytes())
+        if total <= limit:
+            data = WHOOSH3_HEADER_MAGIC + self._block(info, postings, last=True)
+        else:
+            data = WHOOSH3_HEADER_MAGIC + b"".join([
+                self._block(info, postings[begin:begin + limit], last=begin + limit >= total)
+                for begin in range(0, total, limit)])
+        postfile.write(data)
+        info.set_extent(start, len(data))
+        self.add_row(self.fieldid + tbytes, info.to_bytes())
 
-    def _block(self, info: W3TermInfo, chunk: list, last: bool) -> None:
-        ids = [p[0] for p in chunk]
-        raw = [p[1] for p in chunk]
-        weights = array("f", raw).tolist()
-        top = max(raw)
-        maxweight = top if top > 0 else 0
-        found = [n for n in map(self.dfl, ids) if n]
-        minlength = min(found) if found else None
-        maxlength = max(found) if found else 0
+    def _block(self, info: W3TermInfo, chunk: list, last: bool) -> bytes:
+        """Adds one block's statistics to ``info``; returns the block's bytes."""
+        ids, raw, vals = zip(*chunk, strict=True)
+        count = len(raw)
+        if raw[0] == 1.0 and raw.count(1.0) == count:
+            # Every weight 1.0 (all of a spelling word's, most of a rare word's): the same
+            # sum, maximum and block encoding as below, without converting each weight.
+            total: float = float(count)
+            maxweight: Any = 1.0
+            mini_weights: Any = None
+        else:
+            weights = array("f", raw).tolist()
+            total = sum(weights)
+            top = max(raw)
+            maxweight = top if top > 0 else 0
+            # (W3PostingsWriter._write_block)
+            first = weights[0]
+            if first == 1.0 and weights.count(1.0) == count:
+                mini_weights = None
+            elif weights.count(first) == count:
+                mini_weights = first
+            else:
+                mini_weights = tuple(weights)
+        if self.dfl is _zero_length:  # a field without lengths
+            minlength = None
+            maxlength = 0
+        else:
+            found = [n for n in map(self.dfl, ids) if n]
+            minlength = min(found) if found else None
+            maxlength = max(found) if found else 0
 
         # W3TermInfo.add_block
-        info._weight += sum(weights)
+        info._weight += total
         info._df += len(ids)
         if info._minlength is None:
             info._minlength = minlength
@@ -655,21 +723,15 @@ class _TermWriter:
         info._maxid = ids[-1]
 
         # W3PostingsWriter._write_block
-        first = weights[0]
-        if first == 1.0 and weights.count(1.0) == len(weights):
-            mini_weights: Any = None
-        elif weights.count(first) == len(weights):
-            mini_weights = first
-        else:
-            mini_weights = tuple(weights)
         kind = self.values_kind
         if kind == "none":
             mini_values: Any = None
         else:
-            values = [p[2] for p in chunk if p[2]]
-            mini_values = tuple(values) if kind == "tuple" else b"".join(values)
-        deltas = [b - a for a, b in zip([0, *ids], ids, strict=False)]
-        databytes = pickle.dumps((tuple(deltas), mini_weights, mini_values), 2)
+            values = vals if all(vals) else tuple(filter(None, vals))  # empty ones dropped
+            mini_values = values if kind == "tuple" else b"".join(values)
+        deltas = ids if count == 1 else tuple(
+            [b - a for a, b in zip((0, *ids), ids, strict=False)])
+        databytes = pickle.dumps((deltas, mini_weights, mini_values), 2)
         comp = self.compression
         if len(databytes) < COMPRESSION_MIN_SIZE:
             comp = 0
@@ -678,10 +740,21 @@ class _TermWriter:
         infobytes = pickle.dumps((len(ids), ids[-1], maxweight, comp, length_to_byte(minlength),
                            length_to_byte(maxlength)), 2)
         size = len(infobytes) + len(databytes)
-        write = self.postfile.write
-        write(pack_int(-size if last else size))
-        write(infobytes)
-        write(databytes)
+        return pack_int(-size if last else size) + infobytes + databytes
+
+
+def _add_term_row(tindex: OrderedHashWriter, key: bytes, value: bytes) -> None:
+    """``tindex.add(key, value)``: the same bytes and hash table entry, in one write, and
+    ``md5_hash`` (the low 32 bits of the key's MD5) without going through hex digits."""
+    if key <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+    dbfile = tindex.dbfile
+    pos = dbfile.tell()
+    tindex.index.append(pos)
+    dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
+    h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+    tindex.buckets[h & 255].append((h, pos))
+    tindex.lastkey = key
 
 
 class _ColumnLengths:
@@ -697,6 +770,8 @@ class _ColumnLengths:
     def doc_field_length_reader(self, fieldname: str, default: int = 0) -> Callable:
         pdr = self._pdr
         reader = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if reader is None and not default:
+            return _zero_length  # no length column (a field that is not scorable)
         if (type(reader) is not columns.NumericColumn.Reader or reader._typecode != "B"
                 or reader._reverse):
             return pdr.doc_field_length_reader(fieldname, default)

@@ -258,6 +258,31 @@ def test_text_cleaning(tmp_path: Path) -> None:
     assert read_one(path).text == cleaned
 
 
+def _plain_clean_text(text: str) -> str:
+    """clean_text's rules written the obvious way (clean_text is tuned for speed)."""
+    import re
+
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub(r"[\ud800-\udfff]", "\ufffd", text)
+    text = re.sub(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]", "\n", text)
+    text = re.sub(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\xad\u200b\u2060\ufeff]", "", text)
+    text = re.sub(r"[^\S\n]+", " ", text)
+    text = re.sub(r" ?\n ?", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def test_text_cleaning_follows_the_plain_rules() -> None:
+    import random
+
+    rnd = random.Random(5)
+    pieces = [" ", "  ", "\t", "\n", "\r", "\r\n", "\n\n\n", "\x0b", "\x0c", "\x85",
+              "\u2028", "\xa0", "\u200b", "\xad", "\x00", "\x07", "c\u030c", "a", "Ž", "\ud800"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 15)))
+        assert clean_text(text) == _plain_clean_text(text), repr(text)
+
+
 def test_large_file_is_truncated_not_loaded_whole(tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
     paragraph = ("The ministers discussed border controls and police cooperation. " * 20 + "\n\n")
@@ -577,6 +602,41 @@ def test_detect_slovenian(text: str) -> None:
 ])
 def test_detect_with_hint(text: str, hint: str | None, expected: str) -> None:
     assert detect_language(text, hint=hint) == expected
+
+
+def test_first_look_gives_the_answer_of_the_whole_sample(monkeypatch) -> None:
+    # Most documents are decided from their first sentence or two; that shortcut must not
+    # change any answer (the benchmark checks it on 23,000 documents; these are the seeds,
+    # texts that change language after the first line, and short ones).
+    from search.documents import language
+
+    texts = [(s.read_text(encoding="utf-8"), None) for s in sorted(SEEDS.iterdir())]
+    texts += [(t, None) for t in ENGLISH_TEXTS + SLOVENIAN_TEXTS]
+    texts += [(ENGLISH_TEXTS[0] + "\n" + " ".join(SLOVENIAN_TEXTS) * 3, None),
+              (SLOVENIAN_TEXTS[0] + "\n" + " ".join(ENGLISH_TEXTS) * 3, None),
+              ("Kontakt", "sl"), ("Calc", None), ("", "en")]
+    fast = [detect_language(t, hint=h) for t, h in texts]
+    assert fast.count("sl") >= 5 and fast.count("en") >= 5
+    monkeypatch.setattr(language, "SURE", 2.0)  # no first look
+    assert [detect_language(t, hint=h) for t, h in texts] == fast
+
+
+@pytest.mark.parametrize(("hint", "plain"), [
+    ("_CODE_HINT", r"[{};=<>]|\w\(|//|/\*"),
+    ("_IDENTIFIER_HINT", r"\w[._/\\:@]\w"),
+])
+def test_prose_hints_find_what_the_plain_patterns_find(hint: str, plain: str) -> None:
+    import random
+    import re
+
+    from search.documents import language
+
+    fast = getattr(language, hint)
+    rnd = random.Random(11)
+    chars = "a Ž_1(/*{;=.:@\\\n"
+    for _ in range(5000):
+        text = "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 8)))
+        assert bool(fast.search(text)) == bool(re.search(plain, text)), repr(text)
 
 
 def test_detect_ignores_code_lines() -> None:

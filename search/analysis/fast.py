@@ -58,7 +58,7 @@ def _truncate(length: int) -> Callable[[str], str]:
 
 
 class CompiledChain:
-    """One analyser as a cached word -> term function (None: a stop word)."""
+    """One analyser as a cached word -> term bytes function (None: a stop word)."""
 
     def __init__(self, tokenizer: UnicodeWordTokenizer, steps: list[Any],
                  renumber: bool) -> None:
@@ -68,7 +68,8 @@ class CompiledChain:
         self.steps = steps
         self.has_stops = any(isinstance(s, StopFilter) for s in steps)
         self.renumber = renumber
-        self._cache: dict[str, str | None] = {}
+        #: surface word -> its index term, UTF-8 encoded as the index keeps it (or None)
+        self._cache: dict[str, bytes | None] = {}
 
     def words(self, value: str) -> list[str]:
         """The surface words of ``value``, as the tokenizer finds them."""
@@ -88,23 +89,37 @@ class CompiledChain:
                 word = step(word)
         return word
 
-    def terms(self, words: Sequence[str]) -> list[str | None]:
-        """The term of each word, in order (None for dropped words)."""
+    def _cached(self, words: set[str]) -> dict[str, bytes | None]:
+        """The cache, holding (at least) ``words``."""
         cache = self._cache
-        missing = set(words).difference(cache)
+        missing = words.difference(cache)
         if missing:
             if len(cache) + len(missing) > CACHE_WORDS:
                 cache.clear()
-                missing = set(words)
+                missing = words
             term = self.term
             for word in missing:
-                cache[word] = term(word)
+                found = term(word)
+                cache[word] = None if found is None else found.encode("utf-8")
+        return cache
+
+    def terms(self, words: Sequence[str]) -> list[bytes | None]:
+        """The term bytes of each word, in order (None for dropped words)."""
+        cache = self._cached(set(words))
         return list(map(cache.__getitem__, words))
 
-    def positions(self, words: Sequence[str]) -> dict[str, list[int]]:
-        """term -> its positions, numbered as the token stream numbers them."""
+    def term_set(self, *texts: Sequence[str]) -> set[bytes]:
+        """The distinct term bytes of the words of all ``texts``."""
+        words = set(texts[0]).union(*texts[1:])
+        cache = self._cached(words)
+        found = set(map(cache.__getitem__, words))
+        found.discard(None)
+        return found
+
+    def positions(self, words: Sequence[str]) -> dict[bytes, list[int]]:
+        """term bytes -> its positions, numbered as the token stream numbers them."""
         terms = self.terms(words)
-        poses: dict[str, list[int]] = {}
+        poses: dict[bytes, list[int]] = {}
         get = poses.get
         if self.has_stops and None in terms:
             if self.renumber:
@@ -130,7 +145,7 @@ class CompiledChain:
         return poses
 
     def counts(self, words: Sequence[str]) -> Counter:
-        """term -> frequency."""
+        """term bytes -> frequency."""
         terms = self.terms(words)
         counts = Counter(terms)
         counts.pop(None, None)
@@ -166,6 +181,37 @@ def compile_chain(analyzer: Any) -> CompiledChain | None:
     if stops > 1:
         return None  # renumbering twice: not worth modelling
     return CompiledChain(items[0], steps, renumber)
+
+
+class ExistenceIndexer:
+    """The field indexer of an ``Existence`` field: only which terms a value holds.
+
+    Called, it returns the items as the other indexers do; the writer asks :meth:`terms`
+    directly (every posting of a document is then the same ``(docnum, boost, b"")``).
+    """
+
+    def __init__(self, chain: CompiledChain, boost: float,
+                 words: Callable[[str, dict], list[str]]) -> None:
+        self.chain = chain
+        self.boost = boost
+        self._words = words
+
+    def terms(self, value: str, memo: dict) -> set[bytes]:
+        """The distinct term bytes of ``value``.
+
+        A value made of texts joined by a line break (the spelling field's "title\ntext")
+        is split at the first one: no word spans a line break (NFC neither), so the words
+        are the same, and a text that another field of the document analysed is not split
+        into words again.
+        """
+        head, newline, tail = value.partition("\n")
+        if not newline:
+            return self.chain.term_set(self._words(value, memo))
+        return self.chain.term_set(self._words(head, memo), self._words(tail, memo))
+
+    def __call__(self, value: str, memo: dict) -> Items:
+        boost = self.boost
+        return [(term, 1, boost, b"") for term in self.terms(value, memo)]
 
 
 #: How each supported posting format turns a term's positions into an index item.
@@ -209,23 +255,16 @@ def field_indexer(field: Any) -> Callable[[str, dict], Items] | None:
                 # value is a bytes object of its own, as Whoosh makes them: pickled posting
                 # blocks, which memoise shared objects, stay byte for byte the same.)
                 vbytes = one + dumps(pl, 2) if n == 1 else encode(pl)
-                append((term.encode("utf-8"), n, float(n) * boost, vbytes))
+                append((term, n, float(n) * boost, vbytes))
             return items
 
         return index_positions
 
     if type(fmt) is formats.Existence:
-
-        def index_existence(value: str, memo: dict) -> Items:
-            terms = set(chain.terms(words(value, memo)))
-            terms.discard(None)
-            return [(term.encode("utf-8"), 1, boost, b"") for term in terms]
-
-        return index_existence
+        return ExistenceIndexer(chain, boost, words)
 
     def index_frequency(value: str, memo: dict) -> Items:
         counts = chain.counts(words(value, memo))
-        return [(term.encode("utf-8"), n, float(n) * boost, pack_uint(n))
-                for term, n in counts.items()]
+        return [(term, n, float(n) * boost, pack_uint(n)) for term, n in counts.items()]
 
     return index_frequency

@@ -47,7 +47,9 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 
-_NEWLINES = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+# (``\r\n?|[\x0b\x0c\x85\u2028\u2029]``, written to start with a character class: the regex
+# engine then skips ahead to candidates instead of trying every position, 2x faster.)
+_NEWLINES = re.compile(r"[\r\x0b\x0c\x85\u2028\u2029](?:(?<=\r)\n)?")
 # Control characters other than \n and \t, invisible format characters that split words
 # (soft hyphen, zero-width space, word joiner, stray BOM), and lone surrogates.
 _JUNK = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\xad\u200b\u2060\ufeff]")
@@ -159,7 +161,8 @@ def clean_text(text: str) -> str:
     text = _NEWLINES.sub("\n", text)
     text = _JUNK.sub("", text)
     text = _SPACES.sub(" ", text)
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    if " \n" in text or "\n " in text:
+        text = _SPACE_AROUND_NEWLINE.sub("\n", text)
     if "\n\n\n" in text:
         text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
