@@ -281,7 +281,7 @@ class Executor:
                 return set()
             out: set[int] = set()
             for offset, _lengths, ids, _weights in self._postings(
-                    fieldname, btext, fieldobj.format, lengths=False):
+                    fieldname, btext, fieldobj.format, scored=False):
                 out.update(ids if not offset else (d + offset for d in ids))
             return out
         if type(q) is wq.Or and not q.minmatch:
@@ -291,31 +291,32 @@ class Executor:
             return out
         return set(self._eval(q, None))
 
-    def _postings(self, fieldname: str, btext: bytes, fmt: Any, lengths: bool = True
+    def _postings(self, fieldname: str, btext: bytes, fmt: Any, scored: bool = True
                   ) -> Iterator[tuple[int, bytes | None, Any, Any]]:
-        """(docnum offset, length bytes, ids, weights) for each block of postings."""
+        """(docnum offset, length bytes, ids, weights) for each block of postings; without
+        ``scored``, lengths and weights are None (only the ids are decoded)."""
         for index, (reader, offset) in enumerate(self._segments):
             try:
                 m = reader._terms.matcher(fieldname, btext, fmt, scorer=None)
             except TermNotFound:  # not in this segment
                 continue
-            lens = self._field_lengths(index, reader, fieldname) if lengths else None
+            lens = self._field_lengths(index, reader, fieldname) if scored else None
             if isinstance(m, W3LeafMatcher):
                 while m.is_active():
                     if m._ids is None:  # as W3LeafMatcher._read_ids, with the sum in C
                         if m._data is None:
                             m._read_data()
                         m._ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
-                    if m._weights is None:
+                    if scored and m._weights is None:
                         m._read_weights()
-                    yield offset, lens, m._ids, m._weights
+                    yield offset, lens, m._ids, m._weights if scored else None
                     m._next_block()
             elif isinstance(m, ListMatcher):
                 ids = m._ids
                 weights = m._weights
-                if weights is None:
+                if weights is None and scored:
                     weights = [m._all_weights or 1.0] * len(ids)
-                yield offset, lens, ids, weights
+                yield offset, lens, ids, weights if scored else None
             else:
                 raise Unsupported
 
@@ -361,14 +362,18 @@ class Executor:
             codes: Any = bytearray(total)
             schema = self.searcher.schema
             if name in schema:
+                fieldobj = schema[name]
                 for term in self.searcher.reader().lexicon(name):
                     value = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                    btext = term if isinstance(term, bytes) else fieldobj.to_bytes(term)
                     values.append(value)
                     if len(values) == 256 and isinstance(codes, bytearray):
                         codes = array("I", codes)
                     code = len(values) - 1
-                    for docnum in self._ids(wq.Term(name, value)):
-                        codes[docnum] = code
+                    for offset, _lengths, ids, _weights in self._postings(
+                            name, btext, fieldobj.format, scored=False):
+                        for docnum in ids:
+                            codes[docnum + offset] = code
             self._facet_values[name] = (values, codes)
         return self._facet_values[name]
 

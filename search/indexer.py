@@ -13,7 +13,6 @@ import time
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
 from hashlib import md5
 from itertools import groupby
 from operator import itemgetter
@@ -651,9 +650,12 @@ class _TermWriter:
         self.fieldid = pack_ushort(fieldwriter._fieldid)
         tindex = fieldwriter._tindex
         self.add_row: Callable[[bytes, bytes], None] = (
-            partial(_add_term_row, tindex)
+            _TermRows(tindex).add
             if type(tindex) is OrderedHashWriter and tindex.hashfn is md5_hash else tindex.add)
         self.postfile = postwriter._postfile
+        #: Where the next term's postings start. Kept here: only this object writes to the
+        #: postings file while the field is written, and each ``tell()`` is a system call.
+        self.offset = self.postfile.tell()
         self.limit = postwriter._blocklimit
         self.compression = postwriter._compression
         fixed = fmt.fixed_value_size()
@@ -663,8 +665,7 @@ class _TermWriter:
         self.dfl = dfl
 
     def write(self, tbytes: bytes, postings: list) -> None:
-        postfile = self.postfile
-        start = postfile.tell()
+        start = self.offset
         info = W3TermInfo()
         limit = self.limit
         total = len(postings)
@@ -674,7 +675,8 @@ class _TermWriter:
             data = WHOOSH3_HEADER_MAGIC + b"".join([
                 self._block(info, postings[begin:begin + limit], last=begin + limit >= total)
                 for begin in range(0, total, limit)])
-        postfile.write(data)
+        self.postfile.write(data)
+        self.offset = start + len(data)
         info.set_extent(start, len(data))
         self.add_row(self.fieldid + tbytes, info.to_bytes())
 
@@ -743,18 +745,28 @@ class _TermWriter:
         return pack_int(-size if last else size) + infobytes + databytes
 
 
-def _add_term_row(tindex: OrderedHashWriter, key: bytes, value: bytes) -> None:
-    """``tindex.add(key, value)``: the same bytes and hash table entry, in one write, and
-    ``md5_hash`` (the low 32 bits of the key's MD5) without going through hex digits."""
-    if key <= tindex.lastkey:
-        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
-    dbfile = tindex.dbfile
-    pos = dbfile.tell()
-    tindex.index.append(pos)
-    dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
-    h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
-    tindex.buckets[h & 255].append((h, pos))
-    tindex.lastkey = key
+class _TermRows:
+    """``OrderedHashWriter.add`` for one field's term-index rows: the same bytes and hash
+    table entries, each row in one write, ``md5_hash`` (the low 32 bits of the key's MD5)
+    without going through hex digits, and the file position counted instead of asked for
+    (nothing else writes to the term index while a field's terms are written)."""
+
+    def __init__(self, tindex: OrderedHashWriter) -> None:
+        self.tindex = tindex
+        self.pos = tindex.dbfile.tell()
+
+    def add(self, key: bytes, value: bytes) -> None:
+        tindex = self.tindex
+        if key <= tindex.lastkey:
+            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+        pos = self.pos
+        tindex.index.append(pos)
+        row = _KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value
+        tindex.dbfile.write(row)
+        self.pos = pos + len(row)
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+        tindex.buckets[h & 255].append((h, pos))
+        tindex.lastkey = key
 
 
 class _ColumnLengths:
