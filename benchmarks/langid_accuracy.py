@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import EVAL, markdown_table, write_section  # noqa: E402
 
 from search.documents import DEFAULT_LANGUAGES, detect_document_language  # noqa: E402
+from search.documents.language import FIRST_SAMPLE_CHARS, SAMPLE_CHARS, SURE  # noqa: E402
 
 DOCS = EVAL / "libreoffice-help" / "docs.jsonl"
 REPEATS = 3
@@ -76,7 +77,9 @@ def main() -> None:
         f"{total:,} LibreOffice help pages (`{DOCS.relative_to(EVAL.parent)}`), input "
         f"title + text only; `lang` is the ground truth. Identifier: py3langid restricted to "
         f"{', '.join(DEFAULT_LANGUAGES)}, on the prose of the page (code lines and identifiers "
-        f"removed), with the č/š/ž evidence when it is unsure.",
+        f"removed): its first {FIRST_SAMPLE_CHARS} characters, or {SAMPLE_CHARS} when those "
+        f"give no language a probability of {SURE} or more; with the č/š/ž evidence when it "
+        f"is still unsure.",
         markdown_table(["language", "pages", "correct", "accuracy"], rows),
         f"Baseline, plain py3langid on the raw title + text: {baseline}/{total} = "
         f"{100 * baseline / total:.2f} %.",
