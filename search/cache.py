@@ -2,7 +2,7 @@
 
 Two processes use them: the dictionary and cognate vocabulary of query translation
 (:mod:`search.translation`, marshal files) and the language identifier's model
-(:mod:`search.documents.language`, numpy arrays read through memory maps). A cache is only an
+(:mod:`search.documents.langid_model`, numpy arrays read through memory maps). A cache is only an
 optimisation: a missing, stale, unreadable or unwritable one just means the work is done again.
 Every cached value is stored with a key that says what it was made from; a value whose key
 differs is ignored.

@@ -2,9 +2,9 @@
 
 py3langid ships its model LZMA-compressed, so every process that identifies a language spends
 about 0.6 s unpacking it first: every indexing run, even one that re-reads a single changed
-file. Here the model, restricted to the languages asked for, is kept
-uncompressed in the user's cache folder (see :mod:`search.cache`) and memory-mapped; a new
-process walks the automaton straight from the mapped file and builds the identifier from it.
+file. Here the model, restricted to the languages asked for, is kept uncompressed in the user's
+cache folder (see :mod:`search.cache`) and memory-mapped; a new process walks the automaton
+straight from the mapped file and builds the identifier from it.
 Classification is py3langid's own, unchanged (tests/test_documents.py checks that both give the
 same answers).
 
