@@ -187,9 +187,23 @@ def stats(index_dir: Path, as_json: bool) -> None:
               help="Allow listening on a non-loopback address (exposes the server).")
 @click.option("--rate-limit", type=click.IntRange(0, 100_000), default=0, show_default=True,
               help="Search requests per minute per client; 0 turns the limit off.")
+@click.option("--query-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append one JSON line per search to this file (time, query, filters, "
+                   "result count, page; no IP address). Off by default. "
+                   "Summarise it with: search-cli insights FILE")
+@click.option("--query-log-max-mb", type=click.FloatRange(0.01, 10_000), default=10.0,
+              show_default=True, help="Rotate the query log at this size (5 older files kept).")
 def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, public: bool,
-          rate_limit: int) -> None:
-    """Serve the web search page and JSON API (builds the index from seeds/ if empty)."""
+          rate_limit: int, query_log: Path | None, query_log_max_mb: float) -> None:
+    """Serve the web search page and JSON API (builds the index from seeds/ if empty).
+
+    \b
+    Examples:
+      search-cli serve                          # http://127.0.0.1:8080/
+      search-cli serve --workers 2 --port 9000  # one process per core
+      search-cli serve --query-log queries.jsonl
+      search-cli serve --host 0.0.0.0 --public  # reachable from other machines
+    """
     import ipaddress
 
     try:
@@ -202,8 +216,82 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
     from web.server import serve as run_server
 
     kwargs = {"rate_limit": rate_limit} if rate_limit else {}
+    config: dict[str, object] = {}
+    if query_log is not None:
+        _check_writable(query_log)
+        config.update(QUERY_LOG=str(query_log),
+                      QUERY_LOG_MAX_BYTES=int(query_log_max_mb * 1024 * 1024))
     run_server(host=host, port=port, index=str(index_dir), threads=threads, workers=workers,
-               **kwargs)
+               config=config, **kwargs)
+
+
+def _check_writable(path: Path) -> None:
+    """Fail now, with a clear message, rather than silently logging nothing later."""
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write the query log {path}: "
+                                   f"{exc.strerror or exc}") from exc
+
+
+@cli.command()
+@click.argument("log_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many queries each list shows.")
+@click.option("--no-rotated", is_flag=True,
+              help="Read only LOG_FILE, not its rotated predecessors (LOG_FILE.1 ...).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+def insights(log_file: Path, top: int, no_rotated: bool, as_json: bool) -> None:
+    """What people searched for, from a query log written by serve --query-log.
+
+    Shows the top queries, the top queries that found nothing, and the queries with more
+    than one page of results whose later pages nobody opened. Queries are grouped
+    regardless of case and spacing. Broken lines are reported as FILE:LINE and skipped.
+
+    \b
+    Examples:
+      search-cli insights queries.jsonl
+      search-cli insights queries.jsonl --top 25 --json
+    """
+    from search.querylog import log_files, read_entries, summarize
+
+    files = [log_file] if no_rotated else log_files(log_file)
+    if not files or not log_file.exists():
+        raise click.ClickException(f"No query log at {log_file}.")
+    problems: list[str] = []
+    try:
+        summary = summarize(read_entries(files, problems), top=top)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot read {exc.filename}: {exc.strerror}") from exc
+    for problem in problems:
+        click.echo(f"skipped: {problem}", err=True)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{_count(summary.searches, 'search', 'searches')} "
+               f"({_count(summary.distinct, 'distinct query', 'distinct queries')}), "
+               f"{_count(summary.no_results, 'without results', 'without results')}, "
+               f"{_count(summary.corrected, 'corrected', 'corrected')}; "
+               f"{_count(summary.page_views, 'page view', 'page views')} in "
+               f"{_count(len(files), 'file', 'files')}.")
+    for title, rows in (("Top queries", summary.top),
+                        ("Top queries with no results", summary.top_no_results),
+                        ("Queries nobody paged past (more than one page of results)",
+                         summary.not_paged)):
+        click.echo(f"\n{title}:")
+        if not rows:
+            click.echo("  (none)")
+            continue
+        width = max(len(row.query) for row in rows)
+        for row in rows:
+            click.echo(f"  {row.searches:>6}  {row.query:<{width}}  "
+                       f"{_count(row.results, 'result', 'results')}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``1 search``, ``2 searches``: English plurals for the terminal."""
+    return f"{n:,} {one if n == 1 else many}"
 
 
 @cli.command()

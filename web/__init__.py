@@ -65,6 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,  # nothing here takes a request body
         MAX_QUERY_STRING=MAX_QUERY_STRING,
+        QUERY_LOG=None,  # a file to append one JSON line per search to (search.querylog)
+        QUERY_LOG_MAX_BYTES=None,  # rotate it at this size (default: querylog's)
     )
     if config:
         app.config.from_mapping(config)
@@ -79,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _install_security_headers(app)
     _install_request_limits(app)
     _install_rate_limit(app)
+    _install_query_log(app)
 
     from web import api, errors, pages
 
@@ -91,6 +94,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def index_holder(app: Flask) -> IndexHolder:
     """The app's shared IndexHolder."""
     return app.extensions["search_index"]
+
+
+def record_search(app: Flask, results: Any, source: str) -> None:
+    """Append a search to the query log, when ``QUERY_LOG`` names one (else nothing)."""
+    query_log = app.extensions.get("query_log")
+    if query_log is not None:
+        query_log.record(results, source)
+
+
+def _install_query_log(app: Flask) -> None:
+    path = app.config.get("QUERY_LOG")
+    if not path:
+        return
+    from search.querylog import DEFAULT_MAX_BYTES, QueryLog
+
+    app.extensions["query_log"] = QueryLog(
+        path, max_bytes=int(app.config.get("QUERY_LOG_MAX_BYTES") or DEFAULT_MAX_BYTES))
 
 
 def _install_i18n(app: Flask) -> None:

@@ -7,7 +7,7 @@ import dataclasses
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from web import index_holder
+from web import index_holder, record_search
 from web.errors import json_error
 from web.openapi import openapi_document
 from web.params import parse_query, parse_search
@@ -23,6 +23,7 @@ def search() -> ResponseReturnValue:
     results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
                            page=params.page, per_page=params.per_page,
                            snippets=params.snippets)
+    record_search(current_app, results, "api")
     return jsonify(results.to_dict())
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from search.errors import SearchError
-from web import i18n, index_holder
+from web import i18n, index_holder, record_search
 from web.errors import error_page, index_error_key
 from web.params import SearchParams, parse_query, parse_search
 
@@ -34,6 +34,7 @@ def search() -> str | tuple[str, int] | Response:
     index = index_holder(current_app).get()
     results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
                            page=params.page, per_page=params.per_page, snippets=True)
+    record_search(current_app, results, "page")
     first = (results.page - 1) * results.per_page + 1
     return render_template("search.html", params=params, results=results,
                            first=first, last=first + len(results.hits) - 1,

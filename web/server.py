@@ -15,7 +15,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from search.errors import IndexNotFound, SearchError
 
@@ -72,10 +74,12 @@ def _display_host(host: str) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
-          threads: int = 8, rate_limit: int = 0, workers: int = 1) -> None:
+          threads: int = 8, rate_limit: int = 0, workers: int = 1,
+          config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with waitress until interrupted; port 0 picks a free port.
 
     ``rate_limit`` caps search requests per client address and minute (0: no cap).
+    ``config``: more settings of the app (see :func:`web.create_app`), e.g. ``QUERY_LOG``.
     ``workers`` > 1 forks that many server processes sharing one listening socket, so
     searches (pure Python, bound by the GIL) can use more than one core.
     Prints ``Serving on http://HOST:PORT/`` (the real port) once the socket listens, so
@@ -83,11 +87,11 @@ def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
     """
     path = ensure_index(index)
     if workers > 1 and hasattr(os, "fork"):
-        _serve_forked(host, port, path, threads, rate_limit, workers)
+        _serve_forked(host, port, path, threads, rate_limit, workers, config)
         return
     from waitress import create_server
 
-    app = _make_app(path, rate_limit)
+    app = _make_app(path, rate_limit, config)
     server = create_server(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
     real_port = getattr(server, "effective_port", port)
     real_host = getattr(server, "effective_host", host)
@@ -115,10 +119,12 @@ WAITRESS_OPTIONS: dict[str, object] = {
 }
 
 
-def _make_app(path: Path, rate_limit: int):  # noqa: ANN202 - a Flask app
+def _make_app(path: Path, rate_limit: int,
+              config: Mapping[str, Any] | None = None):  # noqa: ANN202 - a Flask app
     from web import create_app
 
-    app = create_app({"SEARCH_INDEX": str(path), "RATE_LIMIT_PER_MINUTE": rate_limit})
+    app = create_app({**(config or {}), "SEARCH_INDEX": str(path),
+                      "RATE_LIMIT_PER_MINUTE": rate_limit})
     app.debug = False
     return app
 
@@ -134,7 +140,7 @@ def _announce(host: str, port: int) -> None:
 
 
 def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: int,
-                  workers: int) -> None:
+                  workers: int, config: Mapping[str, Any] | None = None) -> None:
     """Pre-fork: bind once, then ``workers`` processes accept on the same socket."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=1024)
@@ -145,7 +151,7 @@ def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: in
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                _run_worker(sock, path, threads, rate_limit)
+                _run_worker(sock, path, threads, rate_limit, config)
             except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
                 code = 1
             finally:
@@ -172,8 +178,9 @@ def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: in
             os.waitpid(pid, 0)
 
 
-def _run_worker(sock: socket.socket, path: Path, threads: int,
-                rate_limit: int) -> None:  # pragma: no cover - runs in a child
+def _run_worker(sock: socket.socket, path: Path, threads: int, rate_limit: int,
+                config: Mapping[str, Any] | None = None,
+                ) -> None:  # pragma: no cover - runs in a child
     from waitress import create_server
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -186,7 +193,7 @@ def _run_worker(sock: socket.socket, path: Path, threads: int,
         os._exit(0)
 
     threading.Thread(target=orphan_watch, daemon=True).start()
-    app = _make_app(path, rate_limit)
+    app = _make_app(path, rate_limit, config)
     server = create_server(app, sockets=[sock], threads=threads, **WAITRESS_OPTIONS)
     server.run()
 
