@@ -141,6 +141,10 @@ def index_paths(
                     raise SearchError("The index lost documents while it was built; nothing "
                                       "was changed. Please report this.") from exc
                 procs = 1  # serially, a failing document is caught and named
+        if report.added or report.updated or report.deleted:
+            from search.completion import prepare
+
+            prepare(layout.root)  # still under the lock: no other commit in between
     report.seconds = time.perf_counter() - started
     return report
 

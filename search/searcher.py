@@ -22,6 +22,7 @@ from whoosh import sorting
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
+from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.execution import FACETS, Executor, Matches, term_positions
 from search.model import DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
@@ -133,6 +134,7 @@ class SearchIndex:
         self._executor: Executor | None = None
         self._lock = threading.RLock()
         self._checked = time.monotonic()
+        self._completions = CompletionSource()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -313,6 +315,16 @@ class SearchIndex:
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
                    path=stored.get("path"), url=stored.get("url"), translated_terms=translated)
+
+    def complete(self, text: str, *, lang: str | None = None,
+                 limit: int = MAX_COMPLETIONS) -> list[Completion]:
+        """Completions of what is being typed: the last word finished, or a title or title
+        phrase, in both languages (``lang`` restricts), diacritics optional; bounded work
+        (see :mod:`search.completion`)."""
+        self.refresh()
+        with self._lock:
+            table = self._completions.get(self._ix, self._searcher.reader(), self._gen)
+            return table.complete(text, self._searcher, lang=lang, limit=limit)
 
     # -- translation ------------------------------------------------------------------------
 

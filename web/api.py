@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from web import index_holder, record_search
 from web.errors import json_error
 from web.openapi import openapi_document
-from web.params import parse_query, parse_search
+from web.params import parse_complete, parse_query, parse_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -25,6 +25,16 @@ def search() -> ResponseReturnValue:
                            snippets=params.snippets)
     record_search(current_app, results, "api")
     return jsonify(results.to_dict())
+
+
+@bp.get("/complete")
+def complete() -> ResponseReturnValue:
+    """Completions of what is being typed: ``{"completions": [{"text", "lang", "kind"}]}``."""
+    params = parse_complete(request.args)
+    completions = index_holder(current_app).get().complete(params.q, lang=params.lang)
+    response = jsonify({"query": params.q, "completions": [c.to_dict() for c in completions]})
+    response.headers["Cache-Control"] = "public, max-age=60"  # typing repeats prefixes
+    return response
 
 
 @bp.get("/doc/<path:doc_id>")

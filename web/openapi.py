@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
+from web.params import DEFAULT_PER_PAGE, MAX_COMPLETE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -65,6 +65,34 @@ def openapi_document() -> dict[str, Any]:
                         "400": _error_response("A parameter is invalid (e.g. a query over "
                                                f"{MAX_QUERY} characters or a page number "
                                                f"outside 1-{MAX_PAGE})."),
+                        "503": _error_response("The index is missing or cannot be read."),
+                    },
+                },
+            },
+            "/api/complete": {
+                "get": {
+                    "operationId": "complete",
+                    "summary": "Completions of what is being typed",
+                    "description": "Up to 8 completions, in both languages unless `lang` "
+                                   "restricts: the last word finished (inflections of a "
+                                   "Slovenian word are one completion, shown as its lemma), "
+                                   "or a title or two-word title phrase that starts with "
+                                   "the text. Diacritics are optional (`sar` finds "
+                                   "`Šaranović`). A trailing space means the last word is "
+                                   "finished.",
+                    "parameters": [
+                        {"name": "q", "in": "query", "required": True,
+                         "description": "What has been typed so far.",
+                         "schema": {"type": "string", "maxLength": MAX_COMPLETE}},
+                        {"name": "lang", "in": "query", "description": "Only completions in "
+                         "this language.", "schema": {"type": "string", "enum": ["sl", "en"]}},
+                    ],
+                    "responses": {
+                        "200": {"description": "The completions, most frequent first.",
+                                "content": {"application/json": {"schema": {
+                                    "$ref": "#/components/schemas/Completions"}}}},
+                        "400": _error_response(f"`q` is over {MAX_COMPLETE} characters or "
+                                               "`lang` is not sl or en."),
                         "503": _error_response("The index is missing or cannot be read."),
                     },
                 },
@@ -154,6 +182,23 @@ def _schemas() -> dict[str, Any]:
                 "suggestion": _nullable("string", description="\"Did you mean\" query."),
                 "elapsed_ms": {"type": "number"},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            },
+        },
+        "Completions": {
+            "type": "object",
+            "required": ["query", "completions"],
+            "properties": {
+                "query": {"type": "string"},
+                "completions": {"type": "array", "maxItems": 8, "items": {
+                    "type": "object",
+                    "required": ["text", "lang", "kind"],
+                    "properties": {
+                        "text": {"type": "string", "description": "The whole query it "
+                                 "completes to."},
+                        "lang": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["word", "phrase", "title"]},
+                    },
+                }},
             },
         },
         "Document": {

@@ -95,14 +95,40 @@ def parse_query(raw: str | None) -> str:
     return q
 
 
+#: Longest text a completion request may send (what is being typed, not a whole query).
+MAX_COMPLETE = 100
+
+
+@dataclass(frozen=True)
+class CompleteParams:
+    """A validated completion request."""
+
+    q: str
+    lang: str | None = None
+
+
+def parse_complete(args: Mapping[str, str]) -> CompleteParams:
+    """Check the parameters of /api/complete: ``q`` (what is typed, trailing space kept: it
+    says the last word is finished) and ``lang``."""
+    raw = args.get("q") or ""
+    if len(raw) > MAX_COMPLETE:
+        raise ParamError("err_query_too_long", "query_too_long", max=MAX_COMPLETE, n=len(raw))
+    return CompleteParams(q=raw, lang=_lang(args))
+
+
+def _lang(args: Mapping[str, str]) -> str | None:
+    lang = (args.get("lang") or "").strip().lower() or None
+    if lang is not None and lang not in LANGS:
+        raise ParamError("err_bad_lang", "bad_lang")
+    return lang
+
+
 def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> SearchParams:
     """Check the query-string parameters of /search and /api/search."""
     q = parse_query(args.get("q"))
     if require_query and not q:
         raise ParamError("err_query_missing", "query_missing")
-    lang = (args.get("lang") or "").strip().lower() or None
-    if lang is not None and lang not in LANGS:
-        raise ParamError("err_bad_lang", "bad_lang")
+    lang = _lang(args)
     year = (args.get("year") or "").strip() or None
     if year is not None and not (len(year) == 4 and year.isascii() and year.isdigit()):
         raise ParamError("err_bad_year", "bad_year")
