@@ -22,6 +22,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui_language": {"sl": "Jezik vmesnika", "en": "Interface language"},
     "search_label": {"sl": "Iskalni niz", "en": "Search for"},
     "search_button": {"sl": "Išči", "en": "Search"},
+    "suggestions_label": {"sl": "Predlogi iskanja", "en": "Search suggestions"},
     "search_placeholder": {"sl": "npr. migracije, meja, police cooperation",
                            "en": "e.g. migration, border, policijsko sodelovanje"},
     "slash_hint": {"sl": "Namig: tipka / vas postavi v iskalno polje.",
@@ -165,6 +166,8 @@ ENDONYMS: dict[str, str] = {"sl": "Slovenščina", "en": "English"}
 PLURALS: dict[str, dict[str, tuple[str, ...]]] = {
     "result": {"en": ("{n} result", "{n} results"),
                "sl": ("{n} rezultat", "{n} rezultata", "{n} rezultati", "{n} rezultatov")},
+    "suggestion": {"en": ("{n} suggestion", "{n} suggestions"),
+                   "sl": ("{n} predlog", "{n} predloga", "{n} predlogi", "{n} predlogov")},
     "document": {"en": ("{n} document", "{n} documents"),
                  "sl": ("{n} dokument", "{n} dokumenta", "{n} dokumenti", "{n} dokumentov")},
 }

@@ -34,7 +34,8 @@ def search() -> str | tuple[str, int] | Response:
     index = index_holder(current_app).get()
     results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
                            page=params.page, per_page=params.per_page, snippets=True)
-    record_search(current_app, results, "page")
+    if not request.headers.get("X-Search-Live"):  # typed live: not yet a search of record
+        record_search(current_app, results, "page")
     first = (results.page - 1) * results.per_page + 1
     return render_template("search.html", params=params, results=results,
                            first=first, last=first + len(results.hits) - 1,
