@@ -25,12 +25,34 @@ INDEX_OPTION = click.option(
 LANG_CHOICE = click.Choice(["en", "sl"])
 
 
-def _open(index_dir: Path):
+SYNONYMS_OPTION = click.option(
+    "--synonyms", "synonym_files", multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A synonyms file (one group a line: 'mnz, ministrstvo za notranje zadeve' or "
+         "'eu => evropska unija'; [sl]/[en] sections); may be repeated.")
+
+
+def _load_synonyms(files: tuple[Path, ...]):  # noqa: ANN202 - search.synonyms.Synonyms
+    """The synonyms of ``files``, their bad lines reported (and skipped), or None."""
+    if not files:
+        return None
+    from search.synonyms import Synonyms, SynonymsError
+
+    try:
+        synonyms = Synonyms.load(files)
+    except SynonymsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in synonyms.problems:
+        click.echo(f"synonyms: {problem}", err=True)
+    return synonyms
+
+
+def _open(index_dir: Path, **options: object):
     from search.errors import SearchError
     from search.searcher import SearchIndex
 
     try:
-        return SearchIndex(index_dir)
+        return SearchIndex(index_dir, **options)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -122,14 +144,17 @@ def _terminal_snippet(snippet: str) -> str:
 @click.option("--page", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Page of results.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@SYNONYMS_OPTION
 def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str | None,
-          sort: str, limit: int, page: int, as_json: bool) -> None:
+          sort: str, limit: int, page: int, as_json: bool,
+          synonym_files: tuple[Path, ...]) -> None:
     """Search the index for WORDS (quote them or not).
 
     Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
     """
     text = " ".join(words)
-    with _open(index_dir) as ix:
+    synonyms = _load_synonyms(synonym_files)
+    with _open(index_dir, **({"synonyms": synonyms} if synonyms else {})) as ix:
         results = ix.search(text, lang=lang, year=year, sort=sort, page=page, per_page=limit)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
@@ -150,6 +175,9 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
             click.echo("   " + click.style("via translation: " + ", ".join(hit.translated_terms),
                                            fg="cyan"))
         click.echo("   " + _terminal_snippet(hit.snippet) + "\n")
+    for rule in results.synonyms:
+        click.echo(f"Also searched, as synonyms of {rule['matched']!r}: "
+                   + ", ".join(rule["expanded"]))
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
 
@@ -191,10 +219,12 @@ def stats(index_dir: Path, as_json: bool) -> None:
               help="Append one JSON line per search to this file (time, query, filters, "
                    "result count, page; no IP address). Off by default. "
                    "Summarise it with: search-cli insights FILE")
+@SYNONYMS_OPTION
 @click.option("--query-log-max-mb", type=click.FloatRange(0.01, 10_000), default=10.0,
               show_default=True, help="Rotate the query log at this size (5 older files kept).")
 def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, public: bool,
-          rate_limit: int, query_log: Path | None, query_log_max_mb: float) -> None:
+          rate_limit: int, query_log: Path | None, query_log_max_mb: float,
+          synonym_files: tuple[Path, ...]) -> None:
     """Serve the web search page and JSON API (builds the index from seeds/ if empty).
 
     \b
@@ -202,6 +232,7 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
       search-cli serve                          # http://127.0.0.1:8080/
       search-cli serve --workers 2 --port 9000  # one process per core
       search-cli serve --query-log queries.jsonl
+      search-cli serve --synonyms synonyms/sl.txt --synonyms synonyms/en.txt
       search-cli serve --host 0.0.0.0 --public  # reachable from other machines
     """
     import ipaddress
@@ -217,6 +248,9 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
 
     kwargs = {"rate_limit": rate_limit} if rate_limit else {}
     config: dict[str, object] = {}
+    synonyms = _load_synonyms(synonym_files)
+    if synonyms is not None:
+        config["SEARCH_OPTIONS"] = {"synonyms": synonyms}
     if query_log is not None:
         _check_writable(query_log)
         config.update(QUERY_LOG=str(query_log),

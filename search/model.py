@@ -133,6 +133,8 @@ class Results:
     year: str | None = None
     sort: str = "relevance"
     elapsed_ms: float = 0.0
+    #: declared synonyms the query used: [{"matched", "lang", "expanded"}]
+    synonyms: list[dict] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -150,6 +152,7 @@ class Results:
             "sort": self.sort,
             "facets": self.facets,
             "suggestion": self.suggestion,
+            "synonyms": self.synonyms,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
         }

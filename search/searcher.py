@@ -135,6 +135,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._checked = time.monotonic()
         self._completions = CompletionSource()
+        self._synonyms = _synonym_expander(options.get("synonyms"), self._ix.schema, options)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -209,17 +210,24 @@ class SearchIndex:
         with self._lock:
             s = self._searcher
             parsed = self._parse(text)
+            expansions, synonym_terms = self._apply_synonyms(parsed)
             lang = lang or parsed.lang
             year = year or parsed.year
             results = Results(query=text, hits=[], total=0, page=page, per_page=per_page,
                               facets={"lang": {}, "year": {}}, lang=lang, year=year,
-                              sort=sort)
+                              sort=sort, synonyms=[e.to_dict() for e in expansions])
             if parsed.query is wq.NullQuery or (page - 1) * per_page >= MAX_RESULTS_WINDOW:
                 results.elapsed_ms = (time.perf_counter() - started) * 1000
                 return results
             filters = [(name, value) for name, value in (("lang", lang), ("year", year))
                        if value]
             words = self._parser.word_terms(text) if sort == "relevance" else []
+            if synonym_terms and words:  # a synonym's match covers the word it stands for
+                for word, extra in synonym_terms.items():
+                    own = self._parser.word_terms(word)
+                    for terms in words:
+                        if own and terms == own[0]:
+                            terms |= extra
             # Positions re-rank even a one-word query; coverage alone needs two words.
             positional = self._positions
             rerank = (len(words) >= (1 if positional else 2)
@@ -244,6 +252,22 @@ class SearchIndex:
                 results.suggestion = self._suggest(parsed)
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
+
+    def _apply_synonyms(self, parsed: ParsedQuery) -> tuple[list, dict[str, set]]:
+        """Add the declared synonyms of the query's words to ``parsed.query`` (see
+        :mod:`search.synonyms`); returns what fired and the terms each matched word gained."""
+        if self._synonyms is None or parsed.query is wq.NullQuery:
+            return [], {}
+        negated = {m.group(1).lower() for m in _NEGATED.finditer(parsed.text)}
+        wanted = [w for w in parsed.words if w.lower() not in negated]
+        clauses, fired, added = self._synonyms.expand(wanted)
+        if clauses:
+            q = parsed.query
+            if isinstance(q, wq.AndNot):  # exclusions still apply to synonyms' matches
+                parsed.query = wq.AndNot(wq.Or([q.a, *clauses]), q.b)
+            else:
+                parsed.query = wq.Or([q, *clauses])
+        return fired, added
 
     def _match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
                 terms: set[tuple[str, bytes]], sort: str) -> Matches:
@@ -502,6 +526,7 @@ class SearchIndex:
             text = stored.get("text", "")
             if query:
                 parsed = self._parse(query)
+                self._apply_synonyms(parsed)
                 terms = query_terms(parsed.query.iter_all_terms())
                 spans = match_spans(text, stored["lang"], terms)
             return DocumentView(id=stored["id"], title=stored.get("title", ""),
@@ -536,6 +561,26 @@ class SearchIndex:
     def __len__(self) -> int:
         with self._lock:
             return self._searcher.doc_count()
+
+
+_NEGATED = re.compile(r"(?:(?<![^\s(])-|\bNOT\s+)(\w+)")
+
+
+def _synonym_expander(source: Any, schema: Any, options: dict[str, Any]) -> Any:
+    """The synonyms option of :class:`SearchIndex`, ready for its schema (None if none)."""
+    if not source:
+        return None
+    from search.query import TITLE_BOOST, field_boosts
+    from search.synonyms import Synonyms
+
+    if isinstance(source, Synonyms):
+        synonyms = source  # its problems were the caller's to report
+    else:
+        synonyms = Synonyms.load(source)
+        for problem in synonyms.problems:
+            log.warning("Synonyms: %s", problem)
+    boosts = field_boosts(options.get("title_boost", TITLE_BOOST), options.get("path_boosts"))
+    return synonyms.expander(schema, boosts)
 
 
 def _idf(df: int, total: int) -> float:

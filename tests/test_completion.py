@@ -168,7 +168,9 @@ def test_built_at_index_time_and_kept_with_the_generation(tmp_path: Path) -> Non
                                       "vrečar.", encoding="utf-8")
         index_paths([folder], tmp_path / "index")  # an incremental update
         ix.refresh(force=True)
-        for _ in range(600):  # at most 30 s on a loaded machine  # rebuilt in the background; the old table answers meanwhile
+        # Rebuilt in the background, the old table answering meanwhile: wait for it (at most
+        # 30 s on a loaded machine).
+        for _ in range(600):
             if "kvoka" in texts(ix.complete("kvok")):
                 break
             time.sleep(0.05)

@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import ARTIFACTS, browser, expect, make_page  # noqa: F401 - fixtures
+import test_browser as shared
 
-pytestmark = pytest.mark.browser
+# The real-browser fixtures (Debian's Chromium; skipped with a message where it is missing).
+pytestmark = shared.pytestmark
+browser = shared.browser
+make_page = shared.make_page
+expect = shared.expect
+ARTIFACTS = shared.ARTIFACTS
 
 
 def open_list(page, typed: str) -> None:

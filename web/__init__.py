@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,  # nothing here takes a request body
         MAX_QUERY_STRING=MAX_QUERY_STRING,
+        SEARCH_OPTIONS=None,  # SearchIndex options, e.g. {"synonyms": Synonyms.load(...)}
         QUERY_LOG=None,  # a file to append one JSON line per search to (search.querylog)
         QUERY_LOG_MAX_BYTES=None,  # rotate it at this size (default: querylog's)
     )
@@ -75,7 +76,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep the engine's field order in API answers
     app.json.ensure_ascii = False
     app.extensions["search_index"] = IndexHolder(
-        app.config["SEARCH_INDEX"], retry_seconds=float(app.config["INDEX_RETRY_SECONDS"]))
+        app.config["SEARCH_INDEX"], retry_seconds=float(app.config["INDEX_RETRY_SECONDS"]),
+        options=app.config["SEARCH_OPTIONS"])
 
     _install_i18n(app)
     _install_security_headers(app)

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 class IndexHolder:
     """Opens the index on first use and re-tries (at most every ``retry_seconds``) on failure."""
 
-    def __init__(self, path: str | None, retry_seconds: float = 2.0) -> None:
+    def __init__(self, path: str | None, retry_seconds: float = 2.0,
+                 options: dict | None = None) -> None:
         self.path = path
+        self.options = dict(options or {})  # SearchIndex options (e.g. synonyms)
         self.retry_seconds = retry_seconds
         self._index: SearchIndex | None = None
         self._lock = threading.Lock()
@@ -44,7 +46,7 @@ class IndexHolder:
             from search.searcher import SearchIndex
 
             try:
-                self._index = SearchIndex(self.path)
+                self._index = SearchIndex(self.path, **self.options)
             except SearchError as exc:
                 self._error, self._failed_at = exc, now
                 raise

@@ -180,6 +180,14 @@ def _schemas() -> dict[str, Any]:
                 "facets": {"type": "object", "properties": {"lang": counts, "year": counts},
                            "additionalProperties": counts},
                 "suggestion": _nullable("string", description="\"Did you mean\" query."),
+                "synonyms": {"type": "array", "description": "Declared synonyms the query "
+                             "also searched (serve --synonyms).", "items": {
+                                 "type": "object", "required": ["matched", "expanded"],
+                                 "properties": {
+                                     "matched": {"type": "string"},
+                                     "lang": _nullable("string"),
+                                     "expanded": {"type": "array",
+                                                  "items": {"type": "string"}}}}},
                 "elapsed_ms": {"type": "number"},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             },
