@@ -187,9 +187,15 @@ def stats(index_dir: Path, as_json: bool) -> None:
               help="Allow listening on a non-loopback address (exposes the server).")
 @click.option("--rate-limit", type=click.IntRange(0, 100_000), default=0, show_default=True,
               help="Search requests per minute per client; 0 turns the limit off.")
+@click.option("--api-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File of API keys, one a line, that may add and delete documents through "
+                   "/api/documents (also $SEARCH_API_KEYS). Without keys the API is read-only.")
 def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, public: bool,
-          rate_limit: int) -> None:
-    """Serve the web search page and JSON API (builds the index from seeds/ if empty)."""
+          rate_limit: int, api_key_file: Path | None) -> None:
+    """Serve the web search page and JSON API (builds the index from seeds/ if empty).
+
+    Example with writes allowed:  search-cli serve --api-key-file keys.txt
+    """
     import ipaddress
 
     try:
@@ -199,9 +205,16 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
     if not loopback and not public:
         raise click.ClickException(f"Refusing to listen on {host}: it is reachable from other "
                                    "machines. Add --public if that is what you want.")
+    from web.documents import load_api_keys
     from web.server import serve as run_server
 
-    kwargs = {"rate_limit": rate_limit} if rate_limit else {}
+    try:
+        api_keys = load_api_keys(api_key_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    kwargs: dict[str, object] = {"rate_limit": rate_limit} if rate_limit else {}
+    if api_keys:
+        kwargs["api_keys"] = api_keys
     run_server(host=host, port=port, index=str(index_dir), threads=threads, workers=workers,
                **kwargs)
 

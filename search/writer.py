@@ -48,7 +48,7 @@ from search.model import Document, IndexReport
 from search.schema import document_fields
 from search.storage import IndexLayout, create_index, locked_message, open_index
 
-__all__ = ["IndexWriter", "open_writer", "prepare_document", "DOCUMENT_FIELDS"]
+__all__ = ["IndexWriter", "open_writer", "prepare_document", "json_type", "DOCUMENT_FIELDS"]
 
 #: The fields a document may have; anything else is ignored (as in a JSONL file).
 DOCUMENT_FIELDS = ("id", "text", "title", "date", "lang", "url", "pair_id")
@@ -58,8 +58,8 @@ MAX_TITLE_CHARS = 2000
 MAX_URL_CHARS = 4096
 
 
-def _kind(value: object) -> str:
-    """A JSON-ish name of ``value``'s type, for messages."""
+def json_type(value: object) -> str:
+    """A JSON name of ``value``'s type, for messages."""
     return {dict: "object", list: "array", str: "string", bool: "boolean",
             type(None): "null", int: "number", float: "number"}.get(type(value),
                                                                    type(value).__name__)
@@ -75,8 +75,8 @@ def _string(data: Mapping[str, Any], field: str, *, integer: bool = False) -> st
         value = str(value)
     if not isinstance(value, str):
         expected = "string or integer" if integer else "string"
-        raise InvalidDocument(field, "type", f"must be a {expected}, not {_kind(value)}",
-                              expected=expected, got=_kind(value))
+        raise InvalidDocument(field, "type", f"must be a {expected}, not {json_type(value)}",
+                              expected=expected, got=json_type(value))
     return value.strip() or None
 
 
@@ -104,15 +104,15 @@ def prepare_document(data: Mapping[str, Any],
     """
     if not isinstance(data, Mapping):
         raise InvalidDocument(None, "not_object", f"a document must be an object with 'id' "
-                              f"and 'text', not {_kind(data)}", got=_kind(data))
+                              f"and 'text', not {json_type(data)}", got=json_type(data))
     doc_id = _check_id(_string(data, "id", integer=True))
     try:
         raw = data.get("text")
         if raw is None:
             raise InvalidDocument("text", "missing", "is required (a non-empty string)")
         if not isinstance(raw, str):
-            raise InvalidDocument("text", "type", f"must be a string, not {_kind(raw)}",
-                                  expected="string", got=_kind(raw))
+            raise InvalidDocument("text", "type", f"must be a string, not {json_type(raw)}",
+                                  expected="string", got=json_type(raw))
         if len(raw) > MAX_TEXT_CHARS:
             raise InvalidDocument("text", "too_long", f"is longer than {MAX_TEXT_CHARS:,} "
                                   "characters", max=MAX_TEXT_CHARS)
