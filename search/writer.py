@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from whoosh import query as wq
 from whoosh.index import LockError
 
 from search.analysis import LANGUAGES
@@ -42,9 +43,9 @@ from search.documents import (
     title_from_text,
 )
 from search.documents.metadata import strip_date_marker
-from search.errors import IndexLocked, InvalidDocument
+from search.errors import IndexLocked, IndexNotFound, InvalidDocument, SearchError
 from search.indexer import POOL_MB_ONE_PROCESS, FastSegmentWriter
-from search.model import Document, IndexReport
+from search.model import Document, IndexReport, Problem
 from search.schema import document_fields
 from search.storage import IndexLayout, create_index, locked_message, open_index
 
@@ -317,6 +318,46 @@ def _index(writer: FastSegmentWriter, doc: Document) -> None:
     except Exception as exc:  # noqa: BLE001 - any analyser bug on one odd document
         raise InvalidDocument(None, "unindexable", f"could not be indexed: it broke the "
                               f"analysis ({type(exc).__name__}: {exc})", doc_id=doc.id) from exc
+
+
+def carry_over(writer: Any, root: Path, skip: set[str], problems: list[Problem]) -> int:
+    """Copy the documents that have no source file from the current index at ``root`` into
+    ``writer`` (a rebuild's); returns how many. Ids in ``skip`` (read from files in this
+    rebuild) are left out: a file's document replaces a written one of the same id.
+
+    A rebuild reads every file again, but documents added through a writer have no file to
+    be read from: without this they would be lost. If the old index cannot be read (built by
+    an incompatible version), that is reported in ``problems`` and nothing is copied.
+    """
+    try:
+        old, _ = open_index(root)
+    except IndexNotFound:
+        return 0
+    except SearchError as exc:
+        problems.append(Problem(str(root), "documents added through the writer or the API "
+                                f"could not be carried over from the old index ({exc}); "
+                                "add them again"))
+        return 0
+    copied = 0
+    with old.searcher() as searcher:
+        # Only the documents without a path: reading every stored text would be slow.
+        from_files = set(searcher.docs_for_query(wq.Every("path")))
+        for docnum in searcher.reader().all_doc_ids():
+            if docnum in from_files:
+                continue
+            stored = searcher.stored_fields(docnum)
+            if stored["id"] in skip:
+                continue
+            doc = Document(id=stored["id"], title=stored.get("title", ""),
+                           text=stored.get("text", ""), lang=stored["lang"],
+                           date=stored.get("date"), url=stored.get("url"),
+                           pair_id=stored.get("pair"))
+            try:
+                _index(writer, doc)
+            except InvalidDocument as exc:
+                raise SearchError(f"The rebuild stopped and changed nothing: {exc}") from exc
+            copied += 1
+    return copied
 
 
 def open_writer(path: str | Path | None = None, *, timeout: float = 60.0,

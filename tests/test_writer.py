@@ -264,7 +264,28 @@ def test_folder_sync_never_deletes_writer_documents(seed_workspace: tuple[Path, 
         assert ids(ix, "otters") == [files[1].name]
         assert ix.document(files[0].name) is None
         assert len(ix) == len(files) - 2 + 2
-    # A rebuild builds from the files alone (see the README).
-    index_paths([docs], index_dir, rebuild=True)
+    # A rebuild reads the files again and carries the writer's documents over.
+    report = index_paths([docs], index_dir, rebuild=True)
+    assert report.added == len(files) - 2 + 2 and not report.problems
     with SearchIndex(index_dir) as ix:
-        assert ix.document("api/note") is None
+        assert ids(ix, "lynxes") == ["api/note"]
+        assert ix.document("api/note").path is None
+        assert ids(ix, "otters") == [files[1].name]
+        assert len(ix) == len(files) - 2 + 2
+
+
+def test_in_a_rebuild_a_file_replaces_a_writer_document_of_its_id(
+        seed_workspace: tuple[Path, Path]) -> None:
+    docs, index_dir = seed_workspace
+    name = sorted(docs.glob("*.txt"))[0].name
+    with open_writer(index_dir) as w:
+        w.add({"id": name, "text": "Written through the writer: about otters."})
+        w.add({"id": "api/keep", "text": "Kept through the rebuild: about lynxes."})
+    index_paths([docs], index_dir)  # the file did not change: the written one stays
+    with SearchIndex(index_dir) as ix:
+        assert ids(ix, "otters") == [name]
+    report = index_paths([docs], index_dir, rebuild=True, procs=2)  # every file is read
+    assert report.added == 5 + 1, report
+    with SearchIndex(index_dir) as ix:
+        assert ids(ix, "otters") == [] and ix.document(name).path is not None
+        assert ids(ix, "lynxes") == ["api/keep"]
