@@ -433,3 +433,45 @@ def test_answers_match_the_openapi_document(key_server: Server) -> None:
                                             key=KEY)[2])
     check("Error", key_server.request("POST", "/api/documents", [{"id": "x"}], key=KEY)[2])
     check("Error", key_server.request("DELETE", doc_path("openapi/none"), key="bad")[2])
+
+
+# -- in-process (Flask's test client): cases that need control over the index -----------------
+
+def test_a_write_waits_for_another_writer_then_answers_503(tmp_path: Path) -> None:
+    from search import open_writer
+    from web import create_app, index_holder
+
+    app = create_app({"TESTING": True, "SEARCH_INDEX": str(tmp_path / "index"),
+                      "API_KEYS": (KEY,), "DOCUMENTS_LOCK_TIMEOUT": 0.2})
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with open_writer(tmp_path / "index") as w:  # holds the lock, as search-cli index would
+        w.add({"id": "first", "text": "Written by the other writer."})
+        r = client.put("/api/documents/x", json={"text": "Waits."}, headers=auth)
+        assert r.status_code == 503 and r.headers["Retry-After"]
+        assert r.get_json()["error"]["code"] == "index_busy"
+    # The index did not exist: the writer created it; now the API writes too.
+    r = client.put("/api/documents/x", json={"text": "Now it goes through."}, headers=auth)
+    assert r.status_code == 201, r.get_json()
+    assert client.get("/api/documents/first").get_json()["source"] == "api"
+    index_holder(app).close()
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 100_000 + "]" * 100_000,  # nested too deeply for json
+    '{"id": "n", "text": "x", "date": ' + "9" * 5000 + "}",  # json refuses the integer
+    b"\xff\xfe not UTF-8",
+    "",
+])
+def test_hostile_bodies_are_400s(tmp_path: Path, body: str | bytes) -> None:
+    from web import create_app
+
+    app = create_app({"TESTING": True, "SEARCH_INDEX": str(tmp_path / "index"),
+                      "API_KEYS": (KEY,)})
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {KEY}"}
+    for method, path in (("PUT", "/api/documents/n"), ("POST", "/api/documents")):
+        r = client.open(path, method=method, data=body, headers=auth,
+                        content_type="application/json")
+        assert r.status_code == 400, (method, r.get_json())
+        assert r.get_json()["error"]["code"] in ("invalid_json", "empty_batch")

@@ -168,13 +168,16 @@ def _text_body() -> str:
         raise _BadBody(_bad_json(json.JSONDecodeError("not UTF-8", "", exc.start))) from None
 
 
-def _parse(text: str) -> Any:
+def _loads(text: str, line: int | None = None) -> Any:
+    """``json.loads``; any failure (also nesting too deep, or an integer of thousands of
+    digits, which json refuses with a plain ValueError) is a 400 naming the line."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _BadBody(_bad_json(exc)) from None
-    except RecursionError:
-        raise _BadBody(_bad_json(json.JSONDecodeError("nested too deeply", text, 0))) from None
+        raise _BadBody(_bad_json(exc, line=line)) from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise _BadBody(_bad_json(json.JSONDecodeError(reason, text, 0), line=line)) from None
 
 
 def _batch() -> list[Any]:
@@ -182,21 +185,12 @@ def _batch() -> list[Any]:
     text = _text_body()
     mimetype = request.mimetype or ""
     if text.lstrip().startswith("[") and mimetype not in NDJSON_TYPES:
-        docs = _parse(text)
+        docs = _loads(text)
         if not isinstance(docs, list):  # pragma: no cover - "[" always parses to a list
             docs = [docs]
     else:
-        docs = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                docs.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise _BadBody(_bad_json(exc, line=n)) from None
-            except RecursionError:
-                raise _BadBody(_bad_json(json.JSONDecodeError("nested too deeply", line, 0),
-                                         line=n)) from None
+        docs = [_loads(line, line=n) for n, line in enumerate(text.splitlines(), 1)
+                if line.strip()]
     if not docs:
         raise _BadBody(_error(400, "empty_batch", "err_empty_batch"))
     return docs
@@ -259,7 +253,7 @@ def put_document(doc_id: str) -> ResponseReturnValue:
     """Insert or replace one document; 201 when it is new, else 200."""
 
     def view() -> ResponseReturnValue:
-        doc = _parse(_text_body())
+        doc = _loads(_text_body())
         if not isinstance(doc, dict):
             raise InvalidDocument(None, "not_object", "not an object", doc_id=doc_id,
                                   got=json_type(doc))

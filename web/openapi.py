@@ -296,6 +296,8 @@ def _document_paths() -> dict[str, Any]:
                 "parameters": [doc_id],
                 "responses": {
                     "200": {"description": "Deleted.", "content": _json_body("WriteResult")},
+                    "400": _error_response("The id is not valid (too long, control "
+                                           "characters)."),
                     "404": _error_response("No such document."),
                     **{k: v for k, v in write_errors.items() if k != "413"}},
             },
