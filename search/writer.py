@@ -19,8 +19,9 @@ anything of it is kept); within one writer the last ``add`` or ``delete`` of an 
 
 Documents written here have no source file (their stored ``path`` is empty): a folder sync
 decides what to delete from the paths of the documents in the index (see
-``search.indexer._delete_stale``), so it never deletes them. They share one id space with
-the documents of files; whichever side writes an id last, wins.
+``search.indexer._delete_stale``), so it never deletes them, and a rebuild, which reads every
+file again, copies them over from the index it replaces (:func:`carry_over`). They share one
+id space with the documents of files; whichever side writes an id last, wins.
 """
 
 from __future__ import annotations
@@ -189,10 +190,9 @@ class IndexWriter:
         try:
             # Holding the lock, no rebuild is running: unfinished generations are orphans.
             self._layout.clean_orphans()
-            if self._layout.current() is not None:
-                open_index(self.path)  # an index this version cannot read fails here
-            elif not self.create:
-                open_index(self.path)  # raises IndexNotFound / IncompatibleIndex
+            if self._layout.current() is not None or not self.create:
+                # Fails here on an index this version cannot read (or none, if not create).
+                open_index(self.path)
         except BaseException:
             stack.close()
             raise
