@@ -7,17 +7,26 @@ The library API::
     results = SearchIndex("index").search("meja", lang="sl")
     for hit in results.hits:
         print(hit.title, hit.snippet)
+    with open_writer("index") as w:             # or SearchIndex(...).writer()
+        w.add({"id": "note-1", "text": "..."})  # committed when the block ends
 """
 
-from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound, SearchError
+from search.errors import (
+    IncompatibleIndex,
+    IndexLocked,
+    IndexNotFound,
+    InvalidDocument,
+    SearchError,
+)
 from search.model import Document, DocumentView, Hit, IndexReport, IndexStats, Problem, Results
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Document", "DocumentView", "Hit", "IndexReport", "IndexStats", "Problem", "Results",
-    "IncompatibleIndex", "IndexLocked", "IndexNotFound", "SearchError",
-    "SearchIndex", "index_paths", "default_index_path", "__version__",
+    "IncompatibleIndex", "IndexLocked", "IndexNotFound", "InvalidDocument", "SearchError",
+    "SearchIndex", "index_paths", "default_index_path", "IndexWriter", "open_writer",
+    "__version__",
 ]
 
 
@@ -29,4 +38,7 @@ def __getattr__(name: str):
     if name in ("index_paths", "default_index_path"):
         from search import indexer
         return getattr(indexer, name)
+    if name in ("IndexWriter", "open_writer"):
+        from search import writer
+        return getattr(writer, name)
     raise AttributeError(name)

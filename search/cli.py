@@ -222,9 +222,12 @@ def stats(index_dir: Path, as_json: bool) -> None:
 @SYNONYMS_OPTION
 @click.option("--query-log-max-mb", type=click.FloatRange(0.01, 10_000), default=10.0,
               show_default=True, help="Rotate the query log at this size (5 older files kept).")
+@click.option("--api-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File of API keys, one a line, that may add and delete documents through "
+                   "/api/documents (also $SEARCH_API_KEYS). Without keys the API is read-only.")
 def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, public: bool,
           rate_limit: int, query_log: Path | None, query_log_max_mb: float,
-          synonym_files: tuple[Path, ...]) -> None:
+          synonym_files: tuple[Path, ...], api_key_file: Path | None) -> None:
     """Serve the web search page and JSON API (builds the index from seeds/ if empty).
 
     \b
@@ -233,6 +236,7 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
       search-cli serve --workers 2 --port 9000  # one process per core
       search-cli serve --query-log queries.jsonl
       search-cli serve --synonyms synonyms/sl.txt --synonyms synonyms/en.txt
+      search-cli serve --api-key-file keys.txt  # allow writes through /api/documents
       search-cli serve --host 0.0.0.0 --public  # reachable from other machines
     """
     import ipaddress
@@ -244,9 +248,16 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
     if not loopback and not public:
         raise click.ClickException(f"Refusing to listen on {host}: it is reachable from other "
                                    "machines. Add --public if that is what you want.")
+    from web.documents import load_api_keys
     from web.server import serve as run_server
 
-    kwargs = {"rate_limit": rate_limit} if rate_limit else {}
+    try:
+        api_keys = load_api_keys(api_key_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    kwargs: dict[str, object] = {"rate_limit": rate_limit} if rate_limit else {}
+    if api_keys:
+        kwargs["api_keys"] = api_keys
     config: dict[str, object] = {}
     synonyms = _load_synonyms(synonym_files)
     if synonyms is not None:

@@ -201,6 +201,10 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         with ix.searcher() as searcher:
             written, read = _apply(writer, searcher, changed, manifest, report, fresh,
                                    progress, racy_after, failed)
+            if fresh and rebuild:  # documents without a file are not rebuilt from files
+                from search.writer import carry_over
+
+                report.added += carry_over(writer, layout.root, written, report.problems)
             seen = {str(s.path) for s in sources}
             if not fresh:
                 report.deleted += _delete_stale(writer, searcher, read, seen, roots, written)

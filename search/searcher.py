@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -44,6 +44,9 @@ from search.translation import (
     default_translator,
 )
 from search.whoosh_fixes import apply as _apply_whoosh_fixes
+
+if TYPE_CHECKING:
+    from search.writer import IndexWriter
 
 _apply_whoosh_fixes()
 
@@ -148,6 +151,13 @@ class SearchIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def writer(self, *, timeout: float = 60.0) -> IndexWriter:
+        """A writer on this index (:class:`search.writer.IndexWriter`, use it in a ``with``
+        block) whose commit this index shows at once (others within REFRESH_INTERVAL)."""
+        from search.writer import IndexWriter
+
+        return IndexWriter(self.path, timeout=timeout, on_commit=lambda: self.refresh(True))
 
     def clear_cache(self) -> None:
         """Forget the scored postings kept from earlier queries (for measurements)."""

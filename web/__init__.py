@@ -63,11 +63,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         INDEX_RETRY_SECONDS=2.0,  # how soon to try again to open an index that was missing
         RATE_LIMIT_PER_MINUTE=0,  # search requests per client and minute; 0: no limit
         SEND_FILE_MAX_AGE_DEFAULT=3600,
-        MAX_CONTENT_LENGTH=64 * 1024,  # nothing here takes a request body
+        MAX_CONTENT_LENGTH=64 * 1024,  # only the document API takes larger bodies
         MAX_QUERY_STRING=MAX_QUERY_STRING,
         SEARCH_OPTIONS=None,  # SearchIndex options, e.g. {"synonyms": Synonyms.load(...)}
         QUERY_LOG=None,  # a file to append one JSON line per search to (search.querylog)
         QUERY_LOG_MAX_BYTES=None,  # rotate it at this size (default: querylog's)
+        API_KEYS=(),  # keys allowed to write through the document API; none: read-only
+        DOCUMENTS_MAX_BYTES=10 * 1024 * 1024,  # largest body of a document write
+        DOCUMENTS_LOCK_TIMEOUT=10.0,  # seconds a write waits for another writer
     )
     if config:
         app.config.from_mapping(config)
@@ -85,10 +88,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _install_rate_limit(app)
     _install_query_log(app)
 
-    from web import api, errors, pages
+    from web import api, documents, errors, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(documents.bp)
     errors.register(app)
     return app
 
@@ -159,11 +163,13 @@ def _install_i18n(app: Flask) -> None:
 def _install_request_limits(app: Flask) -> None:
     """Refuse oversized requests up front with a clear 413/414, before any work is done.
 
-    Werkzeug enforces ``MAX_CONTENT_LENGTH`` only when a body is read, and no route reads
-    one, so the declared length is checked here; waitress caps what it buffers as well.
+    Werkzeug enforces ``MAX_CONTENT_LENGTH`` only when a body is read, and only the document
+    API reads one (up to ``DOCUMENTS_MAX_BYTES``), so the declared length is checked here;
+    waitress caps what it buffers as well.
     """
     max_query = int(app.config["MAX_QUERY_STRING"])
     max_body = app.config["MAX_CONTENT_LENGTH"]
+    max_documents = app.config["DOCUMENTS_MAX_BYTES"]
 
     @app.before_request
     def request_limits():  # type: ignore[no-untyped-def]
@@ -172,8 +178,9 @@ def _install_request_limits(app: Flask) -> None:
         if len(request.query_string) > max_query:
             return respond_error(414, "uri_too_long", "err_uri_too_long", max=max_query)
         length = request.content_length
-        if max_body is not None and length is not None and length > max_body:
-            return respond_error(413, "too_large", "err_too_large", max=max_body)
+        limit = max_documents if request.blueprint == "documents" else max_body
+        if limit is not None and length is not None and length > limit:
+            return respond_error(413, "too_large", "err_too_large", max=limit)
         return None
 
 

@@ -152,6 +152,62 @@ MESSAGES: dict[str, dict[str, str]] = {
                                     "čez nekaj trenutkov.",
                               "en": "The search index is unavailable right now. Please try "
                                     "again in a moment."},
+    # The document API (web/documents.py).
+    "err_writes_disabled": {"sl": "Pisanje v indeks je izklopljeno, ker ni nastavljen noben "
+                                  "ključ API. Zaženite strežnik z »search-cli serve "
+                                  "--api-key-file DATOTEKA« (en ključ v vrstici) ali nastavite "
+                                  "SEARCH_API_KEYS, nato pošljite glavo »Authorization: Bearer "
+                                  "KLJUČ«.",
+                            "en": "Writing to the index is turned off: no API key is "
+                                  "configured. Start the server with \"search-cli serve "
+                                  "--api-key-file FILE\" (one key a line) or set "
+                                  "SEARCH_API_KEYS, then send \"Authorization: Bearer KEY\"."},
+    "err_api_key_missing": {"sl": "Ta zahteva spreminja indeks in potrebuje ključ API: "
+                                  "pošljite glavo »Authorization: Bearer KLJUČ«.",
+                            "en": "This request changes the index and needs an API key: send "
+                                  "the header \"Authorization: Bearer KEY\"."},
+    "err_api_key_wrong": {"sl": "Ključ API ni veljaven.", "en": "The API key is not valid."},
+    "err_index_busy": {"sl": "Indeks trenutno posodablja drug proces. Poskusite znova čez "
+                             "nekaj sekund.",
+                       "en": "Another process is updating the index. Try again in a few "
+                             "seconds."},
+    "err_invalid_json": {"sl": "Telo zahteve ni veljaven JSON (vrstica {line}, stolpec "
+                               "{column}).",
+                         "en": "The request body is not valid JSON (line {line}, column "
+                               "{column})."},
+    "err_empty_batch": {"sl": "V telesu zahteve ni dokumentov: pošljite tabelo JSON z dokumenti "
+                              "ali en dokument JSON v vsaki vrstici (NDJSON).",
+                        "en": "The request body holds no documents: send a JSON array of "
+                              "documents or one JSON document a line (NDJSON)."},
+    "doc_where_index": {"sl": "dokument {index}", "en": "document {index}"},
+    "doc_where_id": {"sl": "oznaka »{id}«", "en": "id “{id}”"},
+    "doc_where_field": {"sl": "polje »{field}«", "en": "field “{field}”"},
+    "doc_problem_missing": {"sl": "je obvezno", "en": "is required"},
+    "doc_problem_type": {"sl": "mora biti {expected}, ne {got}",
+                         "en": "must be a {expected}, not {got}"},
+    "doc_problem_empty": {"sl": "je prazno", "en": "is empty"},
+    "doc_problem_too_long": {"sl": "je daljše od {max} znakov",
+                             "en": "is longer than {max} characters"},
+    "doc_problem_control": {"sl": "vsebuje kontrolne znake", "en": "contains control characters"},
+    "doc_problem_lang": {"sl": "mora biti ena od vrednosti {choices}",
+                         "en": "must be one of {choices}"},
+    "doc_problem_date": {"sl": "ni datum v obliki ISO 8601, npr. 2024-07-03, 2024-07 ali 2024",
+                         "en": "is not an ISO 8601 date such as 2024-07-03, 2024-07 or 2024"},
+    "doc_problem_not_object": {"sl": "mora biti objekt JSON s poljema »id« in »text«, ne {got}",
+                               "en": "must be a JSON object with “id” and “text”, not {got}"},
+    "doc_problem_unindexable": {"sl": "ga ni bilo mogoče indeksirati",
+                                "en": "could not be indexed"},
+    "doc_problem_id_mismatch": {"sl": "se razlikuje od oznake v naslovu zahteve »{path_id}«",
+                                "en": "differs from the id in the request address "
+                                      "“{path_id}”"},
+}
+
+#: JSON value types by name, in each UI language (for the document API's messages).
+JSON_TYPES: dict[str, dict[str, str]] = {
+    "sl": {"string": "niz", "string or integer": "niz ali celo število", "number": "število",
+           "boolean": "logična vrednost", "null": "null", "array": "tabela",
+           "object": "objekt"},
+    "en": {},  # the names themselves
 }
 
 #: Names of the document languages, in each UI language.

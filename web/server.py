@@ -15,7 +15,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,24 +75,30 @@ def _display_host(host: str) -> str:
 
 def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
           threads: int = 8, rate_limit: int = 0, workers: int = 1,
-          config: Mapping[str, Any] | None = None) -> None:
+          api_keys: Sequence[str] = (), config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with waitress until interrupted; port 0 picks a free port.
 
     ``rate_limit`` caps search requests per client address and minute (0: no cap).
     ``config``: more settings of the app (see :func:`web.create_app`), e.g. ``QUERY_LOG``.
     ``workers`` > 1 forks that many server processes sharing one listening socket, so
     searches (pure Python, bound by the GIL) can use more than one core.
+    ``api_keys`` may write through the document API (none: it is read-only; see
+    :func:`web.documents.load_api_keys`).
     Prints ``Serving on http://HOST:PORT/`` (the real port) once the socket listens, so
     scripts and tests can read the address. Flask's debug mode is never used here.
     """
     path = ensure_index(index)
+    api_keys = tuple(api_keys)
+    print("Document API: " + (f"writes allowed with {len(api_keys)} API key(s)" if api_keys
+                              else "read-only (no API key configured)"), flush=True)
     if workers > 1 and hasattr(os, "fork"):
-        _serve_forked(host, port, path, threads, rate_limit, workers, config)
+        _serve_forked(host, port, path, threads, rate_limit, workers, api_keys, config)
         return
     from waitress import create_server
 
-    app = _make_app(path, rate_limit, config)
-    server = create_server(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
+    app = _make_app(path, rate_limit, api_keys, config)
+    server = create_server(app, host=host, port=port, threads=threads,
+                           **_waitress_options(app))
     real_port = getattr(server, "effective_port", port)
     real_host = getattr(server, "effective_host", host)
     if not isinstance(real_host, str) or real_host in ("0.0.0.0", "::"):
@@ -119,14 +125,31 @@ WAITRESS_OPTIONS: dict[str, object] = {
 }
 
 
-def _make_app(path: Path, rate_limit: int,
-              config: Mapping[str, Any] | None = None):  # noqa: ANN202 - a Flask app
+#: Environment variable: largest body (bytes) of a document write; default 10 MB.
+ENV_DOCUMENTS_MAX_BYTES = "SEARCH_DOCUMENTS_MAX_BYTES"
+
+
+def _make_app(path: Path, rate_limit: int, api_keys: Sequence[str] = (),
+              extra: Mapping[str, Any] | None = None):  # noqa: ANN202 - a Flask app
     from web import create_app
 
-    app = create_app({**(config or {}), "SEARCH_INDEX": str(path),
-                      "RATE_LIMIT_PER_MINUTE": rate_limit})
+    config: dict[str, object] = {**(extra or {}), "SEARCH_INDEX": str(path),
+                                 "RATE_LIMIT_PER_MINUTE": rate_limit,
+                                 "API_KEYS": tuple(api_keys)}
+    if os.environ.get(ENV_DOCUMENTS_MAX_BYTES, "").strip():
+        config["DOCUMENTS_MAX_BYTES"] = int(os.environ[ENV_DOCUMENTS_MAX_BYTES])
+    app = create_app(config)
     app.debug = False
     return app
+
+
+def _waitress_options(app) -> dict[str, object]:  # noqa: ANN001 - a Flask app
+    """WAITRESS_OPTIONS, with room for the document API's bodies when writes are allowed."""
+    options = dict(WAITRESS_OPTIONS)
+    if app.config["API_KEYS"]:
+        options["max_request_body_size"] = max(int(options["max_request_body_size"]),
+                                               int(app.config["DOCUMENTS_MAX_BYTES"]))
+    return options
 
 
 def _close_app(app) -> None:  # noqa: ANN001
@@ -140,7 +163,8 @@ def _announce(host: str, port: int) -> None:
 
 
 def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: int,
-                  workers: int, config: Mapping[str, Any] | None = None) -> None:
+                  workers: int, api_keys: Sequence[str] = (),
+                  config: Mapping[str, Any] | None = None) -> None:
     """Pre-fork: bind once, then ``workers`` processes accept on the same socket."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=1024)
@@ -151,7 +175,7 @@ def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: in
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                _run_worker(sock, path, threads, rate_limit, config)
+                _run_worker(sock, path, threads, rate_limit, api_keys, config)
             except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
                 code = 1
             finally:
@@ -179,8 +203,8 @@ def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: in
 
 
 def _run_worker(sock: socket.socket, path: Path, threads: int, rate_limit: int,
-                config: Mapping[str, Any] | None = None,
-                ) -> None:  # pragma: no cover - runs in a child
+                api_keys: Sequence[str] = (),
+                config: Mapping[str, Any] | None = None) -> None:  # pragma: no cover - child
     from waitress import create_server
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -193,8 +217,8 @@ def _run_worker(sock: socket.socket, path: Path, threads: int, rate_limit: int,
         os._exit(0)
 
     threading.Thread(target=orphan_watch, daemon=True).start()
-    app = _make_app(path, rate_limit, config)
-    server = create_server(app, sockets=[sock], threads=threads, **WAITRESS_OPTIONS)
+    app = _make_app(path, rate_limit, api_keys, config)
+    server = create_server(app, sockets=[sock], threads=threads, **_waitress_options(app))
     server.run()
 
 
@@ -211,10 +235,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="server processes sharing the port (more cores for searching)")
     parser.add_argument("--rate-limit", type=int, default=0,
                         help="search requests per client and minute (0: no limit)")
+    parser.add_argument("--api-key-file", default=None,
+                        help="file of API keys (one a line) that may write documents; also "
+                             "$SEARCH_API_KEYS")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from web.documents import load_api_keys
+
+    try:
+        api_keys = load_api_keys(args.api_key_file)
+    except ValueError as exc:
+        parser.error(str(exc))
     serve(host=args.host, port=args.port, index=args.index, threads=args.threads,
-          rate_limit=args.rate_limit, workers=args.workers)
+          rate_limit=args.rate_limit, workers=args.workers, api_keys=api_keys)
     return 0
 
 
