@@ -9,7 +9,8 @@ offered ``meja`` and ``mejni prehod``; type ``sar`` without the caron and be off
   candidates are grouped by their term in each language's main analysis (Slovenian lemmas,
   English stems), shown as the lemma when the text has it (``meja`` for ``meje, meji, mejo``)
   and counted by how many documents of that language hold any form of it.
-- ``phrase``: two neighbouring words of a title (``mejni prehod``), by how many titles hold it.
+- ``phrase``: two neighbouring words of titles (``mejni prehod``), by how many titles hold
+  it (at least two: a phrase of one title is offered as that title).
 - ``title``: a whole document title that starts with what was typed.
 
 Bounded work per request, whatever the prefix: the table is sorted by folded key, the most
@@ -26,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
@@ -51,7 +51,7 @@ SCAN_LIMIT = 2_000
 #: Longest title offered whole (characters).
 MAX_TITLE_CHARS = 120
 #: Bump when the cached tables change shape.
-FORMAT = 1
+FORMAT = 2
 #: The file, in an index generation's folder, holding the combined table.
 CACHE_FILE = "completions.marshal"
 SEGMENT_CACHE_PREFIX = "completions-"
@@ -83,17 +83,19 @@ def _key(text: str) -> str:
 class _Table:
     """Entries sorted by key, with the most frequent entries of every short prefix."""
 
-    def __init__(self, keys: list[str], counts: list[int]) -> None:
+    def __init__(self, keys: list[str], counts: list[int],
+                 tops: dict[str, list[int]] | None = None) -> None:
         self.keys = keys
         self.counts = counts
-        tops: dict[str, list[int]] = {}
-        for i in sorted(range(len(keys)), key=lambda i: -counts[i]):
-            key = keys[i]
-            for n in range(1, min(SHORT_PREFIX, len(key)) + 1):
-                top = tops.setdefault(key[:n], [])
-                if len(top) < CANDIDATES:
-                    top.append(i)
-        self.tops = {p: array("i", top) for p, top in tops.items()}
+        if tops is None:
+            tops = {}
+            for i in sorted(range(len(keys)), key=lambda i: -counts[i]):
+                key = keys[i]
+                for n in range(1, min(SHORT_PREFIX, len(key)) + 1):
+                    top = tops.setdefault(key[:n], [])
+                    if len(top) < CANDIDATES:
+                        top.append(i)
+        self.tops = tops
 
     def best(self, prefix: str, skip: int = 0) -> list[int]:
         """Indexes of the most frequent entries starting with ``prefix``, best first (exact
@@ -116,29 +118,35 @@ class _Table:
 class CompletionIndex:
     """The completion tables of one index: surface words and title texts."""
 
-    def __init__(self, words: dict[str, int], texts: dict[tuple[str, str, str], int]) -> None:
+    def __init__(self, words: dict[str, int], texts: dict[tuple[str, str, str], int],
+                 _tables: tuple | None = None) -> None:
         """``words``: surface word -> documents holding it; ``texts``: (text, lang, kind)
-        -> how many titles hold it."""
-        self._words = sorted((fold(w), w, n) for w, n in words.items())
-        self._word_table = _Table([k for k, _, _ in self._words], [n for *_, n in self._words])
-        self._texts = sorted((_key(text), text, lang, kind, n)
-                             for (text, lang, kind), n in texts.items())
-        self._text_table = _Table([k for k, *_ in self._texts], [e[-1] for e in self._texts])
+        -> how many titles hold it. (``_tables``: what :meth:`tables` gave, to load a
+        cached index without sorting anything again.)"""
+        if _tables is not None:
+            word_rows, word_tops, text_rows, text_tops = _tables
+            self._words = [tuple(r) for r in word_rows]
+            self._texts = [tuple(r) for r in text_rows]
+        else:
+            self._words = sorted((fold(w), w, n) for w, n in words.items())
+            self._texts = sorted((_key(text), text, lang, kind, n)
+                                 for (text, lang, kind), n in texts.items())
+            word_tops = text_tops = None
+        self._word_table = _Table([k for k, _, _ in self._words], [n for *_, n in self._words],
+                                  word_tops)
+        self._text_table = _Table([k for k, *_ in self._texts], [e[-1] for e in self._texts],
+                                  text_tops)
         self._lock = threading.Lock()
         self._case: dict[str, str | None] = {}
         self._analyzers: dict[str, Any] = {}
 
-    def tables(self) -> tuple[dict[str, int], dict[str, list]]:
-        """What :meth:`from_tables` rebuilds it from (marshal-able)."""
-        texts: dict[str, list] = {}
-        for _k, text, lang, kind, n in self._texts:
-            texts.setdefault(kind, []).append((text, lang, n))
-        return {w: n for _, w, n in self._words}, texts
+    def tables(self) -> tuple:
+        """Everything :meth:`from_tables` needs, sorted and precomputed (marshal-able)."""
+        return (self._words, self._word_table.tops, self._texts, self._text_table.tops)
 
     @classmethod
-    def from_tables(cls, words: dict[str, int], texts: dict[str, list]) -> CompletionIndex:
-        return cls(words, {(text, lang, kind): n for kind, rows in texts.items()
-                           for text, lang, n in rows})
+    def from_tables(cls, *tables: Any) -> CompletionIndex:
+        return cls({}, {}, _tables=tables)
 
     def __len__(self) -> int:
         return len(self._words) + len(self._texts)
@@ -372,7 +380,8 @@ def completions_for_reader(reader: Any, folder: str | Path | None = None) -> Com
         seg_words, seg_titles = data
         words.update(seg_words)
         titles.extend((title, lang) for _doc, title, lang in seg_titles)
-    index = CompletionIndex(dict(words), dict(_texts_of(titles)))
+    texts = {k: n for k, n in _texts_of(titles).items() if k[2] != "phrase" or n >= 2}
+    index = CompletionIndex(dict(words), texts)
     if cacheable:
         write_cache(folder / CACHE_FILE, key, index.tables())
         _remove_stale(folder, {f"{SEGMENT_CACHE_PREFIX}{seg}.marshal" for seg in ids})
