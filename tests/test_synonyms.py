@@ -208,9 +208,19 @@ def test_served_with_synonyms(index_dir: Path, synonyms_file: Path, tmp_path: Pa
         if "Serving on" in line:
             break
     base = before[-1].split("Serving on ")[1].strip()
-    with urllib.request.urlopen(f"{base}api/search?" + urllib.parse.urlencode(
-            {"q": "mnz", "lang": "sl"}), timeout=30) as response:
-        body = json.loads(response.read())
+    def search(q: str, lang: str) -> dict:
+        with urllib.request.urlopen(f"{base}api/search?" + urllib.parse.urlencode(
+                {"q": q, "lang": lang}), timeout=30) as response:
+            return json.loads(response.read())
+
+    body = search("mnz", "sl")
     assert [h["id"] for h in body["hits"]] == ["sl/mnz"]
     assert body["synonyms"][0]["expanded"] == ["ministrstvo za notranje zadeve"]
+    found = {q: {h["id"] for h in search(q, lang)["hits"]} for q, lang in (
+        ("eu", "sl"), ("evropska unija", "sl"), ("mednarodne zaščite", "sl"),
+        ("asylum", "en"))}
+    assert {"sl/eu", "sl/unija"} <= found["eu"]                  # one-way...
+    assert "sl/eu" not in found["evropska unija"]                # ...one way only
+    assert {"sl/azil", "sl/zascita"} <= found["mednarodne zaščite"]  # inflected, multi-word
+    assert "en/protection" in found["asylum"]
     assert f"synonyms: {broken}:1: more than one '=>'; skipped\n" in before
