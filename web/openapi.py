@@ -174,13 +174,20 @@ def _schemas() -> dict[str, Any]:
         },
         "Stats": {
             "type": "object",
+            "required": ["doc_count", "by_lang", "by_year", "engine_version", "analyzers"],
+            "additionalProperties": False,
             "properties": {
-                "doc_count": {"type": "integer"},
+                "doc_count": {"type": "integer", "minimum": 0},
                 "by_lang": counts,
                 "by_year": counts,
                 "engine_version": {"type": "string"},
-                "analyzers": {"type": "object",
-                              "additionalProperties": {"type": "string"}},
+                "analyzers": {"type": "object", "description": "Each indexed text field "
+                              "(title_sl, body_en, ...) and the steps its words go through, "
+                              "in order: a tokenizer, then filters (LowercaseFilter, "
+                              "StopFilter, LemmaFilter, SnowballFilter, FoldFilter...), as "
+                              "recorded when the index was built.",
+                              "additionalProperties": {"type": "array",
+                                                       "items": {"type": "string"}}},
             },
         },
         "Error": {

@@ -85,10 +85,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
     if workers > 1 and hasattr(os, "fork"):
         _serve_forked(host, port, path, threads, rate_limit, workers)
         return
-    from waitress import create_server
-
     app = _make_app(path, rate_limit)
-    server = create_server(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
+    server = _create_server(app, host=host, port=port, threads=threads)
     real_port = getattr(server, "effective_port", port)
     real_host = getattr(server, "effective_host", host)
     if not isinstance(real_host, str) or real_host in ("0.0.0.0", "::"):
@@ -113,6 +111,19 @@ WAITRESS_OPTIONS: dict[str, object] = {
     "max_request_header_size": 64 * 1024,
     "max_request_body_size": 64 * 1024,
 }
+
+
+def _create_server(app, **options: object):  # noqa: ANN001, ANN202 - waitress types
+    """A waitress server whose own error answers (400, 413, 431...) carry the app's
+    security headers (see :mod:`web.waitress_errors`)."""
+    from waitress import create_server
+
+    from web.waitress_errors import harden
+
+    socket_map: dict = {}
+    server = create_server(app, map=socket_map, **options, **WAITRESS_OPTIONS)
+    harden(socket_map)
+    return server
 
 
 def _make_app(path: Path, rate_limit: int):  # noqa: ANN202 - a Flask app
@@ -174,8 +185,6 @@ def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: in
 
 def _run_worker(sock: socket.socket, path: Path, threads: int,
                 rate_limit: int) -> None:  # pragma: no cover - runs in a child
-    from waitress import create_server
-
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = os.getppid()
@@ -187,7 +196,7 @@ def _run_worker(sock: socket.socket, path: Path, threads: int,
 
     threading.Thread(target=orphan_watch, daemon=True).start()
     app = _make_app(path, rate_limit)
-    server = create_server(app, sockets=[sock], threads=threads, **WAITRESS_OPTIONS)
+    server = _create_server(app, sockets=[sock], threads=threads)
     server.run()
 
 
