@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from web import MAX_QUERY_STRING
 from web.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
 
 def _error_response(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_TOO_LONG = _error_response(f"The query string is over {MAX_QUERY_STRING} bytes.")
 
 
 def _nullable(type_: str, **extra: Any) -> dict[str, Any]:
@@ -40,22 +44,24 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Search the index",
                     "parameters": [
                         query_param,
-                        {"name": "lang", "in": "query", "description": "Only documents in "
-                         "this language.", "schema": {"type": "string", "enum": ["sl", "en"]}},
-                        {"name": "year", "in": "query", "description": "Only documents "
-                         "from this year.", "schema": {"type": "string",
-                                                       "pattern": "^[0-9]{4}$"}},
-                        {"name": "sort", "in": "query", "schema": {
+                        # An empty value is the same as none (what an HTML form sends).
+                        {"name": "lang", "in": "query", "allowEmptyValue": True,
+                         "description": "Only documents in this language.",
+                         "schema": {"type": "string", "enum": ["sl", "en"]}},
+                        {"name": "year", "in": "query", "allowEmptyValue": True,
+                         "description": "Only documents from this year.",
+                         "schema": {"type": "string", "pattern": "^[0-9]{4}$"}},
+                        {"name": "sort", "in": "query", "allowEmptyValue": True, "schema": {
                             "type": "string", "enum": ["relevance", "newest"],
                             "default": "relevance"}},
-                        {"name": "page", "in": "query", "schema": {
+                        {"name": "page", "in": "query", "allowEmptyValue": True, "schema": {
                             "type": "integer", "minimum": 1, "maximum": MAX_PAGE,
                             "default": 1}},
-                        {"name": "per_page", "in": "query", "schema": {
-                            "type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
-                            "default": DEFAULT_PER_PAGE}},
-                        {"name": "snippets", "in": "query", "description": "Whether to "
-                         "build highlighted snippets (slower).",
+                        {"name": "per_page", "in": "query", "allowEmptyValue": True,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE}},
+                        {"name": "snippets", "in": "query", "allowEmptyValue": True,
+                         "description": "Whether to build highlighted snippets (slower).",
                          "schema": {"type": "boolean", "default": True}},
                     ],
                     "responses": {
@@ -65,6 +71,10 @@ def openapi_document() -> dict[str, Any]:
                         "400": _error_response("A parameter is invalid (e.g. a query over "
                                                f"{MAX_QUERY} characters or a page number "
                                                f"outside 1-{MAX_PAGE})."),
+                        "414": _TOO_LONG,
+                        "429": _error_response("Too many searches from this client in a "
+                                               "minute (`search-cli serve --rate-limit`); "
+                                               "see the Retry-After header."),
                         "503": _error_response("The index is missing or cannot be read."),
                     },
                 },
@@ -84,7 +94,10 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "The document.", "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Document"}}}},
+                        "400": _error_response("The highlighting query is invalid (too long, "
+                                               "too many wildcards, a word too long)."),
                         "404": _error_response("No such document."),
+                        "414": _TOO_LONG,
                         "503": _error_response("The index is missing or cannot be read."),
                     },
                 },
