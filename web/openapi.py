@@ -106,6 +106,9 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "stats",
                     "summary": "Size and make-up of the index",
+                    "description": "Documents by language and year, the engine version, and "
+                                   "the analysis steps of each field; where the index lives "
+                                   "on the server is not told.",
                     "responses": {
                         "200": {"description": "Index statistics.", "content": {
                             "application/json": {
@@ -120,15 +123,25 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "For monitors: can the index be opened?",
                     "responses": {
                         "200": {"description": "The index opens.", "content": {
-                            "application/json": {"schema": {"type": "object"}}}},
-                        "503": {"description": "The index cannot be opened.", "content": {
-                            "application/json": {"schema": {"type": "object"}}}},
+                            "application/json": {"schema": {"$ref":
+                                                            "#/components/schemas/Health"}}}},
+                        "503": {"description": "`unavailable`: the index cannot be opened; "
+                                "`degraded`: its folder was deleted, searches are answered "
+                                "from what the server has open.", "content": {
+                            "application/json": {"schema": {"$ref":
+                                                            "#/components/schemas/Health"}}}},
                     },
                 },
             },
         },
         "components": {"schemas": _schemas()},
     }
+
+
+_AS_STORED = ("As stored: it may hold Unicode bidirectional controls (U+202A-U+202E, "
+              "U+2066-U+2069), even unbalanced; isolate it when showing it (<bdi>).")
+_BALANCED = ("Every bidirectional control it opens is closed within it (and within each "
+             "paragraph), so a cut cannot leave a right-to-left override open.")
 
 
 def _schemas() -> dict[str, Any]:
@@ -139,12 +152,12 @@ def _schemas() -> dict[str, Any]:
             "required": ["id", "title", "lang", "score", "snippet", "rank"],
             "properties": {
                 "id": {"type": "string"},
-                "title": {"type": "string"},
+                "title": {"type": "string", "description": _AS_STORED},
                 "lang": {"type": "string"},
                 "date": _nullable("string", description="ISO 8601, possibly partial"),
                 "score": {"type": "number"},
                 "snippet": {"type": "string", "description": "Escaped HTML; matches are "
-                            "wrapped in <mark>."},
+                            "wrapped in <mark>. " + _BALANCED},
                 "rank": {"type": "integer"},
                 "url": _nullable("string"),
                 "translated_terms": {"type": "array", "items": {"type": "string"}},
@@ -174,12 +187,12 @@ def _schemas() -> dict[str, Any]:
             "required": ["id", "title", "lang", "text", "html"],
             "properties": {
                 "id": {"type": "string"},
-                "title": {"type": "string"},
+                "title": {"type": "string", "description": _AS_STORED},
                 "lang": {"type": "string"},
                 "date": _nullable("string"),
-                "text": {"type": "string"},
+                "text": {"type": "string", "description": _AS_STORED},
                 "html": {"type": "string", "description": "Escaped HTML paragraphs; query "
-                         "matches are wrapped in <mark>."},
+                         "matches are wrapped in <mark>. " + _BALANCED},
                 "url": _nullable("string"),
                 "translation_id": _nullable("string", description="The same document in "
                                             "the other language."),
@@ -201,6 +214,22 @@ def _schemas() -> dict[str, Any]:
                               "recorded when the index was built.",
                               "additionalProperties": {"type": "array",
                                                        "items": {"type": "string"}}},
+            },
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {
+                "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+                "code": {"type": "string", "enum": ["index_gone", "index_missing",
+                                                    "index_incompatible",
+                                                    "index_unavailable"]},
+                "message": {"type": "string", "description": "In English."},
+                "messages": {"type": "object", "properties": {
+                    "en": {"type": "string"}, "sl": {"type": "string"}}},
+                "documents": {"type": "integer", "minimum": 0},
+                "by_lang": counts,
+                "engine_version": {"type": "string"},
             },
         },
         "Error": {
