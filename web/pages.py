@@ -65,14 +65,15 @@ def healthz() -> tuple[dict, int, dict[str, str]]:
     folder is gone, so searches are answered from what was open)."""
     headers = {"Cache-Control": "no-store"}
     try:
-        stats = index_holder(current_app).get().stats()
+        index = index_holder(current_app).get()
+        stats = index.stats()
     except SearchError as exc:
         code, key = index_error_key(exc)
         return {"status": "unavailable", "code": code, "message": i18n.t(key, "en"),
                 "messages": {lang: i18n.t(key, lang) for lang in i18n.UI_LANGS}}, 503, headers
     body = {"status": "ok", "documents": stats.doc_count, "by_lang": stats.by_lang,
             "engine_version": stats.engine_version}
-    if not index_on_disk(index_holder(current_app).get().path):
+    if not index_on_disk(index.path):
         # Searches still work from the files the process holds open, but the next restart
         # or update will not: a monitor must hear about it now.
         key = "err_index_gone"
