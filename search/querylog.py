@@ -13,8 +13,8 @@ written. The query text itself is whatever people typed, so it may name people: 
 as you would keep any record of what visitors typed.
 
 Several server processes (``serve --workers N``) may append to the same file: each line is
-written with one ``write`` under an exclusive ``flock`` of the file, and rotation happens
-under that lock too, so lines are never interleaved or lost at a rotation.
+written with one ``write`` under an exclusive ``flock`` of ``FILE.lock`` beside it, and
+rotation happens under that lock too, so lines are never interleaved or lost at a rotation.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class QueryLog:
     >>> for n in range(5):
     ...     log.append(LogEntry(time="2026-01-01T00:00:00Z", query=f"meja {n}", results=n))
     >>> sorted(p.name for p in folder.iterdir())
-    ['q.jsonl', 'q.jsonl.1']
+    ['q.jsonl', 'q.jsonl.1', 'q.jsonl.lock']
     """
 
     def __init__(self, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -106,30 +106,25 @@ class QueryLog:
                 self.errors += 1
 
     def _write(self, line: bytes) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        # One lock file beside the log, never rotated itself: every process takes it for
+        # the size check, the rotation and the append, so nothing races a rotation.
+        lock = os.open(self.path.with_name(self.path.name + ".lock"),
+                       os.O_WRONLY | os.O_CREAT, 0o640)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # Another process may have rotated the file between our open and our lock: then
-            # ``fd`` is the old file, now FILE.1; write to the new one instead.
+            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                current = os.stat(self.path)
+                size = os.stat(self.path).st_size
             except FileNotFoundError:
-                current = None
-            mine = os.fstat(fd)
-            if current is None or (current.st_ino, current.st_dev) != (mine.st_ino,
-                                                                        mine.st_dev):
-                os.close(fd)
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                mine = os.fstat(fd)
-            if mine.st_size and mine.st_size + len(line) > self.max_bytes:
+                size = 0
+            if size and size + len(line) > self.max_bytes:
                 self._rotate()
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                os.write(fd, line)
+            finally:
                 os.close(fd)
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
         finally:
-            os.close(fd)  # also releases the lock
+            os.close(lock)  # also releases the lock
 
     def _rotate(self) -> None:
         """FILE.(n-1) -> FILE.n ... FILE -> FILE.1; the oldest beyond ``backups`` goes."""
@@ -147,11 +142,11 @@ def log_files(path: str | Path) -> list[Path]:
     """``path`` and its rotated predecessors (``path.1``, ``path.2``...), oldest first."""
     path = Path(path)
     rotated = []
-    n = 1
-    while (older := path.with_name(f"{path.name}.{n}")).exists():
-        rotated.append(older)
-        n += 1
-    return [*reversed(rotated), *([path] if path.exists() else [])]
+    for older in path.parent.glob(f"{path.name}.*"):
+        suffix = older.name[len(path.name) + 1:]
+        if suffix.isdigit():
+            rotated.append((int(suffix), older))
+    return [p for _, p in sorted(rotated, reverse=True)] + ([path] if path.exists() else [])
 
 
 def read_entries(paths: Iterable[str | Path],

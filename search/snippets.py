@@ -4,7 +4,7 @@ Matches are found by running the document's own language analysers over the stor
 comparing the resulting terms with the query's terms for that language. The analysers keep
 character offsets, so the word *as written* is marked: the query ``policija`` marks
 ``policijama``, ``border`` marks ``borders``. All text is HTML-escaped; the only markup added
-is ``<mark>``.
+is ``<mark>``, and every fragment ends the bidirectional runs it opens.
 """
 
 from __future__ import annotations
@@ -117,8 +117,51 @@ def _word_terms(lang: str, path: str, word: str) -> tuple[str, ...]:
     return tuple(t.text for t in _analyzer(lang, path)(word, removestops=True))
 
 
+#: Unicode bidirectional controls that open a run: embeddings and overrides (closed by PDF,
+#: U+202C) and isolates (closed by PDI, U+2069).
+_BIDI_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")  # LRE RLE LRO RLO
+_BIDI_ISOLATES = frozenset("\u2066\u2067\u2068")  # LRI RLI FSI
+PDF, PDI = "\u202c", "\u2069"
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def balance_bidi(text: str) -> str:
+    """``text`` with its bidirectional controls paired: closers without an opener dropped,
+    openers left open closed at the end (an override last, an isolate around it last).
+
+    A snippet is cut out of a text, so a right-to-left override (U+202E) can lose its
+    closing PDF, and would then reverse what a page shows after it (``"gpj.exe"``). Paired
+    controls keep their effect inside the fragment and end with it, as the Unicode
+    Bidirectional Algorithm pairs them: a PDF closes only an embedding opened after the
+    last open isolate, a PDI closes the last isolate and the embeddings opened inside it.
+    """
+    if not _BIDI.search(text):
+        return text
+    out: list[str] = []
+    open_runs: list[str] = []  # PDF or PDI: what each open run needs
+    for ch in text:
+        if ch in _BIDI_EMBEDDINGS:
+            open_runs.append(PDF)
+        elif ch in _BIDI_ISOLATES:
+            open_runs.append(PDI)
+        elif ch == PDF:
+            if not open_runs or open_runs[-1] != PDF:
+                continue  # nothing of its own to close: dropped
+            open_runs.pop()
+        elif ch == PDI:
+            if PDI not in open_runs:
+                continue
+            while open_runs[-1] != PDI:  # embeddings inside the isolate end with it
+                out.append(open_runs.pop())
+            open_runs.pop()
+        out.append(ch)
+    out.extend(reversed(open_runs))
+    return "".join(out)
+
+
 def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> str:
-    """Escape ``text[start:end]`` and wrap the spans inside it in ``<mark>``."""
+    """Escape ``text[start:end]`` and wrap the spans inside it in ``<mark>``; bidirectional
+    controls are balanced within the fragment (see :func:`balance_bidi`)."""
     end = len(text) if end is None else end
     out, pos = [], start
     for s, e in spans:
@@ -128,7 +171,7 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
         out.append(f"<mark>{escape(text[s:e])}</mark>")
         pos = e
     out.append(escape(text[pos:end]))
-    return "".join(out)
+    return balance_bidi("".join(out))
 
 
 def sentences(text: str) -> list[Span]:

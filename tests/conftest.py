@@ -100,6 +100,44 @@ def web_index(web_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return path
 
 
+#: Documents for how results are told apart and shown: three with one title (from a web
+#: page, a hostile ``javascript:`` source and no source at all), and one whose title and text
+#: hold right-to-left overrides (U+202E) left open, as a forged file name would.
+WEB_SAME_TITLE = "Vstavljanje slik"
+WEB_BIDI_TITLE = "Invoice \u202egpj.exe"
+WEB_BIDI_TEXT = ("The walrus invoice arrived as \u202efdp.exe and looked like a PDF. "
+                 + "Nothing else happened that day. " * 12
+                 + "Later the \u2067walrus\u202b file was opened again.")
+
+
+def _display_records() -> list[dict]:
+    body = ("Slike vstavite v besedilo z ukazom Vstavi. Ukaz okapi deluje v vseh "
+            "urejevalnikih.")
+    return [
+        {"id": "help/writer/slike", "lang": "sl", "title": WEB_SAME_TITLE, "text": body,
+         "url": "https://help.example.org/sl/writer/slike/"},
+        {"id": "help/calc/slike", "lang": "sl", "title": WEB_SAME_TITLE, "text": body + " Calc.",
+         "url": "javascript:alert(document.domain)"},
+        {"id": "help/impress/slike", "lang": "sl", "title": WEB_SAME_TITLE,
+         "text": body + " Impress."},
+        {"id": "odd/bidi", "lang": "en", "title": WEB_BIDI_TITLE, "text": WEB_BIDI_TEXT},
+    ]
+
+
+@pytest.fixture(scope="session")
+def web_display_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small real index of :func:`_display_records`."""
+    from search.indexer import index_paths
+
+    root = tmp_path_factory.mktemp("web-display")
+    with open(root / "display.jsonl", "w", encoding="utf-8") as f:
+        for record in _display_records():
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    report = index_paths([root / "display.jsonl"], root / "index")
+    assert report.indexed == len(_display_records()), report.problems
+    return root / "index"
+
+
 @pytest.fixture(scope="session")
 def web_app(web_index: Path):
     """The Flask app on the session's index."""

@@ -246,3 +246,96 @@ def test_phone_and_dark_mode_screenshots(make_page) -> None:
     error = make_page(allow_http_errors=True)
     error.goto("/nowhere")
     error.screenshot(path=str(ARTIFACTS / "not-found.png"))
+
+
+# -- accessibility: axe-core on the main pages, both colour schemes and widths ---------------
+
+#: The rules of WCAG 2.0 and 2.1, levels A and AA, as axe-core tags them; plus the order of
+#: headings (a best practice in axe, kept because a skipped level confuses screen readers).
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
+                                                     "wcag21aa", "best-practice"]},
+               "resultTypes": ["violations"]}
+AXE_BEST_PRACTICES = {"heading-order", "landmark-unique", "page-has-heading-one",
+                      "landmark-one-main", "region"}
+#: (path, is an error page): home, results (facets, paging), no results with a suggestion,
+#: a document with highlights, and an error page.
+AXE_PAGES = [("/", False), ("/search?q=quokka", False), ("/search?q=mongose", False),
+             ("/doc/pair/en/karavanke-tunnel?q=tunnel", False), ("/nowhere", True)]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def axe_violations(page) -> list[str]:
+    """WCAG 2.1 A/AA (and the chosen best-practice) violations axe-core finds on ``page``."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page.evaluate(AXE_SCRIPT)
+    found = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + "; ".join(" ".join(n["target"]) for n in v["nodes"][:3])
+            for v in found
+            if "best-practice" not in v["tags"] or v["id"] in AXE_BEST_PRACTICES]
+
+
+@pytest.mark.parametrize("scheme, width, locale", [
+    ("light", "desktop", "en-GB"), ("light", "phone", "sl-SI"),
+    ("dark", "desktop", "sl-SI"), ("dark", "phone", "en-GB")])
+def test_axe_finds_no_wcag_violation(make_page, scheme: str, width: str, locale: str) -> None:
+    problems = {}
+    for path, is_error in AXE_PAGES:
+        page = make_page(allow_http_errors=is_error, color_scheme=scheme, locale=locale,
+                         **(PHONE if width == "phone" else DESKTOP))
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", locale[:2])
+        if found := axe_violations(page):
+            problems[path] = found
+        page.context.close()
+    assert not problems, problems
+
+
+def _rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in re.findall(r"[\d.]+", css)[:3])
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(rgb: tuple[float, ...]) -> float:
+        c = [x / 255 for x in rgb]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    la, lb = sorted((luminance(_rgb(a)), luminance(_rgb(b))), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_search_box_placeholder_and_border_contrast(make_page, scheme: str) -> None:
+    """axe does not measure placeholders or outlines of controls: measured here. The
+    placeholder is text (4.5:1, WCAG 1.4.3), the box's border a control's edge (3:1, 1.4.11)
+    against the page around it."""
+    for path in ("/", "/search?q=quokka"):
+        page = make_page(color_scheme=scheme)
+        page.goto(path)
+        colours = page.evaluate("""() => {
+            const box = document.getElementById('q');
+            const around = getComputedStyle(box.closest('header') || document.body);
+            return {placeholder: getComputedStyle(box, '::placeholder').color,
+                    field: getComputedStyle(box).backgroundColor,
+                    border: getComputedStyle(box).borderTopColor,
+                    page: around.backgroundColor};
+        }""")
+        assert contrast(colours["placeholder"], colours["field"]) >= 4.5, (path, colours)
+        assert contrast(colours["border"], colours["page"]) >= 3.0, (path, colours)
+        assert contrast(colours["border"], colours["field"]) >= 3.0, (path, colours)
+        page.context.close()
+
+
+def test_heading_levels_never_skip_at_phone_width(make_page) -> None:
+    page = make_page(**PHONE)
+    page.goto("/search?q=quokka")
+    levels = page.eval_on_selector_all(
+        "h1, h2, h3, h4, h5, h6", "els => els.map(e => Number(e.tagName[1]))")
+    assert levels[0] == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    # The "Filters" heading is out of sight on a phone, yet still a heading to assistive tech.
+    assert page.get_by_role("heading", name="Filters", level=2).count() == 1

@@ -12,6 +12,7 @@ from search.query import QueryParser
 from search.schema import build_schema
 from search.snippets import (
     SNIPPET_CHARS,
+    balance_bidi,
     match_spans,
     paragraphs_html,
     query_terms,
@@ -207,3 +208,29 @@ def test_snippet_without_matches_is_the_beginning():
 def test_short_text_is_whole():
     assert snippet("Short text.", []) == "Short text."
     assert snippet("", []) == ""
+
+
+# -- bidirectional controls -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("plain text", "plain text"),
+    ("a\u202eb", "a\u202eb\u202c"),  # an override left open is closed at the end
+    ("\u202cx\u2069", "x"),  # closers without an opener are dropped
+    ("a\u202eb\u202cc", "a\u202eb\u202cc"),  # already balanced: unchanged
+    ("\u2067a\u202bb\u2069c", "\u2067a\u202bb\u202c\u2069c"),  # a PDI ends what it holds
+    ("\u202a\u2066x\u202cy", "\u202a\u2066xy\u2069\u202c"),  # a PDF cannot leave an isolate
+])
+def test_balance_bidi(text: str, expected: str) -> None:
+    assert balance_bidi(text) == expected
+
+
+def test_a_snippet_cut_inside_an_override_closes_it(parser) -> None:
+    # The override opens before the match and closes far after it, past the snippet's end.
+    text = "Open \u202ethe walrus file " + "and keep reading it " * 40 + "now\u202c done."
+    terms = query_terms(parser.parse("walrus").query.iter_all_terms())
+    html_text = snippet(text, match_spans(text, "en", terms))
+    assert "<mark>walrus</mark>" in html_text and len(html_text) < len(text)
+    assert html_text.count("\u202e") == html_text.count("\u202c") == 1
+    assert html_text.index("\u202c") > html_text.index("</mark>")
+    para = paragraphs_html("\u202eone\n\ntwo\u202c", [])
+    assert para == "<p>\u202eone\u202c</p>\n<p>two</p>"

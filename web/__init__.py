@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, request
 from markupsafe import Markup, escape
+from werkzeug.utils import redirect as werkzeug_redirect
 
 from web import i18n
 from web.engine import IndexHolder
@@ -22,6 +24,15 @@ from web.engine import IndexHolder
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
+#: Headers on every response: the app's own and the errors waitress answers by itself.
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 #: Longest raw query string (bytes) answered; longer is 414. A 500-character query
 #: (``web.params.MAX_QUERY``) of 4-byte characters, percent-encoded, takes 6,000 bytes.
@@ -46,6 +57,33 @@ def trusted_fragment(html: str | None) -> Markup:
         return tag if tag.lower() in _ALLOWED_TAGS else str(escape(tag))
 
     return Markup(_TAG.sub(keep, html))
+
+
+#: Bidirectional classes that can move the text around them: right-to-left letters and
+#: digits, and the explicit controls (embeddings, overrides, isolates and their ends).
+_BIDI_CLASSES = frozenset({"R", "AL", "AN", "LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI",
+                           "FSI", "PDI"})
+
+
+def isolate(text: object) -> str:
+    """``text`` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, its own
+    bidirectional controls balanced: for text put into a sentence or a ``<title>``, where no
+    ``<bdi>`` element can isolate it. A query or title holding a right-to-left override
+    (U+202E) then cannot reverse the words around it. Text without right-to-left letters or
+    bidirectional controls cannot disturb its neighbours and is returned as it is."""
+    from search.snippets import balance_bidi
+
+    text = str(text)
+    if not any(unicodedata.bidirectional(ch) in _BIDI_CLASSES for ch in text):
+        return text
+    return f"\u2068{balance_bidi(text)}\u2069"
+
+
+def display_url(url: str) -> str:
+    """A result's source address as people read it: no scheme, no trailing slash."""
+    parts = urlsplit(url)
+    shown = parts.netloc + parts.path.rstrip("/")
+    return shown + (f"?{parts.query}" if parts.query else "") or url
 
 
 def safe_url(url: str | None) -> str | None:
@@ -76,6 +114,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["isolate"] = isolate
     app.json.sort_keys = False  # keep the engine's field order in API answers
     app.json.ensure_ascii = False
     app.extensions["search_index"] = IndexHolder(
@@ -84,6 +123,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _install_i18n(app)
     _install_security_headers(app)
+    _install_relative_redirects(app)
     _install_request_limits(app)
     _install_rate_limit(app)
     _install_query_log(app)
@@ -157,6 +197,7 @@ def _install_i18n(app: Flask) -> None:
             "machine_date": i18n.machine_date,
             "trusted": trusted_fragment,
             "safe_url": safe_url,
+            "display_url": display_url,
         }
 
 
@@ -207,14 +248,38 @@ def _install_rate_limit(app: Flask) -> None:
         return response
 
 
+def relative_location(location: str) -> str:
+    """A redirect target without scheme and host: the browser resolves it against the
+    address it asked for, so a forged ``Host`` header cannot send anyone elsewhere.
+
+    Werkzeug's own redirects (``/doc//x`` -> ``/doc/x``, merged slashes) are absolute URLs
+    built from the ``Host`` header; every redirect this app makes goes to itself, so only
+    the path and query are kept (``//evil`` is made ``/evil``, never a host).
+    """
+    parts = urlsplit(location)
+    if not (parts.scheme or parts.netloc) and not location.startswith("//"):
+        return location
+    path = "/" + parts.path.lstrip("/")
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _install_relative_redirects(app: Flask) -> None:
+    @app.after_request
+    def relative_redirects(response):  # type: ignore[no-untyped-def]
+        location = response.headers.get("Location")
+        if location is None:
+            return response
+        relative = relative_location(location)
+        if relative != location:
+            response.headers["Location"] = relative
+            if 300 <= response.status_code < 400:  # its little page names the target too
+                response.set_data(werkzeug_redirect(relative, response.status_code).get_data())
+        return response
+
+
 def _install_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response

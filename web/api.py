@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from web import index_holder, record_search
+from web import index_holder, isolate, record_search
 from web.errors import json_error
 from web.openapi import openapi_document
 from web.params import parse_complete, parse_query, parse_search
@@ -43,16 +43,33 @@ def document(doc_id: str) -> ResponseReturnValue:
     q = parse_query(request.args.get("q"))
     doc = index_holder(current_app).get().document(doc_id, query=q or None)
     if doc is None:
-        return json_error(404, "document_not_found", "err_doc_not_found", id=doc_id)
+        return json_error(404, "document_not_found", "err_doc_not_found",
+                          id=isolate(doc_id))
     return jsonify(doc.to_dict())
 
 
 @bp.get("/stats")
 def stats() -> ResponseReturnValue:
-    """IndexStats: document count by language and year, engine version."""
-    body = dataclasses.asdict(index_holder(current_app).get().stats())
-    body.pop("path", None)  # where the index lives on the server is nobody's business
-    return jsonify(body)
+    """Document count by language and year, engine version, and each field's analysis steps.
+
+    Not ``IndexStats`` as it is: its ``path`` says where the index lives on the server
+    (nobody's business), and its analysers are Python reprs with whole stop lists.
+    """
+    info = index_holder(current_app).get().stats()
+    return jsonify({"doc_count": info.doc_count, "by_lang": info.by_lang,
+                    "by_year": info.by_year, "engine_version": info.engine_version,
+                    "analyzers": {name: analysis_steps(text)
+                                  for name, text in sorted(info.analyzers.items())}})
+
+
+#: A tokenizer's or filter's class name where its repr opens: ``LowercaseFilter(``.
+_STEP = re.compile(r"\b([A-Z]\w*(?:Tokenizer|Filter))\(")
+
+
+def analysis_steps(analyzer_repr: str) -> list[str]:
+    """The tokenizer and filters of an analyser, in order, from the repr the index records:
+    ``["UnicodeWordTokenizer", "LowercaseFilter", "StopFilter", "LemmaFilter"]``."""
+    return _STEP.findall(analyzer_repr)
 
 
 @bp.get("/openapi.json")

@@ -23,8 +23,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "search_label": {"sl": "Iskalni niz", "en": "Search for"},
     "search_button": {"sl": "Išči", "en": "Search"},
     "suggestions_label": {"sl": "Predlogi iskanja", "en": "Search suggestions"},
-    "search_placeholder": {"sl": "npr. migracije, meja, police cooperation",
-                           "en": "e.g. migration, border, policijsko sodelovanje"},
+    # Neutral on purpose: the same box searches every index, whatever its documents are about.
+    "search_placeholder": {"sl": "Besede, imena ali »besedna zveza«",
+                           "en": "Words, names or \"a phrase\""},
     "slash_hint": {"sl": "Namig: tipka / vas postavi v iskalno polje.",
                    "en": "Tip: press / to jump to the search box."},
     "index_size": {"sl": "V indeksu: {count}.", "en": "In the index: {count}."},
@@ -44,6 +45,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "showing": {"sl": "Prikazani rezultati {first}–{last}.",
                 "en": "Showing results {first}–{last}."},
     "did_you_mean": {"sl": "Ste mislili:", "en": "Did you mean:"},
+    "hit_source": {"sl": "Vir:", "en": "Source:"},
     "via_translation": {"sl": "Najdeno prek prevoda:", "en": "Found through translation:"},
     "filters": {"sl": "Filtri", "en": "Filters"},
     "facet_lang": {"sl": "Jezik", "en": "Language"},
@@ -104,6 +106,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "err_bad_request": {"sl": "Zahteva ni veljavna.", "en": "The request is not valid."},
     "err_too_large": {"sl": "Zahteva je prevelika: največ {max} bajtov.",
                       "en": "The request is too large: at most {max} bytes."},
+    "err_headers_too_large": {"sl": "Glave zahteve so prevelike: skupaj največ {max} bajtov.",
+                              "en": "The request headers are too large: at most {max} bytes "
+                                    "in all."},
     "err_uri_too_long": {"sl": "Naslov zahteve je predolg: parametri imajo lahko največ {max} "
                                "bajtov. Skrajšajte iskalni niz.",
                          "en": "The request address is too long: its parameters may have at "
@@ -148,6 +153,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                                "en": "The search index was built by a different version of "
                                      "the engine. Rebuild it with \"search-cli index FOLDER "
                                      "--rebuild\"."},
+    "err_index_gone": {"sl": "Mape iskalnega indeksa ni več na disku. Iskalnik še odgovarja iz "
+                             "indeksa, ki ga ima odprtega, po ponovnem zagonu pa ga ne bo več: "
+                             "zgradite ga znova z ukazom »search-cli index MAPA«.",
+                       "en": "The search index folder is no longer on disk. Searches are "
+                             "answered from the index still open, but will not survive a "
+                             "restart: rebuild it with \"search-cli index FOLDER\"."},
     "err_index_unavailable": {"sl": "Iskalni indeks trenutno ni dosegljiv. Poskusite znova "
                                     "čez nekaj trenutkov.",
                               "en": "The search index is unavailable right now. Please try "

@@ -6,12 +6,16 @@ from typing import Any
 
 from search.documents import MAX_TEXT_CHARS
 from search.writer import MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
+from web import MAX_QUERY_STRING
 from web.params import DEFAULT_PER_PAGE, MAX_COMPLETE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
 
 def _error_response(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_TOO_LONG = _error_response(f"The query string is over {MAX_QUERY_STRING} bytes.")
 
 
 def _nullable(type_: str, **extra: Any) -> dict[str, Any]:
@@ -42,22 +46,24 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Search the index",
                     "parameters": [
                         query_param,
-                        {"name": "lang", "in": "query", "description": "Only documents in "
-                         "this language.", "schema": {"type": "string", "enum": ["sl", "en"]}},
-                        {"name": "year", "in": "query", "description": "Only documents "
-                         "from this year.", "schema": {"type": "string",
-                                                       "pattern": "^[0-9]{4}$"}},
-                        {"name": "sort", "in": "query", "schema": {
+                        # An empty value is the same as none (what an HTML form sends).
+                        {"name": "lang", "in": "query", "allowEmptyValue": True,
+                         "description": "Only documents in this language.",
+                         "schema": {"type": "string", "enum": ["sl", "en"]}},
+                        {"name": "year", "in": "query", "allowEmptyValue": True,
+                         "description": "Only documents from this year.",
+                         "schema": {"type": "string", "pattern": "^[0-9]{4}$"}},
+                        {"name": "sort", "in": "query", "allowEmptyValue": True, "schema": {
                             "type": "string", "enum": ["relevance", "newest"],
                             "default": "relevance"}},
-                        {"name": "page", "in": "query", "schema": {
+                        {"name": "page", "in": "query", "allowEmptyValue": True, "schema": {
                             "type": "integer", "minimum": 1, "maximum": MAX_PAGE,
                             "default": 1}},
-                        {"name": "per_page", "in": "query", "schema": {
-                            "type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
-                            "default": DEFAULT_PER_PAGE}},
-                        {"name": "snippets", "in": "query", "description": "Whether to "
-                         "build highlighted snippets (slower).",
+                        {"name": "per_page", "in": "query", "allowEmptyValue": True,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE}},
+                        {"name": "snippets", "in": "query", "allowEmptyValue": True,
+                         "description": "Whether to build highlighted snippets (slower).",
                          "schema": {"type": "boolean", "default": True}},
                     ],
                     "responses": {
@@ -67,6 +73,10 @@ def openapi_document() -> dict[str, Any]:
                         "400": _error_response("A parameter is invalid (e.g. a query over "
                                                f"{MAX_QUERY} characters or a page number "
                                                f"outside 1-{MAX_PAGE})."),
+                        "414": _TOO_LONG,
+                        "429": _error_response("Too many searches from this client in a "
+                                               "minute (`search-cli serve --rate-limit`); "
+                                               "see the Retry-After header."),
                         "503": _error_response("The index is missing or cannot be read."),
                     },
                 },
@@ -86,8 +96,9 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "q", "in": "query", "required": True,
                          "description": "What has been typed so far.",
                          "schema": {"type": "string", "maxLength": MAX_COMPLETE}},
-                        {"name": "lang", "in": "query", "description": "Only completions in "
-                         "this language.", "schema": {"type": "string", "enum": ["sl", "en"]}},
+                        {"name": "lang", "in": "query", "allowEmptyValue": True,
+                         "description": "Only completions in this language.",
+                         "schema": {"type": "string", "enum": ["sl", "en"]}},
                     ],
                     "responses": {
                         "200": {"description": "The completions, most frequent first.",
@@ -114,7 +125,10 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "The document.", "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Document"}}}},
+                        "400": _error_response("The highlighting query is invalid (too long, "
+                                               "too many wildcards, a word too long)."),
                         "404": _error_response("No such document."),
+                        "414": _TOO_LONG,
                         "503": _error_response("The index is missing or cannot be read."),
                     },
                 },
@@ -123,6 +137,9 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "stats",
                     "summary": "Size and make-up of the index",
+                    "description": "Documents by language and year, the engine version, and "
+                                   "the analysis steps of each field; where the index lives "
+                                   "on the server is not told.",
                     "responses": {
                         "200": {"description": "Index statistics.", "content": {
                             "application/json": {
@@ -138,9 +155,13 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "For monitors: can the index be opened?",
                     "responses": {
                         "200": {"description": "The index opens.", "content": {
-                            "application/json": {"schema": {"type": "object"}}}},
-                        "503": {"description": "The index cannot be opened.", "content": {
-                            "application/json": {"schema": {"type": "object"}}}},
+                            "application/json": {"schema": {"$ref":
+                                                            "#/components/schemas/Health"}}}},
+                        "503": {"description": "`unavailable`: the index cannot be opened; "
+                                "`degraded`: its folder was deleted, searches are answered "
+                                "from what the server has open.", "content": {
+                            "application/json": {"schema": {"$ref":
+                                                            "#/components/schemas/Health"}}}},
                     },
                 },
             },
@@ -156,6 +177,12 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
+_AS_STORED = ("As stored: it may hold Unicode bidirectional controls (U+202A-U+202E, "
+              "U+2066-U+2069), even unbalanced; isolate it when showing it (<bdi>).")
+_BALANCED = ("Every bidirectional control it opens is closed within it (and within each "
+             "paragraph), so a cut cannot leave a right-to-left override open.")
+
+
 def _schemas() -> dict[str, Any]:
     counts = {"type": "object", "additionalProperties": {"type": "integer"}}
     return {
@@ -164,12 +191,12 @@ def _schemas() -> dict[str, Any]:
             "required": ["id", "title", "lang", "score", "snippet", "rank"],
             "properties": {
                 "id": {"type": "string"},
-                "title": {"type": "string"},
+                "title": {"type": "string", "description": _AS_STORED},
                 "lang": {"type": "string"},
                 "date": _nullable("string", description="ISO 8601, possibly partial"),
                 "score": {"type": "number"},
                 "snippet": {"type": "string", "description": "Escaped HTML; matches are "
-                            "wrapped in <mark>."},
+                            "wrapped in <mark>. " + _BALANCED},
                 "rank": {"type": "integer"},
                 "url": _nullable("string"),
                 "translated_terms": {"type": "array", "items": {"type": "string"}},
@@ -224,12 +251,12 @@ def _schemas() -> dict[str, Any]:
             "required": ["id", "title", "lang", "text", "html"],
             "properties": {
                 "id": {"type": "string"},
-                "title": {"type": "string"},
+                "title": {"type": "string", "description": _AS_STORED},
                 "lang": {"type": "string"},
                 "date": _nullable("string"),
-                "text": {"type": "string"},
+                "text": {"type": "string", "description": _AS_STORED},
                 "html": {"type": "string", "description": "Escaped HTML paragraphs; query "
-                         "matches are wrapped in <mark>."},
+                         "matches are wrapped in <mark>. " + _BALANCED},
                 "url": _nullable("string"),
                 "translation_id": _nullable("string", description="The same document in "
                                             "the other language."),
@@ -237,13 +264,36 @@ def _schemas() -> dict[str, Any]:
         },
         "Stats": {
             "type": "object",
+            "required": ["doc_count", "by_lang", "by_year", "engine_version", "analyzers"],
+            "additionalProperties": False,
             "properties": {
-                "doc_count": {"type": "integer"},
+                "doc_count": {"type": "integer", "minimum": 0},
                 "by_lang": counts,
                 "by_year": counts,
                 "engine_version": {"type": "string"},
-                "analyzers": {"type": "object",
-                              "additionalProperties": {"type": "string"}},
+                "analyzers": {"type": "object", "description": "Each indexed text field "
+                              "(title_sl, body_en, ...) and the steps its words go through, "
+                              "in order: a tokenizer, then filters (LowercaseFilter, "
+                              "StopFilter, LemmaFilter, SnowballFilter, FoldFilter...), as "
+                              "recorded when the index was built.",
+                              "additionalProperties": {"type": "array",
+                                                       "items": {"type": "string"}}},
+            },
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {
+                "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+                "code": {"type": "string", "enum": ["index_gone", "index_missing",
+                                                    "index_incompatible",
+                                                    "index_unavailable"]},
+                "message": {"type": "string", "description": "In English."},
+                "messages": {"type": "object", "properties": {
+                    "en": {"type": "string"}, "sl": {"type": "string"}}},
+                "documents": {"type": "integer", "minimum": 0},
+                "by_lang": counts,
+                "engine_version": {"type": "string"},
             },
         },
         "Error": {

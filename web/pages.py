@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from search.errors import SearchError
-from web import i18n, index_holder, record_search
+from web import i18n, index_holder, isolate, record_search
 from web.errors import error_page, index_error_key
 from web.params import SearchParams, parse_query, parse_search
+
+if TYPE_CHECKING:
+    from search import SearchIndex
 
 bp = Blueprint("pages", __name__)
 
@@ -39,7 +45,8 @@ def search() -> str | tuple[str, int] | Response:
     first = (results.page - 1) * results.per_page + 1
     return render_template("search.html", params=params, results=results,
                            first=first, last=first + len(results.hits) - 1,
-                           page_links=page_window(results.page, results.pages))
+                           page_links=page_window(results.page, results.pages),
+                           suggestion_lang=suggestion_language(index, results.suggestion))
 
 
 @bp.get("/doc/<path:doc_id>")
@@ -49,22 +56,61 @@ def document(doc_id: str) -> str | tuple[str, int]:
     index = index_holder(current_app).get()
     doc = index.document(doc_id, query=q or None)
     if doc is None:
-        return error_page(404, "err_doc_not_found", id=doc_id)
+        return error_page(404, "err_doc_not_found", id=isolate(doc_id))
     return render_template("doc.html", doc=doc, q=q, params=SearchParams(q=q))
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict, int, dict[str, str]]:
-    """For monitors: 200 with the index's size when it opens, 503 and the reason otherwise."""
+    """For monitors: 200 with the index's size when it opens and is on disk, 503 and the
+    reason otherwise (``unavailable``: it cannot be opened; ``degraded``: it is open but its
+    folder is gone, so searches are answered from what was open)."""
     headers = {"Cache-Control": "no-store"}
     try:
-        stats = index_holder(current_app).get().stats()
+        index = index_holder(current_app).get()
+        stats = index.stats()
     except SearchError as exc:
         code, key = index_error_key(exc)
         return {"status": "unavailable", "code": code, "message": i18n.t(key, "en"),
                 "messages": {lang: i18n.t(key, lang) for lang in i18n.UI_LANGS}}, 503, headers
-    return {"status": "ok", "documents": stats.doc_count, "by_lang": stats.by_lang,
-            "engine_version": stats.engine_version}, 200, headers
+    body = {"status": "ok", "documents": stats.doc_count, "by_lang": stats.by_lang,
+            "engine_version": stats.engine_version}
+    if not index_on_disk(index.path):
+        # Searches still work from the files the process holds open, but the next restart
+        # or update will not: a monitor must hear about it now.
+        key = "err_index_gone"
+        return {**body, "status": "degraded", "code": "index_gone",
+                "message": i18n.t(key, "en"),
+                "messages": {lang: i18n.t(key, lang) for lang in i18n.UI_LANGS}}, 503, headers
+    return body, 200, headers
+
+
+def index_on_disk(path: str | Path) -> bool:
+    """Whether the served index folder still has a current generation on disk.
+
+    An open index keeps answering from its open files after its folder was deleted (or
+    moved, or its ``current`` pointer broken), which hides the loss until the next restart.
+    """
+    from search.storage import IndexLayout
+
+    return IndexLayout(path).current() is not None
+
+
+def suggestion_language(index: SearchIndex, suggestion: str | None) -> str | None:
+    """The language of a "did you mean" suggestion, for its ``lang`` attribute: the one most
+    of its matches are in (None on a tie or without matches, so the page's language holds).
+
+    The suggestion is made of the index's own words, so a Slovenian UI can offer an English
+    word; marked, a screen reader pronounces it as that language. Suggestions come only for
+    queries that found almost nothing, so the extra count is rare and cheap (no snippets).
+    """
+    if not suggestion:
+        return None
+    counts = index.search(suggestion, per_page=1, snippets=False).facets.get("lang", {})
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:

@@ -94,11 +94,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
     if workers > 1 and hasattr(os, "fork"):
         _serve_forked(host, port, path, threads, rate_limit, workers, api_keys, config)
         return
-    from waitress import create_server
-
     app = _make_app(path, rate_limit, api_keys, config)
-    server = create_server(app, host=host, port=port, threads=threads,
-                           **_waitress_options(app))
+    server = _create_server(app, host=host, port=port, threads=threads)
     real_port = getattr(server, "effective_port", port)
     real_host = getattr(server, "effective_host", host)
     if not isinstance(real_host, str) or real_host in ("0.0.0.0", "::"):
@@ -127,6 +124,19 @@ WAITRESS_OPTIONS: dict[str, object] = {
 
 #: Environment variable: largest body (bytes) of a document write; default 10 MB.
 ENV_DOCUMENTS_MAX_BYTES = "SEARCH_DOCUMENTS_MAX_BYTES"
+
+
+def _create_server(app, **options: object):  # noqa: ANN001, ANN202 - waitress types
+    """A waitress server whose own error answers (400, 413, 431...) carry the app's
+    security headers (see :mod:`web.waitress_errors`)."""
+    from waitress import create_server
+
+    from web.waitress_errors import harden
+
+    socket_map: dict = {}
+    server = create_server(app, map=socket_map, **options, **_waitress_options(app))
+    harden(socket_map)
+    return server
 
 
 def _make_app(path: Path, rate_limit: int, api_keys: Sequence[str] = (),
@@ -205,8 +215,6 @@ def _serve_forked(host: str, port: int, path: Path, threads: int, rate_limit: in
 def _run_worker(sock: socket.socket, path: Path, threads: int, rate_limit: int,
                 api_keys: Sequence[str] = (),
                 config: Mapping[str, Any] | None = None) -> None:  # pragma: no cover - child
-    from waitress import create_server
-
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = os.getppid()
@@ -218,7 +226,7 @@ def _run_worker(sock: socket.socket, path: Path, threads: int, rate_limit: int,
 
     threading.Thread(target=orphan_watch, daemon=True).start()
     app = _make_app(path, rate_limit, api_keys, config)
-    server = create_server(app, sockets=[sock], threads=threads, **_waitress_options(app))
+    server = _create_server(app, sockets=[sock], threads=threads)
     server.run()
 
 
