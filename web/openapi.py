@@ -94,7 +94,9 @@ def openapi_document() -> dict[str, Any]:
                                    "finished.",
                     "parameters": [
                         {"name": "q", "in": "query", "required": True,
-                         "description": "What has been typed so far.",
+                         "allowEmptyValue": True,
+                         "description": "What has been typed so far (empty: nothing "
+                                        "completes).",
                          "schema": {"type": "string", "maxLength": MAX_COMPLETE}},
                         {"name": "lang", "in": "query", "allowEmptyValue": True,
                          "description": "Only completions in this language.",
@@ -104,8 +106,8 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "The completions, most frequent first.",
                                 "content": {"application/json": {"schema": {
                                     "$ref": "#/components/schemas/Completions"}}}},
-                        "400": _error_response(f"`q` is over {MAX_COMPLETE} characters or "
-                                               "`lang` is not sl or en."),
+                        "400": _error_response(f"`q` is missing or over {MAX_COMPLETE} "
+                                               "characters, or `lang` is not sl or en."),
                         "503": _error_response("The index is missing or cannot be read."),
                     },
                 },

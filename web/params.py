@@ -110,6 +110,8 @@ class CompleteParams:
 def parse_complete(args: Mapping[str, str]) -> CompleteParams:
     """Check the parameters of /api/complete: ``q`` (what is typed, trailing space kept: it
     says the last word is finished) and ``lang``."""
+    if "q" not in args:
+        raise ParamError("err_query_missing", "query_missing")
     raw = args.get("q") or ""
     if len(raw) > MAX_COMPLETE:
         raise ParamError("err_query_too_long", "query_too_long", max=MAX_COMPLETE, n=len(raw))
