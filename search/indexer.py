@@ -330,8 +330,12 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
 
 def _add(method: Callable[..., None], doc: Document, path: str) -> None:
     """Add (or update) one document; an analyser failing on it names the file."""
+    values = document_fields(doc)
+    writer = getattr(method, "__self__", None)
+    if "pages" in values and writer is not None and "pages" not in writer.schema:
+        del values["pages"]  # an index built before PDFs had pages: none until it is rebuilt
     try:
-        method(**document_fields(doc))
+        method(**values)
     except Exception as exc:  # noqa: BLE001 - any analyser bug on one odd document
         # Whoosh may already hold some of its postings, so the writer cannot go on.
         raise _DocumentFailed(path, f"could not be indexed: document {doc.id!r} broke the "
