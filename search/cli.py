@@ -143,7 +143,8 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
         click.echo(f"{results.total} results ({langs}); showing {first}-{last}, "
                    f"{results.elapsed_ms:.0f} ms\n")
     for hit in results.hits:
-        meta = " · ".join(x for x in (hit.lang, hit.date, hit.id) if x)
+        page = f"page {hit.page}" if hit.page else None
+        meta = " · ".join(x for x in (hit.lang, hit.date, hit.id, page) if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
         if hit.translated_terms:

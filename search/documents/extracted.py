@@ -24,9 +24,10 @@ from search.model import Document, Problem, ReadResult, Source
 #: parsed whole, and markup is several times its text (a ZIP bomb would otherwise exhaust memory).
 MAX_XML_BYTES = 20 * MAX_TEXT_CHARS
 
-# Metadata titles that name a file or a template rather than the document.
+# Metadata titles that name a file, an address or a template rather than the document
+# (Chromium titles an untitled page's PDF "about:blank").
 _JUNK_TITLE = re.compile(
-    r"^(?:untitled|title|document\d*|dokument\d*|brez naslova|slide \d+|"
+    r"^(?:(?:about|file|https?):.*|untitled|title|document\d*|dokument\d*|brez naslova|slide \d+|"
     r"microsoft (?:word|powerpoint) - .*|.*\.(?:docx?|odt|pdf|rtf|txt|html?|indd|tex|dvi))$",
     re.I)
 _PDF_DATE = re.compile(r"^(?:D:)?((?:19|20)\d\d)(\d\d)?(\d\d)?")

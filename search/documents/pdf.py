@@ -29,6 +29,10 @@ EOF_WINDOW = 1024
 
 PageProgress = Callable[[int, int], None]
 
+# Typographic ligatures, which fonts (TeX's, Chromium's) map a "fi" in the text to: written
+# out, so that "proﬁciently" is found by "proficiently".
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
+                            "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _BULLET = re.compile(r"^(?:[•▪◦‣\-–—*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 
 
@@ -55,11 +59,11 @@ def _pypdf_log() -> Iterator[list[str]]:
 
 
 def unwrap_lines(text: str) -> str:
-    """A page's lines joined into paragraphs: a line about as long as the page's long lines
-    continues on the next one (a word hyphenated at its end is joined again); a shorter one
-    (a paragraph's last line, a heading) ends its paragraph, and so does the line before a
-    bullet or a number."""
-    lines = [line.strip() for line in text.split("\n")]
+    """A page's lines joined into paragraphs, ligatures written out: a line about as long as
+    the page's long lines continues on the next one (a word hyphenated at its end is joined
+    again); a shorter one (a paragraph's last line, a heading) ends its paragraph, and so
+    does the line before a bullet or a number."""
+    lines = [line.strip() for line in text.translate(_LIGATURES).split("\n")]
     lengths = sorted(len(line) for line in lines if line)
     if len(lengths) < 3:
         return "\n".join(lines)
