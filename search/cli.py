@@ -5,10 +5,12 @@ Imports of heavy modules happen inside commands, so ``search-cli query`` starts 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -40,8 +42,8 @@ def _open(index_dir: Path):
 def cli() -> None:
     """Bilingual (English + Slovenian) full-text search.
 
-    Index folders of .txt, .html and .jsonl files, then search them from the terminal or
-    the web. Start with:  search-cli index seeds/  and  search-cli query policija
+    Index folders of .txt, .html, .jsonl, .pdf, .docx and .odt files, then search them from
+    the terminal or the web. Start with:  search-cli index seeds/  and  search-cli query policija
     """
 
 
@@ -58,34 +60,26 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | None,
           timeout: float, quiet: bool) -> None:
-    """Index files and folders (recursively): .txt, .html/.htm/.xhtml and .jsonl.
+    """Index files and folders (recursively): .txt, .html/.htm/.xhtml, .jsonl, .pdf, .docx
+    and .odt.
 
     Updating is incremental: only changed files are re-read, deleted ones are removed.
-    Files that cannot be read are reported and skipped; the exit status is then 3.
+    Files that cannot be read (encrypted, corrupt, scanned PDFs...) are reported and
+    skipped; the exit status is then 3. On a terminal, progress is shown by document (and by
+    page of a PDF).
     """
+    from search.cli_progress import StatusLine, describe
     from search.errors import SearchError
     from search.indexer import index_paths
 
-    bar = None
-    show = not quiet and sys.stderr.isatty()
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if not show:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing files", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
+    status = StatusLine(enabled=False if quiet else None)
     try:
-        report = index_paths(paths, index_dir, rebuild=rebuild, progress=progress, procs=procs,
-                             timeout=timeout)
+        with status:
+            report = index_paths(paths, index_dir, rebuild=rebuild, procs=procs,
+                                 timeout=timeout,
+                                 on_progress=lambda p: status.show(describe(p)))
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     for problem in report.problems:
         click.echo(f"skipped: {problem}", err=True)
     if not quiet:
@@ -207,6 +201,16 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
                **kwargs)
 
 
+@contextlib.contextmanager
+def _query_status() -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` for run_queries: "Queries: 120/500" on a terminal."""
+    from search.cli_progress import StatusLine
+
+    with StatusLine() as status:
+        yield lambda done, total: status.show(f"Queries: {done:,}/{total:,}",
+                                              force=done == total)
+
+
 @cli.command()
 @INDEX_OPTION
 @click.option("--queries", "queries_file", required=True,
@@ -224,8 +228,9 @@ def run(index_dir: Path, queries_file: Path, lang: str | None, limit: int, outpu
     """Write a TREC run (qid Q0 docid rank score tag) for a query file."""
     from search.evaluation import read_queries, run_queries, write_trec_run
 
-    with _open(index_dir) as ix:
-        results = run_queries(ix, read_queries(queries_file), lang=lang, limit=limit)
+    with _open(index_dir) as ix, _query_status() as progress:
+        results = run_queries(ix, read_queries(queries_file), lang=lang, limit=limit,
+                              progress=progress)
     write_trec_run(results, output, tag)
 
 
@@ -247,8 +252,8 @@ def evaluate(index_dir: Path, queries_file: Path, qrels: str, lang: str | None, 
     from search.evaluation import read_queries, run_queries
 
     queries = read_queries(queries_file)
-    with _open(index_dir) as ix:
-        results = run_queries(ix, queries, lang=lang, limit=limit)
+    with _open(index_dir) as ix, _query_status() as progress:
+        results = run_queries(ix, queries, lang=lang, limit=limit, progress=progress)
     scores = score(results, qrels)
     if as_json:
         click.echo(json.dumps({"queries": len(queries), **scores}, indent=2))
