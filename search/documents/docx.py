@@ -20,6 +20,8 @@ from search.model import ReadResult, Source
 
 #: The part holding a Word document's body.
 BODY_PART = "word/document.xml"
+#: A "Title" or "Heading" paragraph is the document's title only among its first blocks.
+HEADING_WITHIN = 10
 
 
 def _is_heading(paragraph: Any) -> bool:
@@ -32,7 +34,8 @@ def _is_heading(paragraph: Any) -> bool:
 
 def _blocks(doc: Any) -> tuple[list[str], str | None, bool]:
     """The text blocks of the body (a table row is one block, its cells separated by " | "),
-    the first heading, and whether ``MAX_TEXT_CHARS`` stopped the reading."""
+    the first heading (among the first ``HEADING_WITHIN`` blocks), and whether
+    ``MAX_TEXT_CHARS`` stopped the reading."""
     from docx.table import Table
 
     blocks: list[str] = []
@@ -45,7 +48,10 @@ def _blocks(doc: Any) -> tuple[list[str], str | None, bool]:
                 blocks.append(" | ".join(c for c in cells if c))
         else:
             text = item.text
-            if heading is None and text.strip() and _is_heading(item):
+            # (A style is looked up by name through the styles part: only the first few
+            # paragraphs, where a title stands, are worth that.)
+            if heading is None and text.strip() and len(blocks) < HEADING_WITHIN \
+                    and _is_heading(item):
                 heading = text
             blocks.append(text)
         chars += len(blocks[-1]) if blocks else 0

@@ -16,20 +16,22 @@ from search.model import ReadResult, Source
 
 #: The part holding an OpenDocument's body.
 BODY_PART = "content.xml"
+#: A heading or "Title" paragraph is the document's title only among its first blocks.
+HEADING_WITHIN = 10
 # Headings and paragraphs, not those nested in another (a note's text is inside its paragraph).
 _BLOCKS = ("descendant::text:h[not(ancestor::text:p or ancestor::text:h)] | "
            "descendant::text:p[not(ancestor::text:p or ancestor::text:h)]")
 
 
 def _blocks(body: Any) -> tuple[list[str], str | None, bool]:
-    """The text blocks, the first heading (``text:h`` or a "Title" paragraph), and whether
-    ``MAX_TEXT_CHARS`` stopped the reading."""
+    """The text blocks, the first heading (``text:h`` or a "Title" paragraph among the first
+    ``HEADING_WITHIN`` blocks), and whether ``MAX_TEXT_CHARS`` stopped the reading."""
     blocks: list[str] = []
     heading = None
     chars = 0
     for element in body.xpath(_BLOCKS):
         text = element.text_recursive or ""
-        if heading is None and text.strip() and (
+        if heading is None and text.strip() and len(blocks) < HEADING_WITHIN and (
                 element.tag == "text:h" or (element.get_attribute("text:style-name") or "")
                 .startswith("Title")):
             heading = text
