@@ -1,14 +1,17 @@
 """Real PDF, DOCX and ODT files made from plain text by real converters, for the tests and
 ``benchmarks/formats.py``: Debian's ``pandoc`` (DOCX, ODT), Debian's Chromium printing
 through Playwright (PDF, with real embedded fonts and the Slovenian diacritics), ``qpdf``
-(encrypted PDFs) and Pillow (an image-only PDF, as a scanner writes one).
+(encrypted PDFs), msoffcrypto-tool (a password-protected DOCX) and Pillow (an image-only
+PDF, as a scanner writes one).
 """
 
 from __future__ import annotations
 
 import html
 import os
+import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,6 +88,17 @@ def encrypt_pdf(src: Path, out: Path, user_password: str, owner_password: str) -
     (only the owner's rights are restricted, as "protected" PDFs often are)."""
     subprocess.run(["qpdf", "--encrypt", user_password, owner_password, "256", "--",
                     str(src), str(out)], check=True, capture_output=True)
+    return out
+
+
+def encrypt_office(src: Path, out: Path, password: str) -> Path:
+    """A Word file password-protected as Office does it (msoffcrypto-tool's ECMA-376 agile
+    encryption: an OLE container, no longer a ZIP package)."""
+    tool = Path(sys.executable).with_name("msoffcrypto-tool")
+    cmd = [str(tool)] if tool.exists() else [shutil.which("msoffcrypto-tool") or
+                                             "msoffcrypto-tool"]
+    subprocess.run([*cmd, "-e", "-p", password, str(src), str(out)], check=True,
+                   capture_output=True)
     return out
 
 

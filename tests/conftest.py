@@ -260,8 +260,8 @@ def format_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     by pandoc, creation date ``FORMAT_EPOCH_DATE``; ``titled.*`` with a metadata title,
     ``heading.*`` with a first heading), ``pdf/`` (``PDF_SEEDS`` printed by Chromium, the
     Debian package's libtasn1.pdf, ``open-protected.pdf`` encrypted without a user password)
-    and ``bad/`` (password-locked, truncated, empty and scanned PDFs, an empty and a broken
-    DOCX, an ODT without text)."""
+    and ``bad/`` (password-locked, truncated, empty and scanned PDFs, an empty, a broken and
+    a password-protected DOCX, an ODT without text)."""
     import _documents as mk
 
     if not mk.CHROMIUM.exists() or not mk.DEBIAN_PDF.exists() or not shutil.which("pandoc") \
@@ -303,5 +303,6 @@ def format_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (bad / "empty.docx").write_bytes(b"")
     docx = (root / "docx" / "000.docx").read_bytes()
     (bad / "broken.docx").write_bytes(docx[: len(docx) // 2])
+    mk.encrypt_office(root / "docx" / "000.docx", bad / "locked.docx", "user-secret")
     mk.pandoc("<html><body></body></html>", bad / "blank.odt", epoch=FORMAT_EPOCH)
     return root

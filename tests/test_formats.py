@@ -183,13 +183,14 @@ def test_unreadable_files_are_reported_by_name_and_the_rest_indexed(format_files
     report = index_paths([format_files], tmp_path / "index")
     reasons = {Path(p.source).name: p.reason for p in report.problems}
     assert set(reasons) == {"locked.pdf", "truncated.pdf", "empty.pdf", "scanned.pdf",
-                            "empty.docx", "broken.docx", "blank.odt"}, reasons
+                            "empty.docx", "broken.docx", "locked.docx", "blank.odt"}, reasons
     assert reasons["locked.pdf"].startswith("encrypted: the PDF needs a password")
     assert reasons["truncated.pdf"].startswith("corrupt PDF: truncated")
     assert reasons["empty.pdf"] == "empty file"
     assert reasons["scanned.pdf"].startswith("no text: an image-only (scanned) PDF")
     assert reasons["empty.docx"] == "empty file"
     assert reasons["broken.docx"].startswith("corrupt DOCX")
+    assert reasons["locked.docx"].startswith("not a DOCX package: password-protected")
     assert reasons["blank.odt"] == "no text in the document"
     good = [p for p in format_files.rglob("*") if p.is_file() and p.parent.name != "bad"]
     assert report.added == len(good) == 5 + 2 + 5 + 2 + 4
@@ -233,3 +234,15 @@ def test_pdf_reading_is_capped_and_reports_its_pages(format_files, monkeypatch):
     assert len(result.documents[0].pages) == 3
     assert result.documents[0].text == doc.text[:len(result.documents[0].text)]
     assert [p.reason for p in result.problems] == ["only the first 3 of 36 pages are indexed"]
+
+
+def test_pdf_reading_stops_at_the_character_cap(format_files, monkeypatch):
+    import search.documents.pdf as pdf
+
+    monkeypatch.setattr(pdf, "MAX_TEXT_CHARS", 5000)
+    (source,) = find_sources([format_files / "pdf" / "libtasn1.pdf"])
+    pages: list[int] = []
+    result = read_source(source, progress=lambda done, total: pages.append(done))
+    assert 1 < len(pages) < 10  # stopped reading pages once past the cap
+    assert len(result.documents[0].pages) == len(pages)
+    assert [p.reason.split(":")[0] for p in result.problems] == ["truncated"]

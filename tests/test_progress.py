@@ -109,3 +109,13 @@ def test_index_quiet_shows_no_progress_even_on_a_terminal(tmp_path):
     _, shown = _run_on_a_terminal(["index", str(data), "--index", str(tmp_path / "index"),
                                    "-q"], REPO_ROOT)
     assert "Indexing:" not in shown
+
+
+def test_the_status_line_names_the_file_and_its_page():
+    from search.cli_progress import describe
+
+    assert describe(IndexProgress(2, 10, 12345, "/data/reports/big.pdf", 230, 500)) == (
+        "Indexing: 2/10 files, 12,345 documents · big.pdf page 230/500")
+    assert describe(IndexProgress(0, 1, 7, "/data/big.jsonl")) == (
+        "Indexing: 0/1 files, 7 documents · big.jsonl")
+    assert describe(IndexProgress(1, 1, 7)) == "Indexing: 1/1 files, 7 documents"
