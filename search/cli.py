@@ -71,13 +71,18 @@ def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | 
     from search.cli_progress import StatusLine, describe
     from search.errors import SearchError
     from search.indexer import index_paths
+    from search.progress import IndexProgress
 
     status = StatusLine(enabled=False if quiet else None)
+
+    def show(p: IndexProgress) -> None:
+        if p.files_total:  # (an update with nothing to read shows nothing)
+            status.show(describe(p))
+
     try:
         with status:
             report = index_paths(paths, index_dir, rebuild=rebuild, procs=procs,
-                                 timeout=timeout,
-                                 on_progress=lambda p: status.show(describe(p)))
+                                 timeout=timeout, on_progress=show)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
     for problem in report.problems:
