@@ -5,10 +5,12 @@ Imports of heavy modules happen inside commands, so ``search-cli query`` starts 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -62,8 +64,8 @@ def _open(index_dir: Path, **options: object):
 def cli() -> None:
     """Bilingual (English + Slovenian) full-text search.
 
-    Index folders of .txt, .html and .jsonl files, then search them from the terminal or
-    the web. Start with:  search-cli index seeds/  and  search-cli query policija
+    Index folders of .txt, .html, .jsonl, .pdf, .docx and .odt files, then search them from
+    the terminal or the web. Start with:  search-cli index seeds/  and  search-cli query policija
     """
 
 
@@ -80,34 +82,31 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | None,
           timeout: float, quiet: bool) -> None:
-    """Index files and folders (recursively): .txt, .html/.htm/.xhtml and .jsonl.
+    """Index files and folders (recursively): .txt, .html/.htm/.xhtml, .jsonl, .pdf, .docx
+    and .odt.
 
     Updating is incremental: only changed files are re-read, deleted ones are removed.
-    Files that cannot be read are reported and skipped; the exit status is then 3.
+    Files that cannot be read (encrypted, corrupt, scanned PDFs...) are reported and
+    skipped; the exit status is then 3. On a terminal, progress is shown by document (and by
+    page of a PDF).
     """
+    from search.cli_progress import StatusLine, describe
     from search.errors import SearchError
     from search.indexer import index_paths
+    from search.progress import IndexProgress
 
-    bar = None
-    show = not quiet and sys.stderr.isatty()
+    status = StatusLine(enabled=False if quiet else None)
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if not show:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing files", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
+    def show(p: IndexProgress) -> None:
+        if p.files_total:  # (an update with nothing to read shows nothing)
+            status.show(describe(p))
 
     try:
-        report = index_paths(paths, index_dir, rebuild=rebuild, progress=progress, procs=procs,
-                             timeout=timeout)
+        with status:
+            report = index_paths(paths, index_dir, rebuild=rebuild, procs=procs,
+                                 timeout=timeout, on_progress=show)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     for problem in report.problems:
         click.echo(f"skipped: {problem}", err=True)
     if not quiet:
@@ -168,7 +167,8 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
         click.echo(f"{results.total} results ({langs}); showing {first}-{last}, "
                    f"{results.elapsed_ms:.0f} ms\n")
     for hit in results.hits:
-        meta = " · ".join(x for x in (hit.lang, hit.date, hit.id) if x)
+        page = f"page {hit.page}" if hit.page else None
+        meta = " · ".join(x for x in (hit.lang, hit.date, hit.id, page) if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
         if hit.translated_terms:
@@ -339,6 +339,16 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+@contextlib.contextmanager
+def _query_status() -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` for run_queries: "Queries: 120/500" on a terminal."""
+    from search.cli_progress import StatusLine
+
+    with StatusLine() as status:
+        yield lambda done, total: status.show(f"Queries: {done:,}/{total:,}",
+                                              force=done == total)
+
+
 @cli.command()
 @INDEX_OPTION
 @click.option("--queries", "queries_file", required=True,
@@ -356,8 +366,9 @@ def run(index_dir: Path, queries_file: Path, lang: str | None, limit: int, outpu
     """Write a TREC run (qid Q0 docid rank score tag) for a query file."""
     from search.evaluation import read_queries, run_queries, write_trec_run
 
-    with _open(index_dir) as ix:
-        results = run_queries(ix, read_queries(queries_file), lang=lang, limit=limit)
+    with _open(index_dir) as ix, _query_status() as progress:
+        results = run_queries(ix, read_queries(queries_file), lang=lang, limit=limit,
+                              progress=progress)
     write_trec_run(results, output, tag)
 
 
@@ -379,8 +390,8 @@ def evaluate(index_dir: Path, queries_file: Path, qrels: str, lang: str | None, 
     from search.evaluation import read_queries, run_queries
 
     queries = read_queries(queries_file)
-    with _open(index_dir) as ix:
-        results = run_queries(ix, queries, lang=lang, limit=limit)
+    with _open(index_dir) as ix, _query_status() as progress:
+        results = run_queries(ix, queries, lang=lang, limit=limit, progress=progress)
     scores = score(results, qrels)
     if as_json:
         click.echo(json.dumps({"queries": len(queries), **scores}, indent=2))

@@ -7,7 +7,7 @@ Used by ``search-cli run`` / ``search-cli eval`` and by the benchmarks, so the f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -31,12 +31,16 @@ def read_queries(path: str | Path) -> list[dict]:
 
 
 def run_queries(index: SearchIndex, queries: Iterable[dict], *, lang: str | None = None,
-                limit: int = 100) -> Run:
-    """Each query's top ``limit`` documents as typed (no pre-cleaning), ``lang`` restricting."""
+                limit: int = 100, progress: Callable[[int, int], None] | None = None) -> Run:
+    """Each query's top ``limit`` documents as typed (no pre-cleaning), ``lang`` restricting;
+    ``progress(done, total)`` after each query."""
     run: Run = {}
-    for q in queries:
+    queries = list(queries)
+    for done, q in enumerate(queries, 1):
         results = index.search(q["text"], lang=lang, per_page=limit, snippets=False)
         run[q["id"]] = {h.id: h.score for h in results.hits}
+        if progress:
+            progress(done, len(queries))
     return run
 
 

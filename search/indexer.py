@@ -42,6 +42,7 @@ from search.analysis.fast import ExistenceIndexer, field_indexer
 from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
 from search.model import Document, IndexReport, Problem, Source
+from search.progress import IndexProgress, ProgressTracker
 from search.schema import document_fields
 from search.storage import (
     SOURCES_FILE,
@@ -99,6 +100,7 @@ def index_paths(
     procs: int | None = None,
     timeout: float = 60.0,
     analysis: Mapping[str, bool] | None = None,
+    on_progress: Callable[[IndexProgress], None] | None = None,
 ) -> IndexReport:
     """Index files and folders, incrementally unless ``rebuild``.
 
@@ -115,18 +117,23 @@ def index_paths(
     ``{"morphology": False}``; see ``search.analysis.ANALYSIS_OPTIONS``). They apply to fresh
     builds only (``rebuild`` or no index yet): an incremental update keeps the analysers the
     index was built with, which are stored in it and recorded in its ``engine.json``.
+
+    ``progress(done, total)`` is called as each file is finished; ``on_progress`` gets an
+    :class:`~search.progress.IndexProgress` after every document and every page of a PDF, so
+    that one large file shows its documents or pages advancing.
     """
     started = time.perf_counter()
     options = analysis_options(analysis)  # checked before anything is written
     paths = list(paths)
     layout = IndexLayout(index_dir)
     failed: dict[str, str] = {}  # file -> why analysing it failed
+    tracker = ProgressTracker(progress, on_progress)
     with layout.writing(timeout):
         # Holding the lock, no rebuild is running: unfinished generations are orphans.
         layout.clean_orphans()
         while True:
             try:
-                report = _index_locked(paths, layout, rebuild, progress, procs, timeout,
+                report = _index_locked(paths, layout, rebuild, tracker, procs, timeout,
                                        options, failed)
                 break
             except _DocumentFailed as exc:
@@ -150,7 +157,7 @@ def index_paths(
 
 
 def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
-                  progress: Progress | None, procs: int | None, timeout: float,
+                  progress: ProgressTracker, procs: int | None, timeout: float,
                   options: Mapping[str, bool], failed: Mapping[str, str]) -> IndexReport:
     """``index_paths`` once the folder's writer lock is held (files are listed only now, so
     a writer that had to wait sees what changed meanwhile). Files in ``failed`` are skipped
@@ -271,7 +278,7 @@ def _delete_stale(writer: Any, searcher: Any, read: Mapping[str, list[str]], see
 
 def _apply(writer: Any, searcher: Any, changed: list[Source],
            manifest: dict[str, dict[str, Any]], report: IndexReport, fresh: bool,
-           progress: Progress | None, racy_after: int,
+           progress: ProgressTracker, racy_after: int,
            failed: Mapping[str, str]) -> tuple[set[str], dict[str, list[str]]]:
     """Add or update the documents of ``changed``; returns the ids read, and the ids of
     each file that could be read. Files modified after ``racy_after`` (ns) get no stamp;
@@ -279,12 +286,15 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
     languages = tuple(LANGUAGES)
     seen_ids: dict[str, str] = {}
     read: dict[str, list[str]] = {}
+    progress.start(len(changed))
     for done, source in enumerate(changed, 1):
         key = str(source.path)
+        progress.reading(key)
         # Documents are indexed as they are read (Whoosh's worker processes analyse the first
         # ones while the rest of a large JSONL file is still being read).
         items: Iterable[Document | Problem] = (
-            [Problem(key, failed[key])] if key in failed else iter_source(source, languages))
+            [Problem(key, failed[key])] if key in failed
+            else iter_source(source, languages, progress.pages))
         ids: list[str] = []
         has_documents = has_problems = False
         duplicates: list[Problem] = []  # reported after the file's own problems
@@ -296,6 +306,7 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
                     continue
                 doc = item
                 has_documents = True
+                progress.document()
                 if doc.id in seen_ids and seen_ids[doc.id] != key:
                     duplicates.append(Problem(
                         key, f"duplicate id {doc.id!r} (already used by {seen_ids[doc.id]}); "
@@ -325,21 +336,23 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
         report.problems.extend(duplicates)
         if not has_documents and has_problems:
             # Unreadable now: keep what was indexed from it before, and retry next time.
-            if progress:
-                progress(done, len(changed))
+            progress.file_done(done)
             continue
         read[key] = ids
         stamp = [source.mtime_ns, source.size] if source.mtime_ns < racy_after else None
         manifest[key] = {"stamp": stamp, "ids": ids}
-        if progress:
-            progress(done, len(changed))
+        progress.file_done(done)
     return set(seen_ids), read
 
 
 def _add(method: Callable[..., None], doc: Document, path: str) -> None:
     """Add (or update) one document; an analyser failing on it names the file."""
+    values = document_fields(doc)
+    writer = getattr(method, "__self__", None)
+    if "pages" in values and writer is not None and "pages" not in writer.schema:
+        del values["pages"]  # an index built before PDFs had pages: none until it is rebuilt
     try:
-        method(**document_fields(doc))
+        method(**values)
     except Exception as exc:  # noqa: BLE001 - any analyser bug on one odd document
         # Whoosh may already hold some of its postings, so the writer cannot go on.
         raise _DocumentFailed(path, f"could not be indexed: document {doc.id!r} broke the "

@@ -35,6 +35,8 @@ class Document:
     path: str | None = None  #: absolute path of the source file
     url: str | None = None
     pair_id: str | None = None  #: documents that are translations of each other share it
+    #: Paged formats (PDF): where each page starts in ``text`` (offset of page 1 first).
+    pages: tuple[int, ...] | None = None
 
     @property
     def hash(self) -> str:
@@ -44,6 +46,8 @@ class Document:
                      self.pair_id or ""):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\0")
+        if self.pages:  # (only then: the hashes of unpaged documents stay as they were)
+            h.update(",".join(map(str, self.pages)).encode())
         return h.hexdigest()[:32]
 
     @property
@@ -102,6 +106,7 @@ class Hit:
     path: str | None = None
     url: str | None = None
     translated_terms: list[str] = field(default_factory=list)  #: cross-language terms that matched
+    page: int | None = None  #: paged formats (PDF): the page of the first match, from 1
 
     def to_dict(self) -> dict:
         """JSON-ready; ``path`` (where the file lives on the server) is left out."""
@@ -115,6 +120,7 @@ class Hit:
             "rank": self.rank,
             "url": self.url,
             "translated_terms": self.translated_terms,
+            "page": self.page,
         }
 
 
@@ -171,11 +177,14 @@ class DocumentView:
     path: str | None = None
     url: str | None = None
     translation_id: str | None = None  #: id of the same document in the other language
+    page: int | None = None  #: paged formats (PDF): the page of the first match, from 1
+    page_count: int | None = None  #: paged formats (PDF): how many pages were read
 
     def to_dict(self) -> dict:
         # ``path`` (where the file lives on the server) stays out of anything served.
         return {k: getattr(self, k) for k in
-                ("id", "title", "lang", "date", "text", "html", "url", "translation_id")}
+                ("id", "title", "lang", "date", "text", "html", "url", "translation_id",
+                 "page", "page_count")}
 
 
 @dataclass

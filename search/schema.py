@@ -55,6 +55,7 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         text=fields.STORED(),
         url=fields.STORED(),
         hash=fields.STORED(),
+        pages=fields.STORED(),  # paged formats (PDF): where each page starts in ``text``
         spell=spelling_field(),
     )
     for lang in LANGUAGES.values():
@@ -73,6 +74,8 @@ def document_fields(doc: Document) -> dict[str, Any]:
                         ("url", doc.url), ("pair", doc.pair_id)):
         if value:
             values[name] = value
+    if doc.pages:
+        values["pages"] = list(doc.pages)
     for path in LANGUAGES[doc.lang].paths:
         values[f"title_{doc.lang}{path.suffix()}"] = doc.title
         values[f"body_{doc.lang}{path.suffix()}"] = doc.text

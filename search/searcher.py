@@ -30,6 +30,7 @@ from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.snippets import (
     Span,
     match_spans,
+    page_of,
     paragraphs_html,
     query_terms,
     snippet,
@@ -348,7 +349,8 @@ class SearchIndex:
                                             (text, spans)], lang, parsed)
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
-                   path=stored.get("path"), url=stored.get("url"), translated_terms=translated)
+                   path=stored.get("path"), url=stored.get("url"), translated_terms=translated,
+                   page=page_of(stored.get("pages"), spans))
 
     def complete(self, text: str, *, lang: str | None = None,
                  limit: int = MAX_COMPLETIONS) -> list[Completion]:
@@ -543,7 +545,9 @@ class SearchIndex:
                                 lang=stored["lang"], date=stored.get("date"), text=text,
                                 html=paragraphs_html(text, spans), path=stored.get("path"),
                                 url=stored.get("url"),
-                                translation_id=self._translation(stored))
+                                translation_id=self._translation(stored),
+                                page=page_of(stored.get("pages"), spans),
+                                page_count=len(stored["pages"]) if stored.get("pages") else None)
 
     def _translation(self, stored: dict[str, Any]) -> str | None:
         pair = stored.get("pair")

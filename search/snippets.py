@@ -10,7 +10,7 @@ is ``<mark>``, and every fragment ends the bidirectional runs it opens.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from html import escape
@@ -273,3 +273,11 @@ def paragraphs_html(text: str, spans: list[Span]) -> str:
         if block.strip():
             out.append(f"<p>{mark(text, spans, start, pos)}</p>")
     return "\n".join(out)
+
+
+def page_of(pages: list[int] | None, spans: list[Span]) -> int | None:
+    """The page (from 1) of a paged document (PDF) on which the first match stands, given
+    where each page starts in the text; None for an unpaged document or without a match."""
+    if not pages or not spans:
+        return None
+    return max(1, bisect_right(pages, spans[0][0]))

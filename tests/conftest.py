@@ -280,3 +280,67 @@ def seed_workspace(_seed_workspace_snapshot: tuple[Path, Path]) -> tuple[Path, P
         shutil.rmtree(workspace / name, ignore_errors=True)
         shutil.copytree(snapshot / name, workspace / name, symlinks=True)
     return workspace / "docs", workspace / "index"
+
+
+# -- PDF, DOCX and ODT files made from the seeds by real converters (tests/test_formats.py) --
+
+#: The creation date pandoc writes into the DOCX/ODT fixtures (SOURCE_DATE_EPOCH): 2021-06-15.
+FORMAT_EPOCH = 1623715200
+FORMAT_EPOCH_DATE = "2021-06-15"
+#: Which seeds each fixture PDF prints, one seed a page (page N = the N-th seed listed).
+PDF_SEEDS = {"seeds-en.pdf": ("000", "001", "004"), "seeds-sl.pdf": ("003", "002")}
+PDF_EN_TITLE = "Ministry of the Interior: press releases"
+
+
+@pytest.fixture(scope="session")
+def format_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of real documents, made once per session: ``docx/`` and ``odt/`` (each seed
+    by pandoc, creation date ``FORMAT_EPOCH_DATE``; ``titled.*`` with a metadata title,
+    ``heading.*`` with a first heading), ``pdf/`` (``PDF_SEEDS`` printed by Chromium, the
+    Debian package's libtasn1.pdf, ``open-protected.pdf`` encrypted without a user password)
+    and ``bad/`` (password-locked, truncated, empty and scanned PDFs, an empty, a broken and
+    a password-protected DOCX, an ODT without text)."""
+    import _documents as mk
+
+    if not mk.CHROMIUM.exists() or not mk.DEBIAN_PDF.exists() or not shutil.which("pandoc") \
+            or not shutil.which("qpdf"):
+        pytest.skip("needs chromium, pandoc, qpdf and libtasn1-doc (see APT_PACKAGES in .ci/run)")
+    root = tmp_path_factory.mktemp("formats")
+    seeds = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(
+        (REPO_ROOT / "seeds").glob("*.txt"))}
+    for kind in ("docx", "odt", "pdf", "bad"):
+        (root / kind).mkdir()
+    for name, text in seeds.items():
+        page = mk.text_html([text])
+        for ext in ("docx", "odt"):
+            mk.pandoc(page, root / ext / f"{name}.{ext}", epoch=FORMAT_EPOCH)
+    # A Slovenian document with a metadata title, an English one with only a heading.
+    mk.pandoc(mk.text_html([seeds["002"]]), root / "docx" / "titled.docx",
+              title="Poklukar v Tirani o policijskem sodelovanju", epoch=FORMAT_EPOCH)
+    mk.pandoc(mk.text_html([seeds["002"]]), root / "odt" / "titled.odt",
+              title="Poklukar v Tirani o policijskem sodelovanju", epoch=FORMAT_EPOCH)
+    for ext in ("docx", "odt"):
+        mk.pandoc(mk.text_html([seeds["000"]], headings=["Talks in Vilnius"]),
+                  root / ext / f"heading.{ext}", epoch=FORMAT_EPOCH)
+    pdfs = [(mk.text_html([seeds[n] for n in names],
+                          title=PDF_EN_TITLE if name == "seeds-en.pdf" else None),
+             root / "pdf" / name) for name, names in PDF_SEEDS.items()]
+    mk.print_pdfs(pdfs)
+    for name, names in PDF_SEEDS.items():
+        assert mk.page_count(root / "pdf" / name) == len(names), "a seed spilled onto 2 pages"
+    shutil.copy(mk.DEBIAN_PDF, root / "pdf" / mk.DEBIAN_PDF.name)
+    mk.encrypt_pdf(root / "pdf" / "seeds-sl.pdf", root / "pdf" / "open-protected.pdf",
+                   "", "owner-secret")
+    bad = root / "bad"
+    mk.encrypt_pdf(root / "pdf" / "seeds-sl.pdf", bad / "locked.pdf", "user-secret",
+                   "owner-secret")
+    data = mk.DEBIAN_PDF.read_bytes()
+    (bad / "truncated.pdf").write_bytes(data[: len(data) // 2])
+    (bad / "empty.pdf").write_bytes(b"")
+    mk.scanned_pdf(bad / "scanned.pdf", ["SCANNED PAGE", "Notranji minister Poklukar"])
+    (bad / "empty.docx").write_bytes(b"")
+    docx = (root / "docx" / "000.docx").read_bytes()
+    (bad / "broken.docx").write_bytes(docx[: len(docx) // 2])
+    mk.encrypt_office(root / "docx" / "000.docx", bad / "locked.docx", "user-secret")
+    mk.pandoc("<html><body></body></html>", bad / "blank.odt", epoch=FORMAT_EPOCH)
+    return root

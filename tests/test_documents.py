@@ -138,14 +138,14 @@ def test_find_sources_lone_files_and_bad_paths(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     good = tmp_path / "sub" / "news.txt"
     good.write_text("Hello there.", encoding="utf-8")
-    odd = tmp_path / "report.pdf"
-    odd.write_bytes(b"%PDF-1.7")
+    odd = tmp_path / "report.xlsx"
+    odd.write_bytes(b"PK\x03\x04")
     missing = tmp_path / "nope"
     items = list(find_sources([good, odd, missing]))
     assert isinstance(items[0], Source)
     assert items[0].root == (tmp_path / "sub").resolve() and items[0].key == "news.txt"
     assert items[1] == Problem(str(odd), items[1].reason)
-    assert "unsupported file type .pdf" in items[1].reason
+    assert "unsupported file type .xlsx" in items[1].reason
     assert items[2].source == str(missing) and "not found" in items[2].reason
 
 

@@ -202,6 +202,8 @@ def _schemas() -> dict[str, Any]:
                 "rank": {"type": "integer"},
                 "url": _nullable("string"),
                 "translated_terms": {"type": "array", "items": {"type": "string"}},
+                "page": _nullable("integer", description="PDF: the page (from 1) of the "
+                                  "first match."),
             },
         },
         "Results": {
@@ -262,6 +264,9 @@ def _schemas() -> dict[str, Any]:
                 "url": _nullable("string"),
                 "translation_id": _nullable("string", description="The same document in "
                                             "the other language."),
+                "page": _nullable("integer", description="PDF: the page (from 1) of the "
+                                  "first match of q."),
+                "page_count": _nullable("integer", description="PDF: pages read."),
             },
         },
         "Stats": {

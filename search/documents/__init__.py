@@ -8,7 +8,9 @@ The indexer uses exactly::
                 ...                           # them, a JSONL file's documents as they are read
 
 Formats: ``.txt`` (UTF-8, with a cp1250 fallback), ``.html``/``.htm``/``.xhtml`` (lxml; main
-content only) and ``.jsonl`` (one document per line). Every text is cleaned by
+content only), ``.jsonl`` (one document per line), and ``.pdf`` (:mod:`.pdf`, page offsets
+kept), ``.docx`` (:mod:`.docx`) and ``.odt`` (:mod:`.odt`), whose readers only extract and
+leave the rest to :mod:`.extracted`. Every text is cleaned by
 :func:`clean_text`, titled and dated "as a reader would" (see :mod:`.metadata`), and given a
 language by :func:`detect_document_language`.
 """

@@ -6,9 +6,10 @@ thousand files even when some are binary, broken, unreadable or vanish while it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from search.documents.docx import read_docx
 from search.documents.html import parse_html
 from search.documents.jsonl import MAX_PROBLEMS_PER_FILE, BadLine, iter_records
 from search.documents.language import (
@@ -17,7 +18,16 @@ from search.documents.language import (
     normalize_language,
 )
 from search.documents.metadata import parse_iso_date, strip_date_marker, title_from_text
-from search.documents.sources import HTML_EXTENSIONS, JSONL_EXTENSIONS, TEXT_EXTENSIONS
+from search.documents.odt import read_odt
+from search.documents.pdf import read_pdf
+from search.documents.sources import (
+    DOCX_EXTENSIONS,
+    HTML_EXTENSIONS,
+    JSONL_EXTENSIONS,
+    ODT_EXTENSIONS,
+    PDF_EXTENSIONS,
+    TEXT_EXTENSIONS,
+)
 from search.documents.text import (
     MAX_TEXT_BYTES,
     MAX_TEXT_CHARS,
@@ -199,10 +209,12 @@ class SourceFailed(Exception):
         self.problem = problem
 
 
-def iter_source(source: Source,
-                languages: Sequence[str] = DEFAULT_LANGUAGES) -> Iterator[Document | Problem]:
+def iter_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES,
+                progress: Callable[[int, int], None] | None = None,
+                ) -> Iterator[Document | Problem]:
     """:func:`read_source` as a stream: its documents and problems (each kind in the same
-    order), a JSONL file's documents as soon as their lines are read.
+    order), a JSONL file's documents as soon as their lines are read; ``progress`` as for
+    :func:`read_source`.
 
     If the file then fails in a way that makes :func:`read_source` report nothing but one
     problem, :class:`SourceFailed` carrying that problem is raised instead.
@@ -210,7 +222,7 @@ def iter_source(source: Source,
     path = str(source.path)
     suffix = source.path.suffix.lower()
     if suffix not in JSONL_EXTENSIONS:
-        result = read_source(source, languages)
+        result = read_source(source, languages, progress)
         yield from result.problems
         yield from result.documents
         return
@@ -225,8 +237,12 @@ def iter_source(source: Source,
         yield _failure(path, e)
 
 
-def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES) -> ReadResult:
-    """The documents in one source file, and a Problem for whatever could not be read."""
+def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES,
+                progress: Callable[[int, int], None] | None = None) -> ReadResult:
+    """The documents in one source file, and a Problem for whatever could not be read.
+
+    ``progress(done, total)`` is called as the pages of a long file (PDF) are read.
+    """
     path = str(source.path)
     suffix = source.path.suffix.lower()
     langs = _languages(languages)
@@ -237,6 +253,12 @@ def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES) ->
             return _read_html(source, langs)
         if suffix in JSONL_EXTENSIONS:
             return _read_jsonl(source, langs)
+        if suffix in PDF_EXTENSIONS:
+            return read_pdf(source, langs, progress)
+        if suffix in DOCX_EXTENSIONS:
+            return read_docx(source, langs)
+        if suffix in ODT_EXTENSIONS:
+            return read_odt(source, langs)
         return ReadResult(problems=[Problem(path, f"unsupported file type {suffix or '(none)'}")])
     except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop indexing
         return ReadResult(problems=[_failure(path, e)])

@@ -12,7 +12,11 @@ from search.model import Problem, Source
 TEXT_EXTENSIONS = frozenset({".txt"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
 JSONL_EXTENSIONS = frozenset({".jsonl"})
-SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS
+PDF_EXTENSIONS = frozenset({".pdf"})
+DOCX_EXTENSIONS = frozenset({".docx"})
+ODT_EXTENSIONS = frozenset({".odt"})
+SUPPORTED_EXTENSIONS = (TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS | PDF_EXTENSIONS
+                        | DOCX_EXTENSIONS | ODT_EXTENSIONS)
 
 
 def is_supported(path: str | Path) -> bool:
