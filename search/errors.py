@@ -15,3 +15,11 @@ class IncompatibleIndex(SearchError):
 
 class IndexLocked(SearchError):
     """Another process is writing to the index and did not finish in time."""
+
+
+class IndexNotWritable(SearchError):
+    """The index folder cannot be written (a read-only file system, no permission...)."""
+
+
+class BadInputFile(SearchError):
+    """A file the user gave (queries, relevance judgements) is not what it should be."""

@@ -41,7 +41,7 @@ from search.analysis import LANGUAGES, analysis_options
 from search.analysis.fast import ExistenceIndexer, field_indexer
 from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
-from search.model import Document, IndexReport, Problem, Source
+from search.model import Caveat, Document, IndexReport, Problem, Source
 from search.schema import document_fields
 from search.storage import (
     SOURCES_FILE,
@@ -105,7 +105,9 @@ def index_paths(
     Documents from files that vanished under the given folders are removed; documents from
     other folders indexed earlier are left alone. Broken inputs end up in
     ``IndexReport.problems`` and never stop the run: a document that even makes an analyser
-    fail is reported, and the run redone without its file.
+    fail is reported, and the run redone without its file. Inputs indexed with a caveat (cut
+    at the size cap, damaged bytes replaced) end up in ``IndexReport.warnings``. If none of
+    ``paths`` exists, nothing is created or changed: the report only holds their problems.
 
     One writer at a time: the folder's lock is waited for up to ``timeout`` seconds, then
     :class:`~search.errors.IndexLocked` is raised. A crash at any moment leaves the previous
@@ -120,6 +122,11 @@ def index_paths(
     options = analysis_options(analysis)  # checked before anything is written
     paths = list(paths)
     layout = IndexLayout(index_dir)
+    if not any(os.path.exists(Path(p).expanduser()) for p in paths):
+        # Nothing given exists (a typo?): say why, and create or change nothing at all.
+        report = IndexReport(problems=[p for p in find_sources(paths) if isinstance(p, Problem)])
+        report.seconds = time.perf_counter() - started
+        return report
     failed: dict[str, str] = {}  # file -> why analysing it failed
     with layout.writing(timeout):
         # Holding the lock, no rebuild is running: unfinished generations are orphans.
@@ -282,6 +289,9 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
         duplicates: list[Problem] = []  # reported after the file's own problems
         try:
             for item in items:
+                if isinstance(item, Caveat):  # indexed all the same (cut at the size cap...)
+                    report.warnings.append(item)
+                    continue
                 if isinstance(item, Problem):
                     report.problems.append(item)
                     has_problems = True
