@@ -41,6 +41,7 @@ from search.analysis import LANGUAGES, analysis_options
 from search.analysis.fast import ExistenceIndexer, field_indexer
 from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
+from search.merging import merge_small_and_deleted
 from search.model import Caveat, Document, IndexReport, Problem, Source
 from search.schema import document_fields
 from search.storage import (
@@ -210,8 +211,12 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
             gone = [p for p in manifest if p not in seen and _is_under(p, roots)]
             for path in gone:
                 del manifest[path]
-        if fresh or report.added or report.updated or report.deleted:
+        if fresh:
             writer.commit()
+        elif report.added or report.updated or report.deleted:
+            # Segments holding many deleted documents are rewritten, so that the ranking
+            # statistics do not drift from a fresh build's (see search.merging).
+            writer.commit(mergetype=merge_small_and_deleted)
         else:
             writer.cancel()  # nothing to commit: no new index generation for readers to load
     except BaseException:
