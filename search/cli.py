@@ -19,6 +19,9 @@ from search.storage import ENV_INDEX
 
 #: Exit status of ``index`` when some inputs were skipped (everything else was indexed).
 EXIT_SKIPPED = 3
+#: Exit status of ``index`` when the given paths held no document at all (none exists, or
+#: they hold no readable file): nothing was indexed.
+EXIT_NOTHING = 4
 
 INDEX_OPTION = click.option(
     "--index", "index_dir", envvar=ENV_INDEX, default="index", show_default=True,
@@ -47,6 +50,11 @@ def _load_synonyms(files: tuple[Path, ...]):  # noqa: ANN202 - search.synonyms.S
     for problem in synonyms.problems:
         click.echo(f"synonyms: {problem}", err=True)
     return synonyms
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 document``, ``2 documents``: a number and its noun (CLI text is English)."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
 
 def _open(index_dir: Path, **options: object):
@@ -86,14 +94,18 @@ def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | 
     and .odt.
 
     Updating is incremental: only changed files are re-read, deleted ones are removed.
-    Files that cannot be read (encrypted, corrupt, scanned PDFs...) are reported and
-    skipped; the exit status is then 3. On a terminal, progress is shown by document (and by
+    Files (and JSONL lines) that cannot be read (encrypted, corrupt, scanned PDFs...) are
+    reported and skipped; the exit status is then 3. If the paths hold no document at all
+    (none of them exists, or nothing in them is readable), the exit status is 4; when none
+    exists, no index is created or changed. Files indexed with a caveat (cut at the 5 MB
+    cap...) are reported as warnings. On a terminal, progress is shown by document (and by
     page of a PDF).
     """
     from search.cli_progress import StatusLine, describe
     from search.errors import SearchError
     from search.indexer import index_paths
     from search.progress import IndexProgress
+    from search.storage import not_writable_message
 
     status = StatusLine(enabled=False if quiet else None)
 
@@ -107,15 +119,32 @@ def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | 
                                  timeout=timeout, on_progress=show)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # the index folder became unwritable, the disk is full...
+        raise click.ClickException(not_writable_message(index_dir, exc)) from exc
     for problem in report.problems:
         click.echo(f"skipped: {problem}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not any(p.expanduser().exists() for p in paths):  # index_paths left everything alone
+        click.echo(f"Nothing to index: none of the given paths exists. The index at "
+                   f"{index_dir} was not created or changed.", err=True)
+        sys.exit(EXIT_NOTHING)
     if not quiet:
-        click.echo(f"Indexed {report.indexed} documents into {index_dir} "
-                   f"({report.added} added, {report.updated} updated, {report.deleted} deleted, "
-                   f"{report.unchanged} unchanged) in {report.seconds:.1f} s.")
-        if report.problems:
-            click.echo(f"{len(report.problems)} input(s) skipped; see above.", err=True)
+        click.echo(f"Indexed {_count(report.indexed, 'document')} into {index_dir} "
+                   f"({report.added:,} added, {report.updated:,} updated, "
+                   f"{report.deleted:,} deleted, {report.unchanged:,} unchanged) "
+                   f"in {report.seconds:.1f} s.")
+    if report.indexed + report.unchanged == 0:
+        from search.documents import SUPPORTED_EXTENSIONS
+
+        click.echo("warning: no documents found in " + ", ".join(map(str, paths))
+                   + " (files read: " + ", ".join(sorted(SUPPORTED_EXTENSIONS)) + ")"
+                   + (f"; {_count(len(report.problems), 'input')} skipped, see above"
+                      if report.problems else "") + ".", err=True)
+        sys.exit(EXIT_NOTHING)
     if report.problems:
+        if not quiet:
+            click.echo(f"{_count(len(report.problems), 'input')} skipped; see above.", err=True)
         sys.exit(EXIT_SKIPPED)
 
 
@@ -163,8 +192,9 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
     if not results.hits:
         click.echo(f"No results for {text!r}.")
     else:
-        langs = ", ".join(f"{k}: {v}" for k, v in results.facets.get("lang", {}).items())
-        click.echo(f"{results.total} results ({langs}); showing {first}-{last}, "
+        langs = ", ".join(f"{k}: {v:,}" for k, v in results.facets.get("lang", {}).items())
+        shown = f"{first}" if first == last else f"{first}-{last}"
+        click.echo(f"{_count(results.total, 'result')} ({langs}); showing {shown}, "
                    f"{results.elapsed_ms:.0f} ms\n")
     for hit in results.hits:
         page = f"page {hit.page}" if hit.page else None
@@ -334,10 +364,6 @@ def insights(log_file: Path, top: int, no_rotated: bool, as_json: bool) -> None:
                        f"{_count(row.results, 'result', 'results')}")
 
 
-def _count(n: int, one: str, many: str) -> str:
-    """``1 search``, ``2 searches``: English plurals for the terminal."""
-    return f"{n:,} {one if n == 1 else many}"
-
 
 @contextlib.contextmanager
 def _query_status() -> Iterator[Callable[[int, int], None]]:
@@ -363,13 +389,26 @@ def _query_status() -> Iterator[Callable[[int, int], None]]:
               help="Run tag (last column).")
 def run(index_dir: Path, queries_file: Path, lang: str | None, limit: int, output,
         tag: str) -> None:
-    """Write a TREC run (qid Q0 docid rank score tag) for a query file."""
+    """Write a TREC run (qid Q0 docid rank score tag) for a query file.
+
+    A query file with a bad line is refused (each bad line named), exit status 1.
+    """
     from search.evaluation import read_queries, run_queries, write_trec_run
 
+    queries = _checked(read_queries, queries_file)
     with _open(index_dir) as ix, _query_status() as progress:
-        results = run_queries(ix, read_queries(queries_file), lang=lang, limit=limit,
-                              progress=progress)
+        results = run_queries(ix, queries, lang=lang, limit=limit, progress=progress)
     write_trec_run(results, output, tag)
+
+
+def _checked(read, path):
+    """``read(path)``, a bad file ending the command with its message (exit status 1)."""
+    from search.errors import SearchError
+
+    try:
+        return read(path)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command("eval")
@@ -385,14 +424,18 @@ def run(index_dir: Path, queries_file: Path, lang: str | None, limit: int, outpu
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 def evaluate(index_dir: Path, queries_file: Path, qrels: str, lang: str | None, limit: int,
              as_json: bool) -> None:
-    """Score the ranking with ir-measures: RR@10, nDCG@10 and R@100."""
-    from search.evaluation import evaluate as score
-    from search.evaluation import read_queries, run_queries
+    """Score the ranking with ir-measures: RR@10, nDCG@10 and R@100.
 
-    queries = read_queries(queries_file)
+    A query or qrels file with a bad line is refused (each bad line named), exit status 1.
+    """
+    from search.evaluation import evaluate as score
+    from search.evaluation import read_qrels, read_queries, run_queries
+
+    queries = _checked(read_queries, queries_file)
+    judgements = _checked(read_qrels, qrels)  # checked before the (long) run
     with _open(index_dir) as ix, _query_status() as progress:
         results = run_queries(ix, queries, lang=lang, limit=limit, progress=progress)
-    scores = score(results, qrels)
+    scores = score(results, judgements)
     if as_json:
         click.echo(json.dumps({"queries": len(queries), **scores}, indent=2))
         return

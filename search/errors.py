@@ -55,3 +55,11 @@ class InvalidDocument(ValueError):
                                index=self.index if index is None else index,
                                doc_id=self.doc_id if doc_id is None else doc_id,
                                **self.params)
+
+
+class IndexNotWritable(SearchError):
+    """The index folder cannot be written (a read-only file system, no permission...)."""
+
+
+class BadInputFile(SearchError):
+    """A file the user gave (queries, relevance judgements) is not what it should be."""

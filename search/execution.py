@@ -85,7 +85,9 @@ class Executor:
         #: another weighting, whose scores only Whoosh's matchers know how to compute.
         self._parameters = getattr(searcher.weighting, "parameters", None)
         subs = searcher.subsearchers if not searcher.is_atomic() else None
-        self._segments = [(sub.reader(), offset) for sub, offset in (subs or [(searcher, 0)])]
+        # (An index without documents has an EmptyReader, which has no term table.)
+        self._segments = [(sub.reader(), offset) for sub, offset in (subs or [(searcher, 0)])
+                          if hasattr(sub.reader(), "_terms")]
         self._lengths: dict[tuple[int, str], bytes | None] = {}
         self._facet_values: dict[str, tuple[list[str], Any]] = {}  # codes: bytearray or array
         self._docsets: dict[tuple[str, str], frozenset[int]] = {}
@@ -393,7 +395,7 @@ def term_positions(searcher: Any, fieldname: str, btext: bytes,
         reader = sub.reader()
         end = offset + reader.doc_count_all()
         local = [d - offset for d in wanted if offset <= d < end]
-        if not local:
+        if not local or not hasattr(reader, "_terms"):  # an EmptyReader has no terms
             continue
         try:
             m = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)

@@ -41,7 +41,8 @@ from search.analysis import LANGUAGES, analysis_options
 from search.analysis.fast import ExistenceIndexer, field_indexer
 from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
-from search.model import Document, IndexReport, Problem, Source
+from search.merging import merge_small_and_deleted
+from search.model import Caveat, Document, IndexReport, Problem, Source
 from search.progress import IndexProgress, ProgressTracker
 from search.schema import document_fields
 from search.storage import (
@@ -107,7 +108,9 @@ def index_paths(
     Documents from files that vanished under the given folders are removed; documents from
     other folders indexed earlier are left alone. Broken inputs end up in
     ``IndexReport.problems`` and never stop the run: a document that even makes an analyser
-    fail is reported, and the run redone without its file.
+    fail is reported, and the run redone without its file. Inputs indexed with a caveat (cut
+    at the size cap, damaged bytes replaced) end up in ``IndexReport.warnings``. If none of
+    ``paths`` exists, nothing is created or changed: the report only holds their problems.
 
     One writer at a time: the folder's lock is waited for up to ``timeout`` seconds, then
     :class:`~search.errors.IndexLocked` is raised. A crash at any moment leaves the previous
@@ -126,6 +129,11 @@ def index_paths(
     options = analysis_options(analysis)  # checked before anything is written
     paths = list(paths)
     layout = IndexLayout(index_dir)
+    if not any(os.path.exists(Path(p).expanduser()) for p in paths):
+        # Nothing given exists (a typo?): say why, and create or change nothing at all.
+        report = IndexReport(problems=[p for p in find_sources(paths) if isinstance(p, Problem)])
+        report.seconds = time.perf_counter() - started
+        return report
     failed: dict[str, str] = {}  # file -> why analysing it failed
     tracker = ProgressTracker(progress, on_progress)
     with layout.writing(timeout):
@@ -218,8 +226,12 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
             gone = [p for p in manifest if p not in seen and _is_under(p, roots)]
             for path in gone:
                 del manifest[path]
-        if fresh or report.added or report.updated or report.deleted:
+        if fresh:
             writer.commit()
+        elif report.added or report.updated or report.deleted:
+            # Segments holding many deleted documents are rewritten, so that the ranking
+            # statistics do not drift from a fresh build's (see search.merging).
+            writer.commit(mergetype=merge_small_and_deleted)
         else:
             writer.cancel()  # nothing to commit: no new index generation for readers to load
     except BaseException:
@@ -300,6 +312,9 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
         duplicates: list[Problem] = []  # reported after the file's own problems
         try:
             for item in items:
+                if isinstance(item, Caveat):  # indexed all the same (cut at the size cap...)
+                    report.warnings.append(item)
+                    continue
                 if isinstance(item, Problem):
                     report.problems.append(item)
                     has_problems = True

@@ -68,6 +68,12 @@ class Problem:
         return f"{self.source}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Caveat(Problem):
+    """An input that was indexed all the same, with something worth telling (cut at the size
+    cap, damaged bytes replaced): a warning, not a skip."""
+
+
 @dataclass
 class ReadResult:
     """What reading one source file produced."""
@@ -84,7 +90,8 @@ class IndexReport:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  #: inputs (or lines) skipped
+    warnings: list[Problem] = field(default_factory=list)  #: indexed, with a caveat
     seconds: float = 0.0
 
     @property

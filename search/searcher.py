@@ -129,6 +129,8 @@ class SearchIndex:
         self._cognates: CognateIndex | None = None
         self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
         self._cognates_building = False
+        #: The background rebuild of the cognate vocabulary, if one was started.
+        self._cognates_thread: threading.Thread | None = None
         self._searcher = self._ix.searcher(weighting=self._weighting)
         #: Term-at-a-time execution (same results as Whoosh's collector, faster); the
         #: ``fast=False`` option keeps Whoosh's collector, for comparison.
@@ -144,6 +146,12 @@ class SearchIndex:
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
+        # A cognate rebuild still running writes into the index folder: wait for it, so
+        # that nothing touches the folder once the index is closed (not under the lock,
+        # which the rebuild takes to publish its result).
+        thread = self._cognates_thread
+        if thread is not None:
+            thread.join()
         with self._lock:
             self._searcher.close()
 
@@ -464,8 +472,9 @@ class SearchIndex:
                      or abs(docs - built_docs) > COGNATE_REBUILD_GROWTH * max(built_docs, 1))
             if stale:
                 self._cognates_building = True
-                threading.Thread(target=self._rebuild_cognates, name="cognate-index",
-                                 daemon=True).start()
+                self._cognates_thread = threading.Thread(
+                    target=self._rebuild_cognates, name="cognate-index", daemon=True)
+                self._cognates_thread.start()
         return self._cognates
 
     def _rebuild_cognates(self) -> None:

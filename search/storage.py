@@ -36,7 +36,7 @@ from whoosh.filedb.structfile import StructFile
 
 from search import __version__
 from search.analysis import LANGUAGES, analysis_options
-from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound
+from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound, IndexNotWritable
 from search.schema import build_schema, text_fields
 
 #: Bump when the schema or any analyser changes in a way that needs a rebuild.
@@ -88,13 +88,19 @@ class IndexLayout:
         rebuild is still writing. The lock is an ``flock``: the kernel drops it when its
         holder dies, even by ``kill -9``, so a crash never leaves the index locked.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise IndexNotWritable(not_writable_message(self.root, e)) from e
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not on POSIX: Whoosh's lock alone
             yield
             return
-        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise IndexNotWritable(not_writable_message(self.root, e)) from e
         try:
             deadline = time.monotonic() + max(0.0, timeout)
             while True:
@@ -223,6 +229,12 @@ def locked_message(root: Path, timeout: float) -> str:
     """What a writer that gave up waiting for the lock tells the user."""
     return (f"The index at {root} is being updated by another process; waited {timeout:g} s. "
             "Try again when it has finished.")
+
+
+def not_writable_message(root: Path, error: OSError) -> str:
+    """What a writer that cannot write into the index folder tells the user."""
+    return (f"Cannot write to the index folder {root}: {error.strerror or error}. Nothing was "
+            "changed. Make it writable, or choose another folder with --index DIR.")
 
 
 def _rebuild_hint(root: Path) -> str:

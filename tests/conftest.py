@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -267,19 +268,33 @@ def _seed_workspace_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[
     return workspace, snapshot
 
 
+def _background_writers() -> list[threading.Thread]:
+    """Threads of a ``SearchIndex`` that write into its index folder (cognate rebuilds)."""
+    return [t for t in threading.enumerate() if t.name == "cognate-index" and t.is_alive()]
+
+
 @pytest.fixture()
-def seed_workspace(_seed_workspace_snapshot: tuple[Path, Path]) -> tuple[Path, Path]:
+def seed_workspace(_seed_workspace_snapshot: tuple[Path, Path]) -> Iterator[tuple[Path, Path]]:
     """(documents folder, index folder): a fresh, writable index of a copy of seeds/.
 
     Restored from a snapshot for each test instead of re-indexed (much faster). The absolute
-    paths are the same in every test, as the index records them; tests run one at a time per
-    process, and any SearchIndex a test opens must be closed by the end of the test.
+    paths are the same in every test, as the index records them, so the workspace is shared
+    state: the whole of it is replaced before each test (an error, not silence, if that
+    fails), and a test must leave nothing writing into it: any SearchIndex it opens must be
+    closed by its end (``close`` waits for a background cognate rebuild, which writes into
+    the index folder and once made the next test's restore fail with FileExistsError).
     """
     workspace, snapshot = _seed_workspace_snapshot
+    assert not _background_writers(), "a SearchIndex of an earlier test is still writing"
+    for entry in list(workspace.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
     for name in ("docs", "index"):
-        shutil.rmtree(workspace / name, ignore_errors=True)
         shutil.copytree(snapshot / name, workspace / name, symlinks=True)
-    return workspace / "docs", workspace / "index"
+    yield workspace / "docs", workspace / "index"
+    assert not _background_writers(), "the test left a SearchIndex writing into its folder"
 
 
 # -- PDF, DOCX and ODT files made from the seeds by real converters (tests/test_formats.py) --

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import unicodedata
@@ -544,11 +545,43 @@ def test_jsonl_with_only_blank_lines_or_binary(tmp_path: Path) -> None:
     blank = tmp_path / "blank.jsonl"
     blank.write_text("\n\n  \n", encoding="utf-8")
     assert [p.reason for p in read(blank).problems] == ["empty file"]
-    binary = tmp_path / "bin.jsonl"
-    binary.write_bytes(b'{"text": "a"}\n\x00\x00\x00\x00')
+    binary = tmp_path / "bin.jsonl"  # a compressed collection saved under the wrong name
+    binary.write_bytes(gzip.compress(b'{"text": "a"}\n' * 50, mtime=0))
+    assert b"\0" in binary.read_bytes()
     result = read(binary)
     assert result.documents == [] and [p.reason for p in result.problems] == [
         "binary file (NUL bytes)"]
+
+
+JSONL_RECORDS = {
+    "en": {"id": "en-1", "text": "The border police met the ministers at the crossing."},
+    "sl": {"id": "sl-1", "text": "Policisti so se na mejnem prehodu sestali z ministri."},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "sl"])
+@pytest.mark.parametrize("where", ["first line", "middle", "past the sniffed start"])
+def test_jsonl_nul_byte_costs_only_its_line(tmp_path: Path, lang: str, where: str) -> None:
+    """One NUL byte (a damaged line) is that line's problem, named file:line; every other
+    line is indexed."""
+    other = "sl" if lang == "en" else "en"
+    good = [json.dumps(JSONL_RECORDS[lang]), json.dumps(JSONL_RECORDS[other])]
+    damaged = json.dumps({"id": "bad", "text": "Dam\u0000aged"}).replace("\\u0000", "\0")
+    filler = [json.dumps({"id": f"f{i}", "text": f"Filler record number {i} of the list."})
+              for i in range(300)] if where == "past the sniffed start" else []
+    lines = ([damaged, *good] if where == "first line" else
+             [good[0], damaged, good[1]] if where == "middle" else [good[0], *filler, damaged,
+                                                                    good[1]])
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    assert path.read_bytes().count(b"\0") == 1
+    bad_line = lines.index(damaged) + 1
+    result = read(path)
+    assert [(p.source, p.reason) for p in result.problems] == [
+        (f"{path}:{bad_line}", f"line {bad_line}: binary data (NUL bytes)")]
+    found = {d.id: d.lang for d in result.documents}
+    assert found.pop("en-1") == "en" and found.pop("sl-1") == "sl"
+    assert set(found) == {f"f{i}" for i in range(len(filler))}
 
 
 def test_jsonl_many_broken_lines_are_summarised(tmp_path: Path) -> None:
@@ -558,7 +591,7 @@ def test_jsonl_many_broken_lines_are_summarised(tmp_path: Path) -> None:
     result = read(path)
     assert [d.text for d in result.documents] == ["Still read."]
     assert len(result.problems) == 51
-    assert result.problems[-1].reason == "70 more broken line(s) not listed (120 in all)"
+    assert result.problems[-1].reason == "70 more broken lines not listed (120 in all)"
 
 
 # --- language identification ----------------------------------------------------------------

@@ -126,10 +126,20 @@ def test_unknown_query_shapes_are_left_to_whoosh(segmented_index: Path) -> None:
         assert executor.run(wq.Term("body_en", "border"), limit=10) is not None
     with ix.searcher() as s:  # Whoosh's own BM25F: only Whoosh knows how it scores
         assert Executor(s).run(wq.Term("body_en", "border"), limit=10) is None
-    # ... and the searcher still answers them (through Whoosh's collector).
-    with SearchIndex(segmented_index) as idx:
-        assert idx.search('"border control"').total == idx.search(
-            '"border control"').total
+    # ... and the searcher still answers them (through Whoosh's collector): exactly the live
+    # documents that have the two words side by side ("border controls" stems alike).
+    docs = _paragraph_documents()
+    deleted = {d.id for d in docs[::DELETE_EVERY]}
+    expected = {d.id for d in docs if d.id not in deleted
+                and re.search(r"\bborder controls?\b", d.text, re.IGNORECASE)}
+    assert expected
+    with SearchIndex(segmented_index) as idx, SearchIndex(segmented_index, fast=False) as ref:
+        results = idx.search('"border control"', per_page=50)
+        assert {h.id for h in results.hits} == expected and results.total == len(expected)
+        assert [(h.id, h.score) for h in results.hits] == [
+            (h.id, h.score) for h in ref.search('"border control"', per_page=50).hits]
+        # Both words, not side by side: no match for the phrase.
+        assert idx.search('"control border"').total == 0
 
 
 def test_matched_terms_report_which_words_a_document_has(segmented_index: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED_EN, SEED_SL
 
+from search import searcher as searcher_module
 from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound
 from search.indexer import index_paths
 from search.searcher import SearchIndex
@@ -249,7 +250,10 @@ def test_rebuild_swaps_generations_and_keeps_only_the_previous(built, monkeypatc
     assert doc_ids(index_dir) == set(SEED_EN) | set(SEED_SL)
 
 
-def test_open_searcher_survives_a_rebuild(built):
+def test_open_searcher_survives_a_rebuild(built, monkeypatch):
+    # Only the explicit refresh below may switch (a search refreshes by itself after
+    # REFRESH_INTERVAL, which a first search plus a rebuild can take on a loaded machine).
+    monkeypatch.setattr(searcher_module, "REFRESH_INTERVAL", float("inf"))
     docs, index_dir = built
     with SearchIndex(index_dir) as ix:
         before = {h.id for h in ix.search("policija").hits}

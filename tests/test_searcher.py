@@ -328,6 +328,81 @@ def test_refresh_follows_a_rebuild(seed_workspace):
         assert ids(ix.search("policija", lang="sl")) == [SL_003]
 
 
+def test_close_waits_for_the_background_cognate_rebuild(seed_workspace, monkeypatch):
+    """A commit that grows the index makes the next search rebuild the cognate vocabulary
+    in a thread, which writes into the index folder: after ``close`` it must be done (it
+    once outlived the test and broke the next test's restore of the folder)."""
+    docs, index_dir = seed_workspace
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+    build = searcher_module.cognates_for_reader
+
+    def held_back(reader, folder=None):
+        if threading.current_thread().name == "cognate-index":
+            started.set()
+            release.wait(30)
+            try:
+                return build(reader, folder)
+            finally:
+                done.set()
+        return build(reader, folder)
+
+    monkeypatch.setattr(searcher_module, "cognates_for_reader", held_back)
+    ix = SearchIndex(index_dir)
+    try:
+        assert ix.search("policija", lang="sl").total == 2  # builds the first vocabulary
+        (docs / "quokka.txt").write_text("Quokka census\n\nRangers counted the quokkas.\n",
+                                         encoding="utf-8")
+        assert index_paths([docs], index_dir).added == 1
+        assert ix.refresh(force=True)
+        assert ids(ix.search("quokka")) == ["quokka.txt"]
+        assert started.wait(30), "no background rebuild was started"
+    finally:
+        threading.Timer(0.2, release.set).start()  # close() must wait for it
+        ix.close()
+    assert done.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "cognate-index"]
+
+
+# -- an index without documents -------------------------------------------------------------
+
+@pytest.fixture()
+def empty_index(tmp_path):
+    """An index built from an empty folder."""
+    (tmp_path / "empty").mkdir()
+    index_paths([tmp_path / "empty"], tmp_path / "index")
+    return tmp_path / "index"
+
+
+@pytest.mark.parametrize("query, lang", [("meja", "sl"), ("border", "en")])
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_index_without_documents_answers_everything(empty_index, query, lang, fast):
+    with SearchIndex(empty_index, fast=fast) as ix:
+        for text in (query, f'"{query} control"', f"{query[:3]}*", f"-{query} +x",
+                     f"title:{query} year:2024", query + "x"):
+            for kwargs in ({}, {"lang": lang}, {"sort": "newest"}, {"page": 3}):
+                results = ix.search(text, **kwargs)
+                assert results.total == 0 and results.hits == [], (text, kwargs)
+                assert results.suggestion is None
+        assert ix.document("x", query=query) is None
+        stats = ix.stats()
+        assert (stats.doc_count, stats.by_lang, stats.by_year) == (0, {}, {})
+        assert len(ix) == 0
+
+
+@pytest.mark.parametrize("lang, query", [("sl", "saranovic"), ("en", "border")])
+def test_an_index_whose_documents_were_all_deleted_answers(seed_workspace, lang, query):
+    docs, index_dir = seed_workspace
+    with SearchIndex(index_dir) as ix:
+        assert ix.search(query, lang=lang).total >= 1
+        for path in docs.iterdir():
+            path.unlink()
+        assert index_paths([docs], index_dir).deleted == 5
+        assert ix.refresh(force=True)
+        assert ix.search(query, lang=lang).total == 0
+        assert ix.search(query).hits == []
+        assert ix.stats().doc_count == 0
+
+
 def test_ranking_options(seed_index):
     with SearchIndex(seed_index, mode="and") as ix:
         # Both words in one document: only Slovenian releases mention "Poklukar" AND "Tirana".

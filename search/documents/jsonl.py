@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from search.documents.text import ReadError, is_binary
+from search.documents.sources import open_regular
+from search.documents.text import SNIFF_BYTES, ReadError, is_binary
 
 #: After this many broken lines in one file the rest are summed up in one final problem.
 MAX_PROBLEMS_PER_FILE = 50
@@ -44,6 +45,8 @@ def check_record(lineno: int, raw: bytes) -> Record | BadLine | None:
         raw = raw[3:]
     if not raw.strip():
         return None
+    if is_binary(raw):
+        return BadLine(lineno, f"line {lineno}: binary data (NUL bytes)")
     try:
         line = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as e:
@@ -70,14 +73,27 @@ def check_record(lineno: int, raw: bytes) -> Record | BadLine | None:
     return Record(lineno, data)
 
 
+def looks_binary(head: bytes, whole: bool = False) -> bool:
+    """Whether the start of a file (``whole``: all of it) is binary data rather than JSON
+    Lines: NUL bytes, and not one whole line that is a good record. (A JSONL file with a NUL
+    byte in some line is judged line by line: that line is reported, the others indexed.)"""
+    if not is_binary(head):
+        return False
+    lines = head.split(b"\n")
+    if not whole:
+        lines.pop()  # may be cut off
+    return not any(isinstance(check_record(n, raw), Record)
+                   for n, raw in enumerate(lines, start=1))
+
+
 def iter_records(path) -> Iterator[Record | BadLine]:
     """Records and broken lines of a JSONL file, in file order. Raises OSError/ReadError."""
-    with open(path, "rb") as f:
-        head = f.read(8192)
-        if is_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise ReadError("binary file (NUL bytes)")
+    with open_regular(path) as f:
+        head = f.read(SNIFF_BYTES)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ReadError("UTF-16 is not supported for JSONL; save it as UTF-8")
+        if looks_binary(head, whole=len(head) < SNIFF_BYTES):
+            raise ReadError("binary file (NUL bytes)")
         f.seek(0)
         for lineno, raw in enumerate(f, start=1):
             item = check_record(lineno, raw)

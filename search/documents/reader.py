@@ -27,6 +27,7 @@ from search.documents.sources import (
     ODT_EXTENSIONS,
     PDF_EXTENSIONS,
     TEXT_EXTENSIONS,
+    open_regular,
 )
 from search.documents.text import (
     MAX_TEXT_BYTES,
@@ -38,7 +39,7 @@ from search.documents.text import (
     trim_partial_utf8,
     truncate_text,
 )
-from search.model import Document, Problem, ReadResult, Source
+from search.model import Caveat, Document, Problem, ReadResult, Source
 
 #: At most this many bytes of an HTML page are parsed (markup is several times its text).
 MAX_HTML_BYTES = 2 * MAX_TEXT_CHARS
@@ -46,13 +47,13 @@ MAX_HTML_BYTES = 2 * MAX_TEXT_CHARS
 
 def _read_bytes(path: Path, limit: int) -> tuple[bytes, bool]:
     """Up to ``limit`` bytes of a file, and whether there was more."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         data = f.read(limit + 1)
     return data[:limit], len(data) > limit
 
 
-def _truncation(path: str, size: int) -> Problem:
-    return Problem(path, f"truncated: only the first {MAX_TEXT_CHARS:,} characters are indexed "
+def _truncation(path: str, size: int) -> Caveat:
+    return Caveat(path, f"truncated: only the first {MAX_TEXT_CHARS:,} characters are indexed "
                          f"(the file has {size:,} bytes)")
 
 
@@ -73,7 +74,7 @@ def _read_text(source: Source, languages: tuple[str, ...]) -> ReadResult:
     text, cut = truncate_text(text)
     result = ReadResult()
     if decoded.note:
-        result.problems.append(Problem(path, decoded.note))
+        result.problems.append(Caveat(path, decoded.note))
     if more or cut:
         result.problems.append(_truncation(path, source.size))
     title = title_from_text(text)
@@ -138,7 +139,7 @@ def _iter_jsonl(source: Source, languages: tuple[str, ...]) -> Iterator[Document
             text, cut = truncate_text(text)
             if cut:
                 found = True
-                yield Problem(f"{path}:{n}", f"line {n}: text truncated to "
+                yield Caveat(f"{path}:{n}", f"line {n}: text truncated to "
                                              f"{MAX_TEXT_CHARS:,} characters")
             doc_id = _record_id(data.get("id")) or f"{source.key}#{n}"
             if doc_id in first_line:
@@ -168,8 +169,9 @@ def _iter_jsonl(source: Source, languages: tuple[str, ...]) -> Iterator[Document
         yield Problem(path, f"unreadable: {e.strerror or e}")
     if broken > MAX_PROBLEMS_PER_FILE:
         found = True
-        yield Problem(path, f"{broken - MAX_PROBLEMS_PER_FILE} more broken "
-                            f"line(s) not listed ({broken} in all)")
+        more = broken - MAX_PROBLEMS_PER_FILE
+        yield Problem(path, f"{more} more broken line{'' if more == 1 else 's'} not listed "
+                            f"({broken} in all)")
     if not found:
         yield Problem(path, "empty file")
 

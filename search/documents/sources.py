@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from search.model import Problem, Source
 
@@ -28,6 +31,50 @@ def _reason(e: OSError) -> str:
     return e.strerror or str(e)
 
 
+#: What a file that is neither a regular file nor a folder is, by ``stat`` test.
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), "a special file")
+
+
+def not_a_file(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as a file, for a path that is neither a regular file nor
+    a folder ("a named pipe (FIFO)", "a symbolic link loop", ...); None if it is one of
+    those, or does not exist at all."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop (too many levels of symbolic links)"
+        if os.path.islink(path):
+            return f"a broken symbolic link (to {os.readlink(path)}, which does not exist)"
+        return None if e.errno == errno.ENOENT else f"unreadable: {_reason(e)}"
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return None
+    return f"not a regular file: {_kind(st.st_mode)}"
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open a file for reading in binary mode, refusing anything but a regular file.
+
+    Opened without blocking: a named pipe put where a file was found would otherwise wait
+    for a writer forever (``open`` of a FIFO blocks), and with it the whole indexing run.
+    Raises ``OSError`` (with the reason as ``strerror``) for what is not a regular file.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"not a regular file: {_kind(mode)}", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _source(path: Path, root: Path, key: str, resolved: bool = False) -> Source | Problem:
     """``resolved``: ``path`` is known to be its own real path (saves a system call per
     folder level: the walk of a large tree is most of an incremental run)."""
@@ -40,8 +87,9 @@ def _source(path: Path, root: Path, key: str, resolved: bool = False) -> Source 
 
 
 def _walk(root: Path) -> Iterator[Source | Problem]:
-    """Supported files under ``root`` (hidden ones skipped), sorted by key; unlistable folders
-    and broken links as problems. Symlinked folders are not followed (no cycles)."""
+    """Supported files under ``root`` (hidden ones skipped), sorted by key; unlistable folders,
+    broken links, link loops and special files (pipes, sockets, devices) with a supported
+    name as problems. Symlinked folders are not followed (no cycles)."""
     found: list[tuple[str, Source | Problem]] = []
     prefix = len(os.path.join(str(root), ""))  # strings, not Paths: this loop sees every file
     stack = [root]
@@ -72,8 +120,11 @@ def _walk(root: Path) -> Iterator[Source | Problem]:
                     # that is no link is its own real path.
                     real = not entry.is_symlink()
                     found.append((key, _source(path, root, key, resolved=real)))
-                elif entry.is_symlink() and not path.exists():
-                    found.append((key, Problem(str(path), "broken symbolic link")))
+                else:
+                    # Not a regular file (nor a folder): say what it is, never open it.
+                    why = not_a_file(path)
+                    if why is not None:
+                        found.append((key, Problem(str(path), why)))
     found.sort(key=lambda item: item[0])
     for _, item in found:
         yield item
@@ -91,7 +142,8 @@ def find_sources(paths: Iterable[str | Path]) -> Iterator[Source | Problem]:
         try:
             absolute = Path(os.path.abspath(given))
             if not absolute.exists():
-                yield Problem(str(arg), "not found: no such file or folder")
+                why = not_a_file(absolute) if os.path.lexists(absolute) else None
+                yield Problem(str(arg), why or "not found: no such file or folder")
                 continue
             if absolute.is_dir():
                 items: Iterable[Source | Problem] = _walk(absolute.resolve())
@@ -103,7 +155,7 @@ def find_sources(paths: Iterable[str | Path]) -> Iterator[Source | Problem]:
                     continue
                 items = [_source(absolute, absolute.parent.resolve(), absolute.name)]
             else:
-                yield Problem(str(arg), "not a regular file or folder")
+                yield Problem(str(arg), not_a_file(absolute) or "not a regular file or folder")
                 continue
         except OSError as e:
             yield Problem(str(arg), f"unreadable: {_reason(e)}")

@@ -119,7 +119,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
     broken = high - sum(len(m) for m in _UTF8_MULTIBYTE.findall(data))
     if good and good >= broken:
         return Decoded(data.decode("utf-8", errors="replace"), "utf-8",
-                       note=f"not valid UTF-8 at byte {bad}; {broken} bad byte(s) replaced")
+                       note=f"not valid UTF-8 at byte {bad}; {broken} bad "
+                            f"byte{'' if broken == 1 else 's'} replaced")
     try:
         text = data.decode("cp1250")
     except UnicodeDecodeError:
