@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from search.dates import readable_date
 from search.storage import ENV_INDEX
 
 #: Exit status of ``index`` when some inputs were skipped (everything else was indexed).
@@ -143,7 +144,7 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
         click.echo(f"{results.total} results ({langs}); showing {first}-{last}, "
                    f"{results.elapsed_ms:.0f} ms\n")
     for hit in results.hits:
-        meta = " · ".join(x for x in (hit.lang, hit.date, hit.id) if x)
+        meta = " · ".join(x for x in (hit.lang, readable_date(hit.date), hit.id) if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
         if hit.translated_terms:

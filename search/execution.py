@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -98,12 +98,15 @@ class Executor:
     # -- the public entry point -------------------------------------------------------------
 
     def run(self, q: wq.Query, *, limit: int, filters: Iterable[tuple[str, str]] = (),
-            terms: Iterable[tuple[str, bytes]] = ()) -> Matches | None:
+            terms: Iterable[tuple[str, bytes]] = (),
+            order: tuple[str, Callable[[str], Any]] | None = None) -> Matches | None:
         """Top ``limit`` documents of ``q`` among those with every (field, value) of
         ``filters``; None if ``q`` has a shape this executor does not evaluate.
 
         ``terms``: the (field, term) pairs whose presence in the top documents
-        :meth:`Matches.matched_terms` should report.
+        :meth:`Matches.matched_terms` should report. ``order``: (field, key) to rank by the
+        key of each document's value of that field (ascending; "" for none), then by score,
+        instead of by score alone.
         """
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
         filters = list(filters)
@@ -124,7 +127,8 @@ class Executor:
         for name, value in filters:
             allowed = self.docset(name, value)
             scores = {d: s for d, s in scores.items() if d in allowed}
-        return Matches(total=len(scores), facets=self.facets(scores), top=_top(scores, limit),
+        top = _top(scores, limit) if order is None else self._ordered(scores, limit, *order)
+        return Matches(total=len(scores), facets=self.facets(scores), top=top,
                        _leaves={k: v for k, v in leaves.items() if v})
 
     # -- evaluation -------------------------------------------------------------------------
@@ -137,6 +141,10 @@ class Executor:
             return acc
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return {}
+        if type(q) is wq.Every and q.fieldname in (None, "", "*"):
+            # Every document, unscored (a filter-only query lists them; deletions and
+            # filters are applied by run()).
+            return dict.fromkeys(range(self.searcher.doc_count_all()), 0.0)
         if type(q) is wq.Or:
             if q.minmatch or q.scale:
                 raise Unsupported
@@ -319,6 +327,17 @@ class Executor:
                 yield offset, lens, ids, weights if scored else None
             else:
                 raise Unsupported
+
+    def _ordered(self, scores: dict[int, float], limit: int, name: str,
+                 key: Callable[[str], Any]) -> list[tuple[int, float]]:
+        """The ``limit`` first documents by ``key`` of their ``name`` value, then by score."""
+        if limit <= 0 or not scores:
+            return []
+        values, codes = self._facet_codes(name)
+        ranks = {code: i for i, code in enumerate(sorted(range(len(values)),
+                                                         key=lambda c: key(values[c])))}
+        return heapq.nsmallest(limit, scores.items(),
+                               key=lambda item: (ranks[codes[item[0]]], -item[1], item[0]))
 
     # -- per-segment data -------------------------------------------------------------------
 

@@ -74,6 +74,9 @@ class ParsedQuery:
     lang: str | None = None  #: a ``lang:`` filter found in the text
     year: str | None = None  #: a ``year:`` filter found in the text
     fallback: bool = False  #: True when the syntax was malformed and plain words were used
+    #: No words, only filters (``year:2024``) or a bare ``*``: list the documents (newest
+    #: first) rather than search; ``query`` is then :class:`~whoosh.query.Every`.
+    browse: bool = False
     #: Translated terms the query also searches: (language, analysis path) -> {term: word}
     translated: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
@@ -163,6 +166,8 @@ class QueryParser:
         body = _STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text))
         plain = words(_FIELD_PREFIX.sub(" ", body))
         if not plain:
+            if lang or year or "*" in text:
+                return ParsedQuery(text, wq.Every(), plain, lang, year, browse=True)
             return ParsedQuery(text, wq.NullQuery, plain, lang, year)
         typed = body
         if expand is not None:

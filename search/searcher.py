@@ -22,6 +22,7 @@ from whoosh import sorting
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
+from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches, term_positions
 from search.model import DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
@@ -209,6 +210,8 @@ class SearchIndex:
             parsed = self._parse(text)
             lang = lang or parsed.lang
             year = year or parsed.year
+            if parsed.browse:  # filters only ("year:2024", "*"): the documents, newest first
+                sort = "newest"
             results = Results(query=text, hits=[], total=0, page=page, per_page=per_page,
                               facets={"lang": {}, "year": {}}, lang=lang, year=year,
                               sort=sort)
@@ -220,8 +223,8 @@ class SearchIndex:
             words = self._parser.word_terms(text) if sort == "relevance" else []
             # Positions re-rank even a one-word query; coverage alone needs two words.
             positional = self._positions
-            rerank = (len(words) >= (1 if positional else 2)
-                      or (bool(parsed.translated) and lang is None))
+            rerank = sort == "relevance" and (len(words) >= (1 if positional else 2)
+                                              or (bool(parsed.translated) and lang is None))
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
@@ -246,10 +249,12 @@ class SearchIndex:
     def _match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
                 terms: set[tuple[str, bytes]], sort: str) -> Matches:
         """The query's matches: term at a time (fast) when it can, else Whoosh's collector."""
-        if sort == "relevance" and self._fast:
+        if self._fast:
             if self._executor is None or self._executor.searcher is not self._searcher:
                 self._executor = Executor(self._searcher)
-            found = self._executor.run(q, limit=limit, filters=filters, terms=terms)
+            order = ("date", newest_first_key) if sort == "newest" else None
+            found = self._executor.run(q, limit=limit, filters=filters, terms=terms,
+                                       order=order)
             if found is not None:
                 return found
         return _whoosh_match(self._searcher, q, filters, limit, terms, sort)
@@ -552,12 +557,15 @@ def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], li
         "maptype": sorting.Count,
         "terms": bool(terms),
     }
-    if sort == "newest":
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+    if sort == "newest":  # see newest_first_key: the ISO strings alone sort wrongly
+        kwargs["sortedby"] = sorting.TranslateFacet(newest_first_key,
+                                                    sorting.FieldFacet("date"))
     found = searcher.search(q, **kwargs)
     matched = {hit.docnum: set(hit.matched_terms()) for hit in found} if terms else {}
     return Matches(total=len(found), facets={n: _facet(found.groups(n)) for n in FACETS},
-                   top=[(hit.docnum, hit.score or 0.0) for hit in found],
+                   # A sorting collector does not score ("score" is the sort key).
+                   top=[(hit.docnum, (hit.score or 0.0) if sort == "relevance" else 0.0)
+                        for hit in found],
                    _matched=matched)
 
 
