@@ -46,6 +46,8 @@ AND_BOOST = 1.0
 _STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 _FILTER = re.compile(r"(?<!\S)(lang|year):(\S+)", re.I)
+#: A bare ``*``: every document (with the filters given beside the query).
+_ALL = re.compile(r"\s*\*+\s*")
 _FIELD_PREFIX = re.compile(r"\b\w+:(?=\S)")
 _PREFIX = re.compile(r"(?<![\w*])(\w+)\*+(?![\w*])")
 #: Wildcards we do not support: "?" (people end questions with it), leading or inner "*",
@@ -163,10 +165,10 @@ class QueryParser:
                 lang = value
             elif key == "year" and value.isdigit():
                 year = value
-        body = _STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text))
+        body = _plain_signs(_STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text)))
         plain = words(_FIELD_PREFIX.sub(" ", body))
         if not plain:
-            if lang or year or "*" in text:
+            if lang or year or _ALL.fullmatch(text):
                 return ParsedQuery(text, wq.Every(), plain, lang, year, browse=True)
             return ParsedQuery(text, wq.NullQuery, plain, lang, year)
         typed = body
@@ -307,7 +309,7 @@ class QueryParser:
         through translations.
         """
         out = []
-        for word in _positive_words(text):
+        for word in _positive_words(_plain_signs(text)):
             if word.lower() in _STOP_WORDS:
                 continue
             terms = self._word_terms.get(word)
@@ -344,6 +346,32 @@ _OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
 
 
 _QUOTED = re.compile(r'"[^"]*"?')
+#: A ``+`` or ``-`` standing alone, or on a stop word (which no field can require or exclude).
+_LONE_SIGN = re.compile(r"(?<![^\s(])[+-]+(?=[\s)]|$)")
+_SIGNED_WORD = re.compile(r"(?<![^\s(])[+-](\w+)(?=[\s)]|$)")
+_OPERATOR_WORD = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+
+
+def _plain_signs(body: str) -> str:
+    """``body`` with the syntax that cannot mean what it says turned into plain words.
+
+    A ``+`` or ``-`` on its own or on a stop word is dropped (``+ za sestavljanje``, ``+the
+    table``): a stop word is in no index, so requiring it would empty the query and excluding
+    it would do nothing. In a query typed all in capitals (a shouted or pasted title,
+    ``SEARCHING AND SORTING OF TABLES``) AND/OR/NOT are words like the others: Boolean
+    operators can be told apart from words only by their case.
+
+    >>> _plain_signs("+ za sestavljanje -the +table")
+    'za sestavljanje the +table'
+    >>> _plain_signs("SEARCHING AND SORTING")
+    'SEARCHING and SORTING'
+    """
+    body = _LONE_SIGN.sub("", body)
+    body = _SIGNED_WORD.sub(lambda m: m.group(1) if m.group(1).lower() in _STOP_WORDS
+                            else m.group(0), body)
+    if _OPERATOR_WORD.search(body) and not any(c.islower() for c in body):
+        body = _OPERATOR_WORD.sub(lambda m: m.group(0).lower(), body)
+    return body.strip()
 
 
 def _positive_words(body: str) -> list[str]:
