@@ -10,14 +10,23 @@ The library API::
 """
 
 from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound, SearchError
-from search.model import Document, DocumentView, Hit, IndexReport, IndexStats, Problem, Results
+from search.model import (
+    UNKNOWN,
+    Document,
+    DocumentView,
+    Hit,
+    IndexReport,
+    IndexStats,
+    Problem,
+    Results,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Document", "DocumentView", "Hit", "IndexReport", "IndexStats", "Problem", "Results",
     "IncompatibleIndex", "IndexLocked", "IndexNotFound", "SearchError",
-    "SearchIndex", "index_paths", "default_index_path", "__version__",
+    "SearchIndex", "index_paths", "default_index_path", "UNKNOWN", "__version__",
 ]
 
 

@@ -23,7 +23,7 @@ INDEX_OPTION = click.option(
     "--index", "index_dir", envvar=ENV_INDEX, default="index", show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Index folder (also set by ${ENV_INDEX}).")
-LANG_CHOICE = click.Choice(["en", "sl"])
+LANG_CHOICE = click.Choice(["en", "sl", "und"])  # und: documents of unknown language
 
 
 def _open(index_dir: Path):

@@ -31,6 +31,7 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search.model import UNKNOWN
 from search.ranking import field_language
 
 __all__ = ["Executor", "Matches", "term_positions"]
@@ -112,7 +113,7 @@ class Executor:
         filters = list(filters)
         # A document has the fields of its own language only: with a language filter, the
         # terms of another language's fields cannot touch the results, so they are skipped.
-        self._language = next((v for n, v in filters if n == "lang"), None)
+        self._language = self._filtered_language(filters)
         try:
             scores = self._eval(q, leaves)
         except Unsupported:
@@ -124,12 +125,26 @@ class Executor:
             for docnum in deleted if len(deleted) < len(scores) else list(scores):
                 if docnum in deleted:
                     scores.pop(docnum, None)
-        for name, value in filters:
-            allowed = self.docset(name, value)
+        for name, value in filters:  # a tuple of values: any of them
+            allowed = (self.docset(name, value) if isinstance(value, str)
+                       else frozenset().union(*(self.docset(name, v) for v in value)))
             scores = {d: s for d, s in scores.items() if d in allowed}
         top = _top(scores, limit) if order is None else self._ordered(scores, limit, *order)
         return Matches(total=len(scores), facets=self.facets(scores), top=top,
                        _leaves={k: v for k, v in leaves.items() if v})
+
+    def _filtered_language(self, filters: list[tuple[str, Any]]) -> str | None:
+        """The one language whose fields can match under the ``lang`` filter, if any.
+
+        Documents of unknown language have every language's fields, so the others can be
+        skipped only when no such document passes the filter.
+        """
+        value = next((v for n, v in filters if n == "lang"), None)
+        values = (value,) if isinstance(value, str) else tuple(value or ())
+        known = [v for v in values if v != UNKNOWN]
+        if len(known) != 1 or any(self.docset("lang", v) for v in values if v == UNKNOWN):
+            return None
+        return known[0]
 
     # -- evaluation -------------------------------------------------------------------------
 

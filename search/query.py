@@ -21,6 +21,7 @@ from whoosh.qparser.plugins import Plugin, PlusMinusPlugin, WhitespacePlugin
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import words
+from search.model import UNKNOWN
 from search.translation import Translation
 
 #: How strongly a title match counts against a body match (tuned on the development halves).
@@ -161,7 +162,7 @@ class QueryParser:
         lang = year = None
         for m in _FILTER.finditer(text):
             key, value = m.group(1).lower(), m.group(2).lower()
-            if key == "lang" and value in LANGUAGES:
+            if key == "lang" and (value in LANGUAGES or value == UNKNOWN):
                 lang = value
             elif key == "year" and value.isdigit():
                 year = value

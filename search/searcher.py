@@ -24,7 +24,7 @@ from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches, term_positions
-from search.model import DocumentView, Hit, IndexStats, Results
+from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.snippets import (
@@ -218,8 +218,9 @@ class SearchIndex:
             if parsed.query is wq.NullQuery or (page - 1) * per_page >= MAX_RESULTS_WINDOW:
                 results.elapsed_ms = (time.perf_counter() - started) * 1000
                 return results
-            filters = [(name, value) for name, value in (("lang", lang), ("year", year))
-                       if value]
+            filters: list[tuple[str, Any]] = [
+                (name, value) for name, value in (("lang", _with_unknown(lang)), ("year", year))
+                if value]
             words = self._parser.word_terms(text) if sort == "relevance" else []
             # Positions re-rank even a one-word query; coverage alone needs two words.
             positional = self._positions
@@ -308,12 +309,12 @@ class SearchIndex:
              terms: dict, snippets: bool, parsed: ParsedQuery | None = None) -> Hit:
         text = stored.get("text", "")
         lang = stored["lang"]
-        spans = match_spans(text, lang, terms) if snippets else []
+        spans = _spans(text, lang, terms) if snippets else []
         html = snippet(text, spans) if snippets else ""
         translated = []
         if snippets and parsed and parsed.translated:
             title = stored.get("title", "")
-            translated = _translated_words([(title, match_spans(title, lang, terms)),
+            translated = _translated_words([(title, _spans(title, lang, terms)),
                                             (text, spans)], lang, parsed)
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
@@ -496,7 +497,7 @@ class SearchIndex:
             if query:
                 parsed = self._parse(query)
                 terms = query_terms(parsed.query.iter_all_terms())
-                spans = match_spans(text, stored["lang"], terms)
+                spans = _spans(text, stored["lang"], terms)
             return DocumentView(id=stored["id"], title=stored.get("title", ""),
                                 lang=stored["lang"], date=stored.get("date"), text=text,
                                 html=paragraphs_html(text, spans), path=stored.get("path"),
@@ -516,7 +517,7 @@ class SearchIndex:
         self.refresh()
         with self._lock:
             s = self._searcher
-            by_lang = {code: _count(s, wq.Term("lang", code)) for code in LANGUAGES}
+            by_lang = {code: _count(s, wq.Term("lang", code)) for code in (*LANGUAGES, UNKNOWN)}
             years = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon("year")]
             by_year = {y: n for y in years if (n := _count(s, wq.Term("year", y)))}
             info = read_engine_info(self._gen)
@@ -552,7 +553,9 @@ def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], li
     """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
     kwargs: dict[str, Any] = {
         "limit": limit,
-        "filter": wq.And([wq.Term(n, v) for n, v in filters]) if filters else None,
+        "filter": wq.And([wq.Term(n, v) if isinstance(v, str)
+                          else wq.Or([wq.Term(n, x) for x in v]) for n, v in filters])
+        if filters else None,
         "groupedby": {name: sorting.FieldFacet(name) for name in FACETS},
         "maptype": sorting.Count,
         "terms": bool(terms),
@@ -662,6 +665,27 @@ def _may_reach(rows: list[tuple[int, float, int, int]], shown: int, most: float)
         if ahead[tier] + beaten_by < shown:
             keep.append(docnum)
     return keep
+
+
+def _with_unknown(lang: str | None) -> str | tuple[str, ...] | None:
+    """The ``lang`` values a language filter admits: a language's own documents and those of
+    unknown language (indexed as every language); ``UNKNOWN`` alone admits only those."""
+    return (lang, UNKNOWN) if lang in LANGUAGES else lang
+
+
+def _spans(text: str, lang: str, terms: dict) -> list[Span]:
+    """The query's matches in a document's text, as analysed in its language (in every
+    language for a document of unknown language)."""
+    if lang in LANGUAGES:
+        return match_spans(text, lang, terms)
+    found = {span for code in LANGUAGES for span in match_spans(text, code, terms)}
+    merged: list[Span] = []
+    for start, end in sorted(found):  # overlapping matches (a lemma and a stem) become one
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _count(searcher: Any, q: wq.Query) -> int:

@@ -427,3 +427,73 @@ def test_position_factors_are_computed_only_where_they_can_change_the_page(seed)
                     == rank(lambda docnums: {d: factor[d] for d, _ in top}, shown, tiers))
             if len(top) > 3 * shown:
                 assert len(asked) < len(top)  # some were left out
+
+
+# -- documents led by a name in the other language, and of unknown language ----------------
+
+MIXED_DOCS = [
+    {"id": "sl-luthor", "title": "Lex Luthor (Smallville)",
+     "text": "Lex Luthor (Smallville) is the version of Lex Luthor in the television series "
+             "Smallville. Lik je upodobil Michael Rosenbaum; v seriji je sin bogatega "
+             "industrialca Lionela Luthorja, ki mu oče ne zaupa."},
+    {"id": "en-triglav", "title": "Triglavski narodni park",
+     "text": "Triglavski narodni park je edini narodni park v Sloveniji. The park covers the "
+             "Julian Alps around Mount Triglav; it was founded in 1924 and is one of the "
+             "oldest in Europe."},
+    {"id": "und-invrs", "title": "INVRS (Algorithm 66)", "text": "INVRS (Algorithm 66)"},
+    {"id": "sl-serija", "title": "Televizijska serija",
+     "text": "Televizijska serija o mladem Supermanu je imela deset sezon. Serija je bila "
+             "posneta v Kanadi, v njej pa je nastopil tudi Lex Luthor."},
+    {"id": "en-alps", "title": "The Julian Alps",
+     "text": "The Julian Alps are a mountain range in Slovenia and Italy. The park around "
+             "Triglav protects most of them, and the algorithm of the seasons rules them."},
+]
+
+
+@pytest.fixture(scope="module")
+def mixed_search(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mixed")
+    (root / "docs.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
+                                             for d in MIXED_DOCS), encoding="utf-8")
+    index_paths([root / "docs.jsonl"], root / "index")  # no "lang": detected
+    with SearchIndex(root / "index") as ix:
+        yield ix
+
+
+@pytest.mark.parametrize("lang, query, doc", [("sl", "Luthor", "sl-luthor"),
+                                              ("en", "Triglav park", "en-triglav")])
+def test_a_text_led_by_a_name_in_the_other_language_is_found_under_its_language(
+        mixed_search, lang, query, doc):
+    hits = mixed_search.search(query, lang=lang).hits
+    assert doc in [h.id for h in hits]
+    assert next(h for h in hits if h.id == doc).lang == lang
+    other = "en" if lang == "sl" else "sl"
+    assert doc not in ids(mixed_search.search(query, lang=other))
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_a_document_of_unknown_language_is_found_under_either_language(mixed_search, lang):
+    results = mixed_search.search("INVRS", lang=lang)
+    assert ids(results) == ["und-invrs"] and results.hits[0].lang == "und"
+    assert "<mark>INVRS</mark>" in results.hits[0].snippet
+    assert results.facets["lang"] == {"und": 1}
+    assert ids(mixed_search.search(f"INVRS lang:{lang}")) == ["und-invrs"]
+    # Analysed as both languages: a Slovenian and an English inflection find it.
+    assert "und-invrs" in ids(mixed_search.search("algorithms" if lang == "en" else "algoritm*",
+                                                  lang=lang))
+
+
+def test_unknown_language_is_a_facet_and_a_filter_of_its_own(mixed_search):
+    results = mixed_search.search("*")
+    assert results.facets["lang"]["und"] == 1 and sum(results.facets["lang"].values()) == 5
+    assert ids(mixed_search.search("*", lang="und")) == ["und-invrs"]
+    assert ids(mixed_search.search("lang:und")) == ["und-invrs"]
+    assert mixed_search.stats().by_lang == {"en": 2, "sl": 2, "und": 1}
+    assert results.to_dict()["facets"]["lang"]["und"] == 1
+
+
+def test_documents_of_unknown_language_count_in_each_languages_statistics(mixed_search):
+    from search.ranking import language_doc_count
+
+    s = mixed_search._searcher
+    assert language_doc_count(s, "sl") == language_doc_count(s, "en") == 3

@@ -41,7 +41,9 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         query_param,
                         {"name": "lang", "in": "query", "description": "Only documents in "
-                         "this language.", "schema": {"type": "string", "enum": ["sl", "en"]}},
+                         "this language (with those of unknown language); `und`: only those "
+                         "of unknown language.",
+                         "schema": {"type": "string", "enum": ["sl", "en", "und"]}},
                         {"name": "year", "in": "query", "description": "Only documents "
                          "from this year.", "schema": {"type": "string",
                                                        "pattern": "^[0-9]{4}$"}},

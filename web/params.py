@@ -23,7 +23,9 @@ MAX_WORD = 60
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
-LANGS = ("sl", "en")
+#: Document languages a filter may ask for; "und": documents whose language is unknown (they
+#: are also found under "sl" and "en").
+LANGS = ("sl", "en", "und")
 SORTS = ("relevance", "newest")
 
 
