@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Languages we index; a document's ``lang`` is one of the languages asked for, or
 #: ``UNKNOWN`` when its text cannot tell (see :func:`guess_language`).
@@ -88,6 +89,12 @@ def normalize_language(tag: str | None) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
+@lru_cache(maxsize=64)
+def _language_codes(languages: tuple[str, ...]) -> tuple[str, ...]:
+    """``languages`` normalised and without repeats (every document asks with the same few)."""
+    return tuple(dict.fromkeys(normalize_language(x) or x for x in languages))
+
+
 def _identifier(languages: tuple[str, ...]):
     """The py3langid identifier restricted to ``languages``, built once per language set
     (see :mod:`search.documents.langid_model`)."""
@@ -155,10 +162,10 @@ def spread_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
             start = space + 1 if space >= 0 else start
         # Four times the piece is plenty of raw text for a piece of prose, and bounds the
         # work when the text has no line breaks.
-        found = prose_sample(text[start:min(end, start + 4 * piece)], piece)
+        found = " ".join(_prose_words(text[start:min(end, start + 4 * piece)]))[:piece]
         if found:
             parts.append(found)
-    return " ".join(parts)[:limit]
+    return " ".join(parts)
 
 
 def _marker_language(sample: str, languages: Sequence[str]) -> str | None:
@@ -197,12 +204,12 @@ def guess_language(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES,
     The sample is spread over the whole text (see :func:`spread_sample`), so a title or a name
     in another language at its start does not decide.
     """
-    langs = tuple(dict.fromkeys(normalize_language(x) or x for x in languages))
+    langs = _language_codes(tuple(languages))
     if not langs:
         raise ValueError("languages must not be empty")
     if len(langs) == 1:
         return LanguageGuess(langs[0], langs[0], 1.0, 0)
-    hint = normalize_language(hint)
+    hint = normalize_language(hint) if hint else None
     if hint not in langs:
         hint = None
 
