@@ -497,3 +497,55 @@ def test_documents_of_unknown_language_count_in_each_languages_statistics(mixed_
 
     s = mixed_search._searcher
     assert language_doc_count(s, "sl") == language_doc_count(s, "en") == 3
+
+
+# -- full result lists ------------------------------------------------------------------------
+
+#: Documents per language that share one query word (policija / police), each with other words.
+SHARED = 75
+
+
+@pytest.fixture(scope="module")
+def shared_word_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shared-word")
+    rows = []
+    for i in range(SHARED):
+        rows.append({"id": f"sl-{i:03d}", "lang": "sl", "title": f"Poročilo {i}",
+                     "text": f"Policija je v kraju številka {i} obravnavala prometno nesrečo. "
+                             + "Voznik je bil poškodovan. " * (i % 7)})
+        rows.append({"id": f"en-{i:03d}", "lang": "en", "title": f"Report {i}",
+                     "text": f"The police handled a road accident in town number {i}. "
+                             + "The driver was hurt. " * (i % 7)})
+    for i in range(20):  # documents without the word
+        rows.append({"id": f"sl-x{i}", "lang": "sl", "title": "Vreme",
+                     "text": "Jutri bo sončno in toplo, popoldne pa bodo mogoče nevihte."})
+        rows.append({"id": f"en-x{i}", "lang": "en", "title": "Weather",
+                     "text": "Tomorrow will be sunny and warm, with storms in the afternoon."})
+    (root / "docs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                             for r in rows), encoding="utf-8")
+    index_paths([root / "docs.jsonl"], root / "index")
+    return root / "index"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("lang, question", [
+    ("sl", "Kdo je včeraj poklical policijo zaradi nesreče na avtocesti?"),
+    ("en", "Who called the police yesterday about the crash on the motorway?"),
+])
+def test_a_result_list_is_as_long_as_the_matching_documents_allow(shared_word_index, fast,
+                                                                  lang, question):
+    # Every document of the language holds one word of the question (policija / police): a
+    # list of 100 asked for holds them all, whatever pruning or re-ranking does.
+    with SearchIndex(shared_word_index, fast=fast) as ix:
+        results = ix.search(question, lang=lang, per_page=100, snippets=False)
+        assert results.total == SHARED and len(results.hits) == SHARED
+        assert {h.id[:3] for h in results.hits} == {f"{lang}-"}
+        # Without the filter, both languages' documents (the other through translation).
+        both = ix.search(question, per_page=100, snippets=False)
+        assert len(both.hits) == 100 and both.total == 2 * SHARED
+        assert all(h.id.startswith(f"{lang}-") for h in both.hits[:SHARED])  # own words first
+        # Paging goes on to the end of the list, with no document twice.
+        pages = [ix.search(question, lang=lang, page=p, per_page=30, snippets=False).hits
+                 for p in (1, 2, 3)]
+        assert [len(p) for p in pages] == [30, 30, SHARED - 60]
+        assert len({h.id for p in pages for h in p}) == SHARED
