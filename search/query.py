@@ -324,6 +324,12 @@ class QueryParser:
                 out.append(set(terms))
         return out
 
+    def stop_words(self, text: str) -> list[str]:
+        """The stop words ``text`` asks for as plain words (not excluded, not in a phrase):
+        no analysed field holds them (see :mod:`search.stop_word_tail`)."""
+        return [w for w in _positive_words(_plain_signs(_FILTER.sub(" ", text or "")))
+                if w.lower() in _STOP_WORDS]
+
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""
         if not plain:

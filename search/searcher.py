@@ -35,6 +35,7 @@ from search.snippets import (
     snippet,
     spans_matching,
 )
+from search.stop_word_tail import stop_word_tail
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import (
     CognateIndex,
@@ -70,6 +71,9 @@ TITLE_ADJACENCY = 0.1
 #: The largest factor the four can make together (with a margin for rounding).
 MAX_POSITION_FACTOR = (1 + LEAD) * (1 + LEAD_ALL) * (1 + ADJACENCY) * (1 + TITLE_ADJACENCY) \
     * (1 + 1e-9)
+#: A list shorter than asked for goes on with the documents holding only the query's stop
+#: words (see :mod:`search.stop_word_tail`); False for ablations.
+STOP_WORD_TAIL = True
 #: Ask "did you mean" when a query finds fewer results than this.
 SUGGEST_BELOW = 3
 #: "Did you mean" looks at this many words of a query, each at most this long: correcting is
@@ -231,6 +235,9 @@ class SearchIndex:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
             found = self._match(parsed.query, filters, limit,
                                 set().union(*words) if rerank else set(), sort)
+            direct_total = found.total
+            if sort == "relevance" and STOP_WORD_TAIL and 0 < len(found.top) < limit:
+                found = self._with_stop_word_tail(found, text, filters, limit)
             results.total = found.total
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
@@ -242,7 +249,7 @@ class SearchIndex:
             for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
                 results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
                                               snippets, parsed))
-            if results.total < SUGGEST_BELOW:
+            if direct_total < SUGGEST_BELOW:
                 results.suggestion = self._suggest(parsed)
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
@@ -259,6 +266,30 @@ class SearchIndex:
             if found is not None:
                 return found
         return _whoosh_match(self._searcher, q, filters, limit, terms, sort)
+
+    def _with_stop_word_tail(self, found: Matches, text: str, filters: list[tuple[str, Any]],
+                             limit: int) -> Matches:
+        """``found`` (all the matches: fewer than ``limit``) followed by the documents that hold
+        only the query's stop words, counted in the total and the facets."""
+        stops = self._parser.stop_words(text)
+        if not stops:
+            return found
+        floor = min(score for _, score in found.top)
+        if self._executor is None or self._executor.searcher is not self._searcher:
+            self._executor = Executor(self._searcher)
+        top, every = stop_word_tail(self._executor, stops, filters, {d for d, _ in found.top},
+                                    limit - len(found.top), floor if floor > 0 else 1.0)
+        if not every:
+            return found
+        extra = self._executor.facets(dict.fromkeys(every, 0.0))
+        facets = {}
+        for name in set(found.facets) | set(extra):
+            counts = dict(found.facets.get(name, {}))
+            for value, n in extra.get(name, {}).items():
+                counts[value] = counts.get(value, 0) + n
+            facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return replace(found, top=found.top + top, total=found.total + len(every),
+                       facets=facets)
 
     def _position_factors(self, found: Matches, words: list[set[tuple[str, bytes]]],
                           docnums: list[int]) -> dict[int, float]:
@@ -553,9 +584,7 @@ def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], li
     """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
     kwargs: dict[str, Any] = {
         "limit": limit,
-        "filter": wq.And([wq.Term(n, v) if isinstance(v, str)
-                          else wq.Or([wq.Term(n, x) for x in v]) for n, v in filters])
-        if filters else None,
+        "filter": _filter_query(filters),
         "groupedby": {name: sorting.FieldFacet(name) for name in FACETS},
         "maptype": sorting.Count,
         "terms": bool(terms),
@@ -665,6 +694,14 @@ def _may_reach(rows: list[tuple[int, float, int, int]], shown: int, most: float)
         if ahead[tier] + beaten_by < shown:
             keep.append(docnum)
     return keep
+
+
+def _filter_query(filters: list[tuple[str, Any]]) -> wq.Query | None:
+    """The Whoosh query of ``filters`` ((field, value or tuple of values), all required)."""
+    if not filters:
+        return None
+    return wq.And([wq.Term(n, v) if isinstance(v, str) else wq.Or([wq.Term(n, x) for x in v])
+                   for n, v in filters])
 
 
 def _with_unknown(lang: str | None) -> str | tuple[str, ...] | None:

@@ -516,11 +516,13 @@ def shared_word_index(tmp_path_factory):
         rows.append({"id": f"en-{i:03d}", "lang": "en", "title": f"Report {i}",
                      "text": f"The police handled a road accident in town number {i}. "
                              + "The driver was hurt. " * (i % 7)})
-    for i in range(20):  # documents without the word
+    for i in range(20):  # documents sharing only stop words with the questions below
         rows.append({"id": f"sl-x{i}", "lang": "sl", "title": "Vreme",
-                     "text": "Jutri bo sončno in toplo, popoldne pa bodo mogoče nevihte."})
+                     "text": "Jutri bo sončno in toplo, popoldne pa bodo mogoče nevihte."
+                             + " Je pa res, da bo veter." * (i % 2)})
         rows.append({"id": f"en-x{i}", "lang": "en", "title": "Weather",
-                     "text": "Tomorrow will be sunny and warm, with storms in the afternoon."})
+                     "text": "Tomorrow will be sunny and warm, with storms in afternoons."
+                             + " The wind will drop." * (i % 2)})
     (root / "docs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
                                              for r in rows), encoding="utf-8")
     index_paths([root / "docs.jsonl"], root / "index")
@@ -533,10 +535,12 @@ def shared_word_index(tmp_path_factory):
     ("en", "Who called the police yesterday about the crash on the motorway?"),
 ])
 def test_a_result_list_is_as_long_as_the_matching_documents_allow(shared_word_index, fast,
-                                                                  lang, question):
+                                                                  lang, question,
+                                                                  monkeypatch):
     # Every document of the language holds one word of the question (policija / police): a
     # list of 100 asked for holds them all, whatever pruning or re-ranking does.
     with SearchIndex(shared_word_index, fast=fast) as ix:
+        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", False)  # content words only
         results = ix.search(question, lang=lang, per_page=100, snippets=False)
         assert results.total == SHARED and len(results.hits) == SHARED
         assert {h.id[:3] for h in results.hits} == {f"{lang}-"}
@@ -549,3 +553,33 @@ def test_a_result_list_is_as_long_as_the_matching_documents_allow(shared_word_in
                  for p in (1, 2, 3)]
         assert [len(p) for p in pages] == [30, 30, SHARED - 60]
         assert len({h.id for p in pages for h in p}) == SHARED
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("lang, question, stop", [
+    ("sl", "Kdo je včeraj poklical policijo zaradi nesreče?", "je"),
+    ("en", "Who called the police yesterday about the crash?", "the"),
+])
+def test_documents_sharing_only_stop_words_end_a_short_list(shared_word_index, fast, lang,
+                                                             question, stop, monkeypatch):
+    # Ten of the twenty weather reports hold the question's stop word, and nothing else of
+    # it: they end the list (engines without a stop list return them too), after every real
+    # match, whose order does not change.
+    with SearchIndex(shared_word_index, fast=fast) as ix:
+        results = ix.search(question, lang=lang, per_page=100, snippets=False)
+        got = ids(results)
+        assert len(got) == results.total == SHARED + 10
+        assert all(i.startswith(f"{lang}-") and "x" not in i for i in got[:SHARED])
+        assert {i for i in got[SHARED:]} == {f"{lang}-x{i}" for i in range(1, 20, 2)}
+        assert results.facets["lang"] == {lang: SHARED + 10}
+        assert max(h.score for h in results.hits[SHARED:]) < min(
+            h.score for h in results.hits[:SHARED])
+        paged = ix.search(question, lang=lang, page=2, per_page=50, snippets=False)
+        assert ids(paged) == got[50:]
+        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", False)
+        assert ids(ix.search(question, lang=lang, per_page=100, snippets=False)) == got[:SHARED]
+        # A stop word in a phrase, or with nothing else matched, brings no tail.
+        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", True)
+        for text in (f'policija police "{stop} xyzzy"', f"xyzzyq {stop}"):
+            found = ids(ix.search(text, lang=lang, per_page=100, snippets=False))
+            assert not any("x" in i[3:] for i in found), text
