@@ -128,6 +128,7 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
     """Search the index for WORDS (quote them or not).
 
     Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
+    A filter alone (year:2024, or --year 2024 '*') lists the documents, newest first.
     """
     text = " ".join(words)
     with _open(index_dir) as ix:

@@ -4,7 +4,9 @@ Syntax: plain words, ``"phrases"``, ``-exclusion``, ``+required``, ``title:word`
 ``*``, ``AND``/``OR``/``NOT``, and ``lang:sl`` / ``year:2024`` filters. The same words are
 analysed by every language's analysers, so one query finds documents in either language.
 Anything the grammar cannot make sense of falls back to its plain words: the user always
-gets a search, never an error.
+gets a search, never an error. Syntax that cannot mean what it says is read as words (see
+``_plain_signs``): AND/OR/NOT in a query typed all in capitals, a ``+``/``-`` alone or on a
+stop word. Filters alone (or a bare ``*``) list documents (``ParsedQuery.browse``).
 """
 
 from __future__ import annotations
