@@ -30,21 +30,23 @@ def spelling_fields(schema: Any) -> list[str]:
 
 def stop_word_tail(executor: Any, stop_words: Iterable[str],
                    filters: list[tuple[str, Any]], exclude: set[int], need: int,
-                   floor: float) -> tuple[list[tuple[int, float]], list[int]]:
-    """(the ``need`` best tail documents with their scores, every tail document).
+                   floor: float) -> tuple[list[tuple[int, float]], set[int]]:
+    """(the ``need`` first tail documents with their scores, every tail document).
 
     Tail documents hold one of ``stop_words``, pass ``filters`` ((field, value or tuple of
     values), as :meth:`~search.execution.Executor.run` takes them), are not deleted and not
-    in ``exclude`` (the real matches). Each scores ``floor * TAIL_SCORE`` times its share of
-    the IDF of all the stop words, so it ranks after every real match (``floor``: the lowest
-    real score) and among the tail, rarer stop words count more. Document sets are read
-    through ``executor`` (block by block, cached), so a frequent stop word costs little.
+    in ``exclude`` (the real matches). Those holding the rarest of the stop words come
+    first (then the next rarest, ...; in index order within each), each scoring
+    ``floor * TAIL_SCORE`` times its word's share of the stop words' IDF: below every real
+    match (``floor``: the lowest real score). Only set operations (in C) touch every
+    document, so a stop word in most of a large index costs little; document sets are read
+    through ``executor`` (block by block, cached).
     """
     searcher = executor.searcher
     fields = spelling_fields(searcher.schema)
     words = list(dict.fromkeys(w.lower() for w in stop_words))[:MAX_STOP_WORDS]
     if not fields or not words or need <= 0:
-        return [], []
+        return [], set()
     total = max(1, searcher.doc_count())
     out = set(exclude) | executor.deleted()
     allowed = None
@@ -52,19 +54,18 @@ def stop_word_tail(executor: Any, stop_words: Iterable[str],
         values = (value,) if isinstance(value, str) else value
         docs = frozenset().union(*(executor.docset(name, v) for v in values))
         allowed = docs if allowed is None else allowed & docs
-    weights: dict[int, float] = {}
-    idfs = []
-    for word in words:
-        held = frozenset().union(*(executor.docset(name, word) for name in fields))
-        if not held:
-            continue
-        idf = math.log(1.0 + (total - len(held) + 0.5) / (len(held) + 0.5))
-        idfs.append(idf)
-        docs = held - out
-        for d in docs if allowed is None else docs & allowed:
-            weights[d] = weights.get(d, 0.0) + idf
-    if not weights:
-        return [], []
-    scale = floor * TAIL_SCORE / (sum(idfs) or 1.0)
-    ranked = heapq.nsmallest(need, weights.items(), key=lambda item: (-item[1], item[0]))
-    return [(d, w * scale) for d, w in ranked], list(weights)
+    held = [frozenset().union(*(executor.docset(name, word) for name in fields))
+            for word in words]
+    entries = sorted(((len(docs), docs) for docs in held if docs), key=lambda e: e[0])
+    if not entries:
+        return [], set()
+    idfs = [math.log(1.0 + (total - df + 0.5) / (df + 0.5)) for df, _ in entries]
+    scale = floor * TAIL_SCORE / sum(idfs)
+    ranked: list[tuple[int, float]] = []
+    every: set[int] = set()
+    for (_df, docs), idf in zip(entries, idfs, strict=True):
+        group = (docs if allowed is None else docs & allowed) - out - every
+        if len(ranked) < need:
+            ranked.extend((d, idf * scale) for d in heapq.nsmallest(need - len(ranked), group))
+        every |= group
+    return ranked, every
