@@ -18,7 +18,16 @@ from search.errors import (
     InvalidDocument,
     SearchError,
 )
-from search.model import Document, DocumentView, Hit, IndexReport, IndexStats, Problem, Results
+from search.model import (
+    UNKNOWN,
+    Document,
+    DocumentView,
+    Hit,
+    IndexReport,
+    IndexStats,
+    Problem,
+    Results,
+)
 
 __version__ = "0.1.0"
 
@@ -26,7 +35,7 @@ __all__ = [
     "Document", "DocumentView", "Hit", "IndexReport", "IndexStats", "Problem", "Results",
     "IncompatibleIndex", "IndexLocked", "IndexNotFound", "InvalidDocument", "SearchError",
     "SearchIndex", "index_paths", "default_index_path", "IndexWriter", "open_writer",
-    "__version__",
+    "UNKNOWN", "__version__",
 ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from search.dates import readable_date
 from search.storage import ENV_INDEX
 
 #: Exit status of ``index`` when some inputs were skipped (everything else was indexed).
@@ -27,7 +28,7 @@ INDEX_OPTION = click.option(
     "--index", "index_dir", envvar=ENV_INDEX, default="index", show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Index folder (also set by ${ENV_INDEX}).")
-LANG_CHOICE = click.Choice(["en", "sl"])
+LANG_CHOICE = click.Choice(["en", "sl", "und"])  # und: documents of unknown language
 
 
 SYNONYMS_OPTION = click.option(
@@ -179,6 +180,7 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
     """Search the index for WORDS (quote them or not).
 
     Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
+    A filter alone (year:2024, or --year 2024 '*') lists the documents, newest first.
     """
     text = " ".join(words)
     synonyms = _load_synonyms(synonym_files)
@@ -198,7 +200,7 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
                    f"{results.elapsed_ms:.0f} ms\n")
     for hit in results.hits:
         page = f"page {hit.page}" if hit.page else None
-        meta = " · ".join(x for x in (hit.lang, hit.date, hit.id, page) if x)
+        meta = " · ".join(x for x in (hit.lang, readable_date(hit.date), hit.id, page) if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
         if hit.translated_terms:

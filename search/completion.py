@@ -159,6 +159,8 @@ class CompletionIndex:
         belongs to and how many documents hold its inflections.
         """
         limit = max(0, min(int(limit), MAX_COMPLETIONS))
+        if lang is not None and lang not in LANGUAGES:
+            lang = None  # "und" (unknown language) or anything else: every language
         typed = _SPACE.sub(" ", typed[:MAX_INPUT_CHARS]).lstrip()
         if not limit or not typed.strip():
             return []

@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -31,6 +31,7 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search.model import UNKNOWN
 from search.ranking import field_language
 
 __all__ = ["Executor", "Matches", "term_positions"]
@@ -100,18 +101,21 @@ class Executor:
     # -- the public entry point -------------------------------------------------------------
 
     def run(self, q: wq.Query, *, limit: int, filters: Iterable[tuple[str, str]] = (),
-            terms: Iterable[tuple[str, bytes]] = ()) -> Matches | None:
+            terms: Iterable[tuple[str, bytes]] = (),
+            order: tuple[str, Callable[[str], Any]] | None = None) -> Matches | None:
         """Top ``limit`` documents of ``q`` among those with every (field, value) of
         ``filters``; None if ``q`` has a shape this executor does not evaluate.
 
         ``terms``: the (field, term) pairs whose presence in the top documents
-        :meth:`Matches.matched_terms` should report.
+        :meth:`Matches.matched_terms` should report. ``order``: (field, key) to rank by the
+        key of each document's value of that field (ascending; "" for none), then by score,
+        instead of by score alone.
         """
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
         filters = list(filters)
         # A document has the fields of its own language only: with a language filter, the
         # terms of another language's fields cannot touch the results, so they are skipped.
-        self._language = next((v for n, v in filters if n == "lang"), None)
+        self._language = self._filtered_language(filters)
         try:
             scores = self._eval(q, leaves)
         except Unsupported:
@@ -123,11 +127,26 @@ class Executor:
             for docnum in deleted if len(deleted) < len(scores) else list(scores):
                 if docnum in deleted:
                     scores.pop(docnum, None)
-        for name, value in filters:
-            allowed = self.docset(name, value)
+        for name, value in filters:  # a tuple of values: any of them
+            allowed = (self.docset(name, value) if isinstance(value, str)
+                       else frozenset().union(*(self.docset(name, v) for v in value)))
             scores = {d: s for d, s in scores.items() if d in allowed}
-        return Matches(total=len(scores), facets=self.facets(scores), top=_top(scores, limit),
+        top = _top(scores, limit) if order is None else self._ordered(scores, limit, *order)
+        return Matches(total=len(scores), facets=self.facets(scores), top=top,
                        _leaves={k: v for k, v in leaves.items() if v})
+
+    def _filtered_language(self, filters: list[tuple[str, Any]]) -> str | None:
+        """The one language whose fields can match under the ``lang`` filter, if any.
+
+        Documents of unknown language have every language's fields, so the others can be
+        skipped only when no such document passes the filter.
+        """
+        value = next((v for n, v in filters if n == "lang"), None)
+        values = (value,) if isinstance(value, str) else tuple(value or ())
+        known = [v for v in values if v != UNKNOWN]
+        if len(known) != 1 or any(self.docset("lang", v) for v in values if v == UNKNOWN):
+            return None
+        return known[0]
 
     # -- evaluation -------------------------------------------------------------------------
 
@@ -139,6 +158,10 @@ class Executor:
             return acc
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return {}
+        if type(q) is wq.Every and q.fieldname in (None, "", "*"):
+            # Every document, unscored (a filter-only query lists them; deletions and
+            # filters are applied by run()).
+            return dict.fromkeys(range(self.searcher.doc_count_all()), 0.0)
         if type(q) is wq.Or:
             if q.minmatch or q.scale:
                 raise Unsupported
@@ -321,6 +344,17 @@ class Executor:
                 yield offset, lens, ids, weights if scored else None
             else:
                 raise Unsupported
+
+    def _ordered(self, scores: dict[int, float], limit: int, name: str,
+                 key: Callable[[str], Any]) -> list[tuple[int, float]]:
+        """The ``limit`` first documents by ``key`` of their ``name`` value, then by score."""
+        if limit <= 0 or not scores:
+            return []
+        values, codes = self._facet_codes(name)
+        ranks = {code: i for i, code in enumerate(sorted(range(len(values)),
+                                                         key=lambda c: key(values[c])))}
+        return heapq.nsmallest(limit, scores.items(),
+                               key=lambda item: (ranks[codes[item[0]]], -item[1], item[0]))
 
     # -- per-segment data -------------------------------------------------------------------
 

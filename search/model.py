@@ -10,6 +10,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: The language of a document whose text cannot tell (too short, or ambiguous): the BCP 47
+#: "undetermined" tag. Such a document is indexed in every language's fields and is found
+#: under every language's filter; facets count it on its own.
+UNKNOWN = "und"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -29,7 +34,7 @@ class Document:
     id: str
     title: str
     text: str
-    lang: str  #: "en" or "sl"
+    lang: str  #: "en", "sl", or UNKNOWN
     #: ISO 8601, possibly partial: "2024", "2024-07", "2024-07-03", "--10-29" (no year)
     date: str | None = None
     path: str | None = None  #: absolute path of the source file

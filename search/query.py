@@ -4,7 +4,9 @@ Syntax: plain words, ``"phrases"``, ``-exclusion``, ``+required``, ``title:word`
 ``*``, ``AND``/``OR``/``NOT``, and ``lang:sl`` / ``year:2024`` filters. The same words are
 analysed by every language's analysers, so one query finds documents in either language.
 Anything the grammar cannot make sense of falls back to its plain words: the user always
-gets a search, never an error.
+gets a search, never an error. Syntax that cannot mean what it says is read as words (see
+``_plain_signs``): AND/OR/NOT in a query typed all in capitals, a ``+``/``-`` alone or on a
+stop word. Filters alone (or a bare ``*``) list documents (``ParsedQuery.browse``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from whoosh.qparser.plugins import Plugin, PlusMinusPlugin, WhitespacePlugin
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import words
+from search.model import UNKNOWN
 from search.translation import Translation
 
 #: How strongly a title match counts against a body match (tuned on the development halves).
@@ -46,6 +49,8 @@ AND_BOOST = 1.0
 _STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 _FILTER = re.compile(r"(?<!\S)(lang|year):(\S+)", re.I)
+#: A bare ``*``: every document (with the filters given beside the query).
+_ALL = re.compile(r"\s*\*+\s*")
 _FIELD_PREFIX = re.compile(r"\b\w+:(?=\S)")
 _PREFIX = re.compile(r"(?<![\w*])(\w+)\*+(?![\w*])")
 #: Wildcards we do not support: "?" (people end questions with it), leading or inner "*",
@@ -74,6 +79,9 @@ class ParsedQuery:
     lang: str | None = None  #: a ``lang:`` filter found in the text
     year: str | None = None  #: a ``year:`` filter found in the text
     fallback: bool = False  #: True when the syntax was malformed and plain words were used
+    #: No words, only filters (``year:2024``) or a bare ``*``: list the documents (newest
+    #: first) rather than search; ``query`` is then :class:`~whoosh.query.Every`.
+    browse: bool = False
     #: Translated terms the query also searches: (language, analysis path) -> {term: word}
     translated: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
@@ -156,13 +164,15 @@ class QueryParser:
         lang = year = None
         for m in _FILTER.finditer(text):
             key, value = m.group(1).lower(), m.group(2).lower()
-            if key == "lang" and value in LANGUAGES:
+            if key == "lang" and (value in LANGUAGES or value == UNKNOWN):
                 lang = value
             elif key == "year" and value.isdigit():
                 year = value
-        body = _STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text))
+        body = _plain_signs(_STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text)))
         plain = words(_FIELD_PREFIX.sub(" ", body))
         if not plain:
+            if lang or year or _ALL.fullmatch(text):
+                return ParsedQuery(text, wq.Every(), plain, lang, year, browse=True)
             return ParsedQuery(text, wq.NullQuery, plain, lang, year)
         typed = body
         if expand is not None:
@@ -302,7 +312,7 @@ class QueryParser:
         through translations.
         """
         out = []
-        for word in _positive_words(text):
+        for word in _positive_words(_plain_signs(text)):
             if word.lower() in _STOP_WORDS:
                 continue
             terms = self._word_terms.get(word)
@@ -315,6 +325,12 @@ class QueryParser:
             if terms:
                 out.append(set(terms))
         return out
+
+    def stop_words(self, text: str) -> list[str]:
+        """The stop words ``text`` asks for as plain words (not excluded, not in a phrase):
+        no analysed field holds them (see :mod:`search.stop_word_tail`)."""
+        return [w for w in _positive_words(_plain_signs(_FILTER.sub(" ", text or "")))
+                if w.lower() in _STOP_WORDS]
 
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""
@@ -339,6 +355,32 @@ _OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
 
 
 _QUOTED = re.compile(r'"[^"]*"?')
+#: A ``+`` or ``-`` standing alone, or on a stop word (which no field can require or exclude).
+_LONE_SIGN = re.compile(r"(?<![^\s(])[+-]+(?=[\s)]|$)")
+_SIGNED_WORD = re.compile(r"(?<![^\s(])[+-](\w+)(?=[\s)]|$)")
+_OPERATOR_WORD = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+
+
+def _plain_signs(body: str) -> str:
+    """``body`` with the syntax that cannot mean what it says turned into plain words.
+
+    A ``+`` or ``-`` on its own or on a stop word is dropped (``+ za sestavljanje``, ``+the
+    table``): a stop word is in no index, so requiring it would empty the query and excluding
+    it would do nothing. In a query typed all in capitals (a shouted or pasted title,
+    ``SEARCHING AND SORTING OF TABLES``) AND/OR/NOT are words like the others: Boolean
+    operators can be told apart from words only by their case.
+
+    >>> _plain_signs("+ za sestavljanje -the +table")
+    'za sestavljanje the +table'
+    >>> _plain_signs("SEARCHING AND SORTING")
+    'SEARCHING and SORTING'
+    """
+    body = _LONE_SIGN.sub("", body)
+    body = _SIGNED_WORD.sub(lambda m: m.group(1) if m.group(1).lower() in _STOP_WORDS
+                            else m.group(0), body)
+    if _OPERATOR_WORD.search(body) and not any(c.islower() for c in body):
+        body = _OPERATOR_WORD.sub(lambda m: m.group(0).lower(), body)
+    return body.strip()
 
 
 def _positive_words(body: str) -> list[str]:

@@ -14,6 +14,8 @@ from typing import Any
 
 from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
+from search.model import UNKNOWN
+
 #: Defaults tuned on the development halves (benchmarks/quality.py).
 K1 = 1.2
 B = 0.5
@@ -31,7 +33,9 @@ def field_language(fieldname: str) -> str | None:
 def language_doc_count(searcher: Any, lang: str) -> int:
     cache = searcher.__dict__.setdefault("_lang_doc_counts", {})
     if lang not in cache:
-        cache[lang] = searcher.doc_frequency("lang", lang) or 1
+        # Documents of unknown language have every language's fields: they count too.
+        cache[lang] = (searcher.doc_frequency("lang", lang)
+                       + searcher.doc_frequency("lang", UNKNOWN)) or 1
     return cache[lang]
 
 

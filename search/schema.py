@@ -76,8 +76,10 @@ def document_fields(doc: Document) -> dict[str, Any]:
             values[name] = value
     if doc.pages:
         values["pages"] = list(doc.pages)
-    for path in LANGUAGES[doc.lang].paths:
-        values[f"title_{doc.lang}{path.suffix()}"] = doc.title
-        values[f"body_{doc.lang}{path.suffix()}"] = doc.text
+    # A document of unknown language (UNKNOWN) is analysed as every language.
+    for lang in [LANGUAGES[doc.lang]] if doc.lang in LANGUAGES else LANGUAGES.values():
+        for path in lang.paths:
+            values[f"title_{lang.code}{path.suffix()}"] = doc.title
+            values[f"body_{lang.code}{path.suffix()}"] = doc.text
     values["spell"] = f"{doc.title}\n{doc.text}"
     return values

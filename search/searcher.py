@@ -23,8 +23,9 @@ from whoosh import sorting
 from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
+from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches, term_positions
-from search.model import DocumentView, Hit, IndexStats, Results
+from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.snippets import (
@@ -36,6 +37,7 @@ from search.snippets import (
     snippet,
     spans_matching,
 )
+from search.stop_word_tail import stop_word_tail
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import (
     CognateIndex,
@@ -74,6 +76,9 @@ TITLE_ADJACENCY = 0.1
 #: The largest factor the four can make together (with a margin for rounding).
 MAX_POSITION_FACTOR = (1 + LEAD) * (1 + LEAD_ALL) * (1 + ADJACENCY) * (1 + TITLE_ADJACENCY) \
     * (1 + 1e-9)
+#: A list shorter than asked for goes on with the documents holding only the query's stop
+#: words (see :mod:`search.stop_word_tail`); False for ablations.
+STOP_WORD_TAIL = True
 #: Ask "did you mean" when a query finds fewer results than this.
 SUGGEST_BELOW = 3
 #: "Did you mean" looks at this many words of a query, each at most this long: correcting is
@@ -232,14 +237,17 @@ class SearchIndex:
             expansions, synonym_terms = self._apply_synonyms(parsed)
             lang = lang or parsed.lang
             year = year or parsed.year
+            if parsed.browse:  # filters only ("year:2024", "*"): the documents, newest first
+                sort = "newest"
             results = Results(query=text, hits=[], total=0, page=page, per_page=per_page,
                               facets={"lang": {}, "year": {}}, lang=lang, year=year,
                               sort=sort, synonyms=[e.to_dict() for e in expansions])
             if parsed.query is wq.NullQuery or (page - 1) * per_page >= MAX_RESULTS_WINDOW:
                 results.elapsed_ms = (time.perf_counter() - started) * 1000
                 return results
-            filters = [(name, value) for name, value in (("lang", lang), ("year", year))
-                       if value]
+            filters: list[tuple[str, Any]] = [
+                (name, value) for name, value in (("lang", _with_unknown(lang)), ("year", year))
+                if value]
             words = self._parser.word_terms(text) if sort == "relevance" else []
             if synonym_terms and words:  # a synonym's match covers the word it stands for
                 for word, extra in synonym_terms.items():
@@ -249,13 +257,16 @@ class SearchIndex:
                             terms |= extra
             # Positions re-rank even a one-word query; coverage alone needs two words.
             positional = self._positions
-            rerank = (len(words) >= (1 if positional else 2)
-                      or (bool(parsed.translated) and lang is None))
+            rerank = sort == "relevance" and (len(words) >= (1 if positional else 2)
+                                              or (bool(parsed.translated) and lang is None))
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
             found = self._match(parsed.query, filters, limit,
                                 set().union(*words) if rerank else set(), sort)
+            direct_total = found.total
+            if sort == "relevance" and STOP_WORD_TAIL and 0 < len(found.top) < limit:
+                found = self._with_stop_word_tail(found, text, filters, limit)
             results.total = found.total
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
@@ -267,7 +278,7 @@ class SearchIndex:
             for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
                 results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
                                               snippets, parsed))
-            if results.total < SUGGEST_BELOW:
+            if direct_total < SUGGEST_BELOW:
                 results.suggestion = self._suggest(parsed)
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
@@ -291,13 +302,39 @@ class SearchIndex:
     def _match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
                 terms: set[tuple[str, bytes]], sort: str) -> Matches:
         """The query's matches: term at a time (fast) when it can, else Whoosh's collector."""
-        if sort == "relevance" and self._fast:
+        if self._fast:
             if self._executor is None or self._executor.searcher is not self._searcher:
                 self._executor = Executor(self._searcher)
-            found = self._executor.run(q, limit=limit, filters=filters, terms=terms)
+            order = ("date", newest_first_key) if sort == "newest" else None
+            found = self._executor.run(q, limit=limit, filters=filters, terms=terms,
+                                       order=order)
             if found is not None:
                 return found
         return _whoosh_match(self._searcher, q, filters, limit, terms, sort)
+
+    def _with_stop_word_tail(self, found: Matches, text: str, filters: list[tuple[str, Any]],
+                             limit: int) -> Matches:
+        """``found`` (all the matches: fewer than ``limit``) followed by the documents that hold
+        only the query's stop words, counted in the total and the facets."""
+        stops = self._parser.stop_words(text)
+        if not stops:
+            return found
+        floor = min(score for _, score in found.top)
+        if self._executor is None or self._executor.searcher is not self._searcher:
+            self._executor = Executor(self._searcher)
+        top, every = stop_word_tail(self._executor, stops, filters, {d for d, _ in found.top},
+                                    limit - len(found.top), floor if floor > 0 else 1.0)
+        if not every:
+            return found
+        extra = self._executor.facets(dict.fromkeys(every, 0.0))
+        facets = {}
+        for name in set(found.facets) | set(extra):
+            counts = dict(found.facets.get(name, {}))
+            for value, n in extra.get(name, {}).items():
+                counts[value] = counts.get(value, 0) + n
+            facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return replace(found, top=found.top + top, total=found.total + len(every),
+                       facets=facets)
 
     def _position_factors(self, found: Matches, words: list[set[tuple[str, bytes]]],
                           docnums: list[int]) -> dict[int, float]:
@@ -348,12 +385,12 @@ class SearchIndex:
              terms: dict, snippets: bool, parsed: ParsedQuery | None = None) -> Hit:
         text = stored.get("text", "")
         lang = stored["lang"]
-        spans = match_spans(text, lang, terms) if snippets else []
+        spans = _spans(text, lang, terms) if snippets else []
         html = snippet(text, spans) if snippets else ""
         translated = []
         if snippets and parsed and parsed.translated:
             title = stored.get("title", "")
-            translated = _translated_words([(title, match_spans(title, lang, terms)),
+            translated = _translated_words([(title, _spans(title, lang, terms)),
                                             (text, spans)], lang, parsed)
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
@@ -549,7 +586,7 @@ class SearchIndex:
                 parsed = self._parse(query)
                 self._apply_synonyms(parsed)
                 terms = query_terms(parsed.query.iter_all_terms())
-                spans = match_spans(text, stored["lang"], terms)
+                spans = _spans(text, stored["lang"], terms)
             return DocumentView(id=stored["id"], title=stored.get("title", ""),
                                 lang=stored["lang"], date=stored.get("date"), text=text,
                                 html=paragraphs_html(text, spans), path=stored.get("path"),
@@ -571,7 +608,7 @@ class SearchIndex:
         self.refresh()
         with self._lock:
             s = self._searcher
-            by_lang = {code: _count(s, wq.Term("lang", code)) for code in LANGUAGES}
+            by_lang = {code: _count(s, wq.Term("lang", code)) for code in (*LANGUAGES, UNKNOWN)}
             years = [t.decode() if isinstance(t, bytes) else t for t in s.lexicon("year")]
             by_year = {y: n for y in years if (n := _count(s, wq.Term("year", y)))}
             info = read_engine_info(self._gen)
@@ -627,17 +664,20 @@ def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], li
     """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
     kwargs: dict[str, Any] = {
         "limit": limit,
-        "filter": wq.And([wq.Term(n, v) for n, v in filters]) if filters else None,
+        "filter": _filter_query(filters),
         "groupedby": {name: sorting.FieldFacet(name) for name in FACETS},
         "maptype": sorting.Count,
         "terms": bool(terms),
     }
-    if sort == "newest":
-        kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+    if sort == "newest":  # see newest_first_key: the ISO strings alone sort wrongly
+        kwargs["sortedby"] = sorting.TranslateFacet(newest_first_key,
+                                                    sorting.FieldFacet("date"))
     found = searcher.search(q, **kwargs)
     matched = {hit.docnum: set(hit.matched_terms()) for hit in found} if terms else {}
     return Matches(total=len(found), facets={n: _facet(found.groups(n)) for n in FACETS},
-                   top=[(hit.docnum, hit.score or 0.0) for hit in found],
+                   # A sorting collector does not score ("score" is the sort key).
+                   top=[(hit.docnum, (hit.score or 0.0) if sort == "relevance" else 0.0)
+                        for hit in found],
                    _matched=matched)
 
 
@@ -734,6 +774,35 @@ def _may_reach(rows: list[tuple[int, float, int, int]], shown: int, most: float)
         if ahead[tier] + beaten_by < shown:
             keep.append(docnum)
     return keep
+
+
+def _filter_query(filters: list[tuple[str, Any]]) -> wq.Query | None:
+    """The Whoosh query of ``filters`` ((field, value or tuple of values), all required)."""
+    if not filters:
+        return None
+    return wq.And([wq.Term(n, v) if isinstance(v, str) else wq.Or([wq.Term(n, x) for x in v])
+                   for n, v in filters])
+
+
+def _with_unknown(lang: str | None) -> str | tuple[str, ...] | None:
+    """The ``lang`` values a language filter admits: a language's own documents and those of
+    unknown language (indexed as every language); ``UNKNOWN`` alone admits only those."""
+    return (lang, UNKNOWN) if lang in LANGUAGES else lang
+
+
+def _spans(text: str, lang: str, terms: dict) -> list[Span]:
+    """The query's matches in a document's text, as analysed in its language (in every
+    language for a document of unknown language)."""
+    if lang in LANGUAGES:
+        return match_spans(text, lang, terms)
+    found = {span for code in LANGUAGES for span in match_spans(text, code, terms)}
+    merged: list[Span] = []
+    for start, end in sorted(found):  # overlapping matches (a lemma and a stem) become one
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _count(searcher: Any, q: wq.Query) -> int:

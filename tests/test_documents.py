@@ -691,6 +691,64 @@ def test_detect_document_language_uses_title() -> None:
     assert detect_document_language("Introduction to spreadsheets", "Calc") == "en"
 
 
+#: Texts led by a name or a sentence in the other language: (language, title, text).
+LED_BY_A_FOREIGN_NAME = [
+    ("sl", "Lex Luthor (Smallville)",
+     "Lex Luthor (Smallville) is the version of Lex Luthor in the television series "
+     "Smallville. Lik je upodobil Michael Rosenbaum; v seriji je sin bogatega industrialca "
+     "Lionela Luthorja, ki mu oče ne zaupa."),
+    ("sl", "Pink Floyd – The Wall",
+     "Pink Floyd – The Wall is a 1982 musical film by Alan Parker. Film temelji na "
+     "istoimenskem albumu skupine Pink Floyd iz leta 1979; glavno vlogo je odigral Bob "
+     "Geldof, scenarij pa je napisal Roger Waters."),
+    ("en", "Triglavski narodni park",
+     "Triglavski narodni park je edini narodni park v Sloveniji. The park covers the Julian "
+     "Alps around Mount Triglav; it was founded in 1924 and is one of the oldest in Europe."),
+    ("en", "Zakon o tujcih",
+     "Zakon o tujcih (ZTuj-2) sets the conditions under which foreigners may enter, leave and "
+     "live in Slovenia. The act was amended several times, most recently to bring it in line "
+     "with European Union rules on seasonal workers."),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "text"), LED_BY_A_FOREIGN_NAME,
+                         ids=[t for _, t, _ in LED_BY_A_FOREIGN_NAME])
+def test_the_body_decides_over_a_leading_name_in_the_other_language(lang, title, text):
+    assert detect_document_language(title, text, unknown="und") == lang
+    assert detect_document_language("", text, unknown="und") == lang
+
+
+@pytest.mark.parametrize(("title", "text"), [
+    ("INVRS (Algorithm 66)", ""),  # a name and a number (was labelled Slovenian)
+    ("INVRS (Algorithm 66)", "INVRS (Algorithm 66)"),
+    ("Kontakt", ""),
+    ("The Elder Scrolls Online", "The Elder Scrolls Online: Tamriel Unlimited, The Elder "
+     "Scrolls Online: Morrowind in The Elder Scrolls Online: Summerset so razširitve igre, ki "
+     "jih je izdala Bethesda."),  # names, and four Slovenian words
+])
+def test_a_text_that_cannot_tell_says_so(title, text):
+    from search.documents.language import guess_document_language
+
+    guess = guess_document_language(title, text)
+    assert guess.lang is None and guess.best in ("en", "sl")
+    assert detect_document_language(title, text, unknown="und") == "und"
+    assert detect_document_language(title, text) == guess.best  # no ``unknown``: best guess
+
+
+@pytest.mark.parametrize(("hint", "lang"), [("sl", "sl"), ("en", "en")])
+def test_a_declared_language_decides_a_text_that_cannot_tell(hint, lang):
+    assert detect_document_language("INVRS (Algorithm 66)", "", hint=hint,
+                                    unknown="und") == lang
+
+
+@pytest.mark.parametrize(("lang", "title", "text"), [
+    ("sl", "Kontakt", "Pišite nam na naslov ministrstva ali nas pokličite med delovnim časom."),
+    ("en", "Kontakt", "Write to us at the ministry's address or call us during office hours."),
+])
+def test_the_title_does_not_decide_over_a_clear_body(lang, title, text):
+    assert detect_document_language(title, text, unknown="und") == lang
+
+
 def test_detection_cost_does_not_grow_with_document_length() -> None:
     # Only a sample of a long document is identified: a 2 MB text costs about what a page does.
     page = "\n".join(ENGLISH_TEXTS + SLOVENIAN_TEXTS)

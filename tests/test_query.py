@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import string
 
@@ -211,10 +212,11 @@ def test_malformed_queries_never_raise(parser, text):
     parsed = parser.parse(text, expand=lambda prefix: [prefix + "a"])
     assert isinstance(parsed.query, wq.Query)
     if not parsed.words:
-        assert parsed.query is wq.NullQuery
+        assert parsed.query == wq.Every() if parsed.browse else parsed.query is wq.NullQuery
 
 
-@pytest.mark.parametrize("text", ["(", "*", "-", "((((", '"', "", "   ", "!?!", "\x00"],
+@pytest.mark.parametrize("text", ["(", "-", "((((", '"', "", "   ", "!?!", "\x00", "*?", "+",
+                                  "lang:xx", "year:soon"],
                          ids=_short_id)
 def test_nothing_searchable_gives_null_query(parser, text):
     assert parser.parse(text).query is wq.NullQuery
@@ -277,3 +279,139 @@ def test_plain_words_shortcut_equals_the_parser(text, mode):
 def test_syntax_is_left_to_the_parser(parser, text):
     assert parser._simple(text) is None
     assert parser.parse(text).query is not wq.NullQuery
+
+
+# -- the syntax through a real index: filters alone, signs on stop words, shouted queries -----
+
+SYNTAX_DOCS = [
+    {"id": "sl-sest", "lang": "sl", "date": "2024-03-01", "title": "Sestavljanje nizov",
+     "text": "Za sestavljanje nizov uporabite operator &. Sestavljanje deluje tudi z znakom +."},
+    {"id": "sl-raz", "lang": "sl", "date": "2023", "title": "Razvrščanje tabel",
+     "text": "Razvrščanje podatkov v tabeli po stolpcih in vrsticah."},
+    {"id": "sl-isk", "lang": "sl", "title": "Iskanje po tabelah",
+     "text": "Iskanje podatkov v tabeli z ukazom Najdi."},
+    {"id": "sl-tis", "lang": "sl", "date": "--05-01", "title": "Navodila za tiskanje",
+     "text": "Za tiskanje dokumenta izberite ukaz Natisni v meniju Datoteka."},
+    {"id": "en-table", "lang": "en", "date": "2024-05-02", "title": "Insert a table",
+     "text": "The table dialog inserts a table into the document."},
+    {"id": "en-search", "lang": "en", "date": "2022", "title": "Searching tables",
+     "text": "Searching the table for values that match a condition."},
+    {"id": "en-sort", "lang": "en", "title": "Sorting tables",
+     "text": "Sorting the table by its columns, ascending or descending."},
+    {"id": "en-macro", "lang": "en", "title": "Why a macro does not run",
+     "text": "A macro does not run when macros are disabled in the security settings."},
+]
+#: Each language's documents newest first (undated last, in any order).
+NEWEST = {"sl": (["sl-sest", "sl-raz", "sl-tis"], {"sl-isk"}),
+          "en": (["en-table", "en-search"], {"en-sort", "en-macro"})}
+
+
+@pytest.fixture(scope="module")
+def syntax_index(tmp_path_factory):
+    from search.indexer import index_paths
+
+    root = tmp_path_factory.mktemp("syntax")
+    (root / "docs.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
+                                             for d in SYNTAX_DOCS), encoding="utf-8")
+    index_paths([root / "docs.jsonl"], root / "index")
+    return root / "index"
+
+
+@pytest.fixture(scope="module")
+def syntax_search(syntax_index):
+    from search.searcher import SearchIndex
+
+    with SearchIndex(syntax_index) as ix:
+        yield ix
+
+
+def found(ix, text, **kwargs) -> list[str]:
+    return [h.id for h in ix.search(text, per_page=50, snippets=False, **kwargs).hits]
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_a_language_filter_alone_lists_that_languages_documents_newest_first(syntax_search,
+                                                                            lang):
+    dated, undated = NEWEST[lang]
+    results = syntax_search.search(f"lang:{lang}", per_page=50)
+    got = [h.id for h in results.hits]
+    assert got[:len(dated)] == dated and set(got[len(dated):]) == undated
+    assert results.total == len(got) and results.sort == "newest"
+    assert results.facets["lang"] == {lang: len(got)}
+
+
+@pytest.mark.parametrize("text, kwargs", [("year:2024", {}), ("*", {"year": "2024"}),
+                                          ("year:2024 *", {}), ("*", {"year": "2024",
+                                                                      "sort": "relevance"})])
+def test_a_year_filter_alone_lists_that_years_documents_newest_first(syntax_search, text,
+                                                                     kwargs):
+    assert found(syntax_search, text, **kwargs) == ["en-table", "sl-sest"]
+
+
+def test_a_bare_star_lists_every_document(syntax_search):
+    assert len(found(syntax_search, "*")) == len(SYNTAX_DOCS)
+    assert found(syntax_search, "*", lang="sl")[0] == "sl-sest"
+
+
+def test_cli_year_filter_with_a_star_lists_the_documents(syntax_index):
+    from click.testing import CliRunner
+
+    from search.cli import cli
+
+    result = CliRunner().invoke(cli, ["query", "--year", "2024", "*", "--index",
+                                      str(syntax_index), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [h["id"] for h in json.loads(result.stdout)["hits"]] == ["en-table", "sl-sest"]
+
+
+@pytest.mark.parametrize("signed, plain", [
+    ("+ za sestavljanje", "za sestavljanje"), ("+za sestavljanje", "za sestavljanje"),
+    ("-za sestavljanje", "za sestavljanje"), ("za + sestavljanje", "za sestavljanje"),
+    ("+the table", "the table"), ("+ the table", "the table"), ("table -the", "table the"),
+])
+def test_a_sign_on_a_stop_word_or_alone_is_ignored(syntax_search, signed, plain):
+    expected = found(syntax_search, plain)
+    assert expected and found(syntax_search, signed) == expected
+
+
+@pytest.mark.parametrize("lang, text", [("sl", "+sestavljanje -tiskanje"),
+                                        ("en", "+table -searching")])
+def test_signs_on_content_words_still_require_and_exclude(syntax_search, lang, text):
+    got = found(syntax_search, text, lang=lang)
+    assert got == (["sl-sest"] if lang == "sl" else ["en-table", "en-sort"])
+
+
+@pytest.mark.parametrize("shouted, mixed, both", [
+    ("SEARCHING AND SORTING", "searching AND sorting", {"en-search", "en-sort"}),
+    ("ISKANJE AND RAZVRŠČANJE", "iskanje AND razvrščanje", {"sl-isk", "sl-raz"}),
+    ("SEARCHING NOT SORTING", "searching NOT sorting", {"en-search", "en-sort"}),
+    ("ISKANJE NOT RAZVRŠČANJE TABEL", "iskanje NOT razvrščanje", {"sl-isk", "sl-raz"}),
+])
+def test_in_an_all_capitals_query_and_or_not_are_words(syntax_search, shouted, mixed, both):
+    assert both <= set(found(syntax_search, shouted))
+    # In mixed case they are operators: AND asks for both words (no document has both),
+    # NOT excludes the second.
+    assert len(both & set(found(syntax_search, mixed))) < 2
+
+
+def test_a_bare_operator_searches_as_a_word(syntax_search):
+    assert found(syntax_search, "NOT") == ["en-macro"]  # "not" is no English stop word
+    assert "en-macro" in found(syntax_search, "macro NOT")
+    assert "en-sort" in found(syntax_search, "OR sorting")
+
+
+@pytest.mark.parametrize("shouted", ["SEARCHING AND SORTING OF TABLES",
+                                     "ISKANJE IN RAZVRŠČANJE AND TISKANJE TABEL",
+                                     "NOT", "AND", "OR"])
+def test_a_shouted_query_has_no_boolean_structure(parser, shouted):
+    parsed = parser.parse(shouted)
+    assert not any(isinstance(q, (wq.And, wq.AndNot, wq.Not)) for q in _walk(parsed.query))
+    assert parsed.words == [w.lower() if w in ("AND", "OR", "NOT") else w
+                            for w in shouted.split()]
+    assert isinstance(parser.parse("searching AND sorting").query, wq.And)
+
+
+def _walk(q: wq.Query):
+    yield q
+    for child in q.children():
+        yield from _walk(child)

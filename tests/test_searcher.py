@@ -502,3 +502,159 @@ def test_position_factors_are_computed_only_where_they_can_change_the_page(seed)
                     == rank(lambda docnums: {d: factor[d] for d, _ in top}, shown, tiers))
             if len(top) > 3 * shown:
                 assert len(asked) < len(top)  # some were left out
+
+
+# -- documents led by a name in the other language, and of unknown language ----------------
+
+MIXED_DOCS = [
+    {"id": "sl-luthor", "title": "Lex Luthor (Smallville)",
+     "text": "Lex Luthor (Smallville) is the version of Lex Luthor in the television series "
+             "Smallville. Lik je upodobil Michael Rosenbaum; v seriji je sin bogatega "
+             "industrialca Lionela Luthorja, ki mu oče ne zaupa."},
+    {"id": "en-triglav", "title": "Triglavski narodni park",
+     "text": "Triglavski narodni park je edini narodni park v Sloveniji. The park covers the "
+             "Julian Alps around Mount Triglav; it was founded in 1924 and is one of the "
+             "oldest in Europe."},
+    {"id": "und-invrs", "title": "INVRS (Algorithm 66)", "text": "INVRS (Algorithm 66)"},
+    {"id": "sl-serija", "title": "Televizijska serija",
+     "text": "Televizijska serija o mladem Supermanu je imela deset sezon. Serija je bila "
+             "posneta v Kanadi, v njej pa je nastopil tudi Lex Luthor."},
+    {"id": "en-alps", "title": "The Julian Alps",
+     "text": "The Julian Alps are a mountain range in Slovenia and Italy. The park around "
+             "Triglav protects most of them, and the algorithm of the seasons rules them."},
+]
+
+
+@pytest.fixture(scope="module")
+def mixed_search(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mixed")
+    (root / "docs.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
+                                             for d in MIXED_DOCS), encoding="utf-8")
+    index_paths([root / "docs.jsonl"], root / "index")  # no "lang": detected
+    with SearchIndex(root / "index") as ix:
+        yield ix
+
+
+@pytest.mark.parametrize("lang, query, doc", [("sl", "Luthor", "sl-luthor"),
+                                              ("en", "Triglav park", "en-triglav")])
+def test_a_text_led_by_a_name_in_the_other_language_is_found_under_its_language(
+        mixed_search, lang, query, doc):
+    hits = mixed_search.search(query, lang=lang).hits
+    assert doc in [h.id for h in hits]
+    assert next(h for h in hits if h.id == doc).lang == lang
+    other = "en" if lang == "sl" else "sl"
+    assert doc not in ids(mixed_search.search(query, lang=other))
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_a_document_of_unknown_language_is_found_under_either_language(mixed_search, lang):
+    results = mixed_search.search("INVRS", lang=lang)
+    assert ids(results) == ["und-invrs"] and results.hits[0].lang == "und"
+    assert "<mark>INVRS</mark>" in results.hits[0].snippet
+    assert results.facets["lang"] == {"und": 1}
+    assert ids(mixed_search.search(f"INVRS lang:{lang}")) == ["und-invrs"]
+    # Analysed as both languages: a Slovenian and an English inflection find it.
+    assert "und-invrs" in ids(mixed_search.search("algorithms" if lang == "en" else "algoritm*",
+                                                  lang=lang))
+
+
+def test_unknown_language_is_a_facet_and_a_filter_of_its_own(mixed_search):
+    results = mixed_search.search("*")
+    assert results.facets["lang"]["und"] == 1 and sum(results.facets["lang"].values()) == 5
+    assert ids(mixed_search.search("*", lang="und")) == ["und-invrs"]
+    assert ids(mixed_search.search("lang:und")) == ["und-invrs"]
+    assert mixed_search.stats().by_lang == {"en": 2, "sl": 2, "und": 1}
+    assert results.to_dict()["facets"]["lang"]["und"] == 1
+
+
+def test_documents_of_unknown_language_count_in_each_languages_statistics(mixed_search):
+    from search.ranking import language_doc_count
+
+    s = mixed_search._searcher
+    assert language_doc_count(s, "sl") == language_doc_count(s, "en") == 3
+
+
+# -- full result lists ------------------------------------------------------------------------
+
+#: Documents per language that share one query word (policija / police), each with other words.
+SHARED = 75
+
+
+@pytest.fixture(scope="module")
+def shared_word_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shared-word")
+    rows = []
+    for i in range(SHARED):
+        rows.append({"id": f"sl-{i:03d}", "lang": "sl", "title": f"Poročilo {i}",
+                     "text": f"Policija je v kraju številka {i} obravnavala prometno nesrečo. "
+                             + "Voznik je bil poškodovan. " * (i % 7)})
+        rows.append({"id": f"en-{i:03d}", "lang": "en", "title": f"Report {i}",
+                     "text": f"The police handled a road accident in town number {i}. "
+                             + "The driver was hurt. " * (i % 7)})
+    for i in range(20):  # documents sharing only stop words with the questions below
+        rows.append({"id": f"sl-x{i}", "lang": "sl", "title": "Vreme",
+                     "text": "Jutri bo sončno in toplo, popoldne pa bodo mogoče nevihte."
+                             + " Je pa res, da bo veter." * (i % 2)})
+        rows.append({"id": f"en-x{i}", "lang": "en", "title": "Weather",
+                     "text": "Tomorrow will be sunny and warm, with storms in afternoons."
+                             + " The wind will drop." * (i % 2)})
+    (root / "docs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                             for r in rows), encoding="utf-8")
+    index_paths([root / "docs.jsonl"], root / "index")
+    return root / "index"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("lang, question", [
+    ("sl", "Kdo je včeraj poklical policijo zaradi nesreče na avtocesti?"),
+    ("en", "Who called the police yesterday about the crash on the motorway?"),
+])
+def test_a_result_list_is_as_long_as_the_matching_documents_allow(shared_word_index, fast,
+                                                                  lang, question,
+                                                                  monkeypatch):
+    # Every document of the language holds one word of the question (policija / police): a
+    # list of 100 asked for holds them all, whatever pruning or re-ranking does.
+    with SearchIndex(shared_word_index, fast=fast) as ix:
+        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", False)  # content words only
+        results = ix.search(question, lang=lang, per_page=100, snippets=False)
+        assert results.total == SHARED and len(results.hits) == SHARED
+        assert {h.id[:3] for h in results.hits} == {f"{lang}-"}
+        # Without the filter, both languages' documents (the other through translation).
+        both = ix.search(question, per_page=100, snippets=False)
+        assert len(both.hits) == 100 and both.total == 2 * SHARED
+        assert all(h.id.startswith(f"{lang}-") for h in both.hits[:SHARED])  # own words first
+        # Paging goes on to the end of the list, with no document twice.
+        pages = [ix.search(question, lang=lang, page=p, per_page=30, snippets=False).hits
+                 for p in (1, 2, 3)]
+        assert [len(p) for p in pages] == [30, 30, SHARED - 60]
+        assert len({h.id for p in pages for h in p}) == SHARED
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("lang, question, stop", [
+    ("sl", "Kdo je včeraj poklical policijo zaradi nesreče?", "je"),
+    ("en", "Who called the police yesterday about the crash?", "the"),
+])
+def test_documents_sharing_only_stop_words_end_a_short_list(shared_word_index, fast, lang,
+                                                             question, stop, monkeypatch):
+    # Ten of the twenty weather reports hold the question's stop word, and nothing else of
+    # it: they end the list (engines without a stop list return them too), after every real
+    # match, whose order does not change.
+    with SearchIndex(shared_word_index, fast=fast) as ix:
+        results = ix.search(question, lang=lang, per_page=100, snippets=False)
+        got = ids(results)
+        assert len(got) == results.total == SHARED + 10
+        assert all(i.startswith(f"{lang}-") and "x" not in i for i in got[:SHARED])
+        assert {i for i in got[SHARED:]} == {f"{lang}-x{i}" for i in range(1, 20, 2)}
+        assert results.facets["lang"] == {lang: SHARED + 10}
+        assert max(h.score for h in results.hits[SHARED:]) < min(
+            h.score for h in results.hits[:SHARED])
+        paged = ix.search(question, lang=lang, page=2, per_page=50, snippets=False)
+        assert ids(paged) == got[50:]
+        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", False)
+        assert ids(ix.search(question, lang=lang, per_page=100, snippets=False)) == got[:SHARED]
+        # A stop word in a phrase, or with nothing else matched, brings no tail.
+        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", True)
+        for text in (f'policija police "{stop} xyzzy"', f"xyzzyq {stop}"):
+            found = ids(ix.search(text, lang=lang, per_page=100, snippets=False))
+            assert not any("x" in i[3:] for i in found), text

@@ -722,3 +722,43 @@ def test_results_say_which_translated_words_matched(web_client) -> None:
     assert notes[0].xpath("./span")[0].get("lang") == "en"
     sl = page(web_client.get("/search?q=meja", headers=SL))
     assert "Najdeno prek prevoda:" in sl.xpath("//p[@class='hit-translation']")[0].text_content()
+
+
+# -- documents of unknown language ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def unknown_lang_client(tmp_path_factory):
+    from search.indexer import index_paths
+
+    root = tmp_path_factory.mktemp("und-web")
+    docs = [{"id": "und-invrs", "title": "INVRS (Algorithm 66)", "text": "INVRS (Algorithm 66)"},
+            {"id": "sl-invrs", "title": "Algoritem INVRS",
+             "text": "Algoritem INVRS obrne matriko; opisan je bil v reviji leta 1961."},
+            {"id": "en-invrs", "title": "The INVRS algorithm",
+             "text": "The INVRS algorithm inverts a matrix; it was published in 1961."}]
+    (root / "docs.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
+                                             for d in docs), encoding="utf-8")
+    index_paths([root / "docs.jsonl"], root / "index")
+    app = create_app({"TESTING": True, "SEARCH_INDEX": str(root / "index")})
+    yield app.test_client()
+    index_holder(app).close()
+
+
+@pytest.mark.parametrize("headers, name", [(SL, "neznan jezik"), (EN, "unknown language")])
+def test_unknown_language_is_named_in_the_facet_and_found_under_each_language(
+        unknown_lang_client, headers, name):
+    tree = page(unknown_lang_client.get("/search?q=INVRS", headers=headers))
+    chips = texts(tree, "//section[@class='facet'][1]//li")
+    assert f"{name} (1)" in chips, chips
+    for lang in ("sl", "en"):
+        tree = page(unknown_lang_client.get(f"/search?q=INVRS&lang={lang}", headers=headers))
+        badges = tree.xpath("//ol[@class='hits']//span[contains(@class, 'badge')]/@class")
+        assert sorted(badges) == sorted([f"badge badge--{lang}", "badge badge--und"])
+
+
+def test_api_filters_by_unknown_language(unknown_lang_client):
+    data = unknown_lang_client.get("/api/search?q=INVRS&lang=und").get_json()
+    assert [h["id"] for h in data["hits"]] == ["und-invrs"] and data["hits"][0]["lang"] == "und"
+    data = unknown_lang_client.get("/api/search?q=INVRS&lang=en").get_json()
+    assert {h["lang"] for h in data["hits"]} == {"en", "und"}
+    assert data["facets"]["lang"] == {"en": 1, "und": 1}

@@ -226,8 +226,8 @@ JSON_TYPES: dict[str, dict[str, str]] = {
 
 #: Names of the document languages, in each UI language.
 LANG_NAMES: dict[str, dict[str, str]] = {
-    "sl": {"sl": "slovenščina", "en": "angleščina"},
-    "en": {"sl": "Slovenian", "en": "English"},
+    "sl": {"sl": "slovenščina", "en": "angleščina", "und": "neznan jezik"},
+    "en": {"sl": "Slovenian", "en": "English", "und": "unknown language"},
 }
 #: Each language's name in itself, for the UI-language switch.
 ENDONYMS: dict[str, str] = {"sl": "Slovenščina", "en": "English"}

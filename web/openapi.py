@@ -48,8 +48,10 @@ def openapi_document() -> dict[str, Any]:
                         query_param,
                         # An empty value is the same as none (what an HTML form sends).
                         {"name": "lang", "in": "query", "allowEmptyValue": True,
-                         "description": "Only documents in this language.",
-                         "schema": {"type": "string", "enum": ["sl", "en"]}},
+                         "description": "Only documents in this language (with those of "
+                                        "unknown language); `und`: only those of unknown "
+                                        "language.",
+                         "schema": {"type": "string", "enum": ["sl", "en", "und"]}},
                         {"name": "year", "in": "query", "allowEmptyValue": True,
                          "description": "Only documents from this year.",
                          "schema": {"type": "string", "pattern": "^[0-9]{4}$"}},

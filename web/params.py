@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 
 MAX_QUERY = 500
@@ -23,7 +24,9 @@ MAX_WORD = 60
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
-LANGS = ("sl", "en")
+#: Document languages a filter may ask for; "und": documents whose language is unknown (they
+#: are also found under "sl" and "en").
+LANGS = ("sl", "en", "und")
 SORTS = ("relevance", "newest")
 
 
@@ -115,7 +118,10 @@ def parse_complete(args: Mapping[str, str]) -> CompleteParams:
     raw = args.get("q") or ""
     if len(raw) > MAX_COMPLETE:
         raise ParamError("err_query_too_long", "query_too_long", max=MAX_COMPLETE, n=len(raw))
-    return CompleteParams(q=raw, lang=_lang(args))
+    lang = _lang(args)
+    if lang is not None and lang not in LANGUAGES:  # completions are words of a language
+        raise ParamError("err_bad_lang", "bad_lang")
+    return CompleteParams(q=raw, lang=lang)
 
 
 def _lang(args: Mapping[str, str]) -> str | None:

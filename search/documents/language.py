@@ -14,9 +14,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
-#: Languages we index; a document's ``lang`` is always one of the languages asked for.
+#: Languages we index; a document's ``lang`` is one of the languages asked for, or
+#: ``UNKNOWN`` when its text cannot tell (see :func:`guess_language`).
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "sl")
+
 
 #: Only the start of a long document is used: a paragraph of prose is plenty for a character
 #: n-gram model to tell two languages apart, and the DFA walk in py3langid is pure Python
@@ -30,6 +34,8 @@ FIRST_SAMPLE_CHARS = 150
 SURE = 0.999
 #: How much raw text is scanned to find ``SAMPLE_CHARS`` of prose.
 SCAN_CHARS = 20000
+#: Samples are taken in this many pieces spread over the text (see :func:`spread_sample`).
+SPREAD_PIECES = 3
 #: Below this probability the identifier's answer is treated as "unsure".
 CONFIDENT = 0.90
 #: With fewer letters than this the text is "very short": a hint wins if there is one.
@@ -83,6 +89,12 @@ def normalize_language(tag: str | None) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
+@lru_cache(maxsize=64)
+def _language_codes(languages: tuple[str, ...]) -> tuple[str, ...]:
+    """``languages`` normalised and without repeats (every document asks with the same few)."""
+    return tuple(dict.fromkeys(normalize_language(x) or x for x in languages))
+
+
 def _identifier(languages: tuple[str, ...]):
     """The py3langid identifier restricted to ``languages``, built once per language set
     (see :mod:`search.documents.langid_model`)."""
@@ -128,6 +140,34 @@ def prose_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
     return " ".join(words)[:limit]
 
 
+def spread_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """Natural-language words from across the whole of ``text`` (up to ``SCAN_CHARS``), not
+    only its start: ``SPREAD_PIECES`` pieces of ``limit / SPREAD_PIECES`` characters each,
+    taken at evenly spaced places.
+
+    A title or a name often opens a text in another language ("The Elder Scrolls Online je
+    spletna igra ..."); a sample of the start alone then weighs that name as much as the
+    body. Spread out, the sample costs what a sample of the start does (the identifier's
+    time is linear in the sample) while the body, wherever it is, decides.
+    """
+    end = min(len(text), SCAN_CHARS)
+    if end <= limit:
+        return prose_sample(text, limit)
+    piece = max(1, limit // SPREAD_PIECES)
+    parts = []
+    for i in range(SPREAD_PIECES):
+        start = i * (end - piece) // (SPREAD_PIECES - 1)
+        if start:  # begin at a word, not inside one
+            space = text.find(" ", start, end)
+            start = space + 1 if space >= 0 else start
+        # Four times the piece is plenty of raw text for a piece of prose, and bounds the
+        # work when the text has no line breaks.
+        found = " ".join(_prose_words(text[start:min(end, start + 4 * piece)]))[:piece]
+        if found:
+            parts.append(found)
+    return " ".join(parts)
+
+
 def _marker_language(sample: str, languages: Sequence[str]) -> str | None:
     """The language whose marker letters make up a clear share of ``sample``, if any."""
     letters = len(_LETTER.findall(sample))
@@ -143,50 +183,90 @@ def _marker_language(sample: str, languages: Sequence[str]) -> str | None:
     return None
 
 
-def detect_language(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES,
-                    hint: str | None = None) -> str:
-    """The language of ``text``, always one of ``languages`` (the first one when there is no clue).
+@dataclass(frozen=True)
+class LanguageGuess:
+    """What the text says about its language."""
+
+    #: The language, or None when the text cannot tell: too short (a name and a number), or
+    #: the identifier is unsure and neither a declaration nor the č/š/ž letters decide.
+    lang: str | None
+    best: str  #: the identifier's best guess (one of the languages), sure or not
+    share: float  #: the identifier's probability for ``best`` (1.0 when it was not asked)
+    letters: int  #: letters in the sample the answer came from
+
+
+def guess_language(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES,
+                   hint: str | None = None) -> LanguageGuess:
+    """The language of ``text``, or None in :attr:`LanguageGuess.lang` when it cannot tell.
 
     ``hint`` is a declared language (e.g. HTML ``lang="sl-SI"``); it decides only when the text
     is very short or the identifier is unsure, because declarations are often template defaults.
+    The sample is spread over the whole text (see :func:`spread_sample`), so a title or a name
+    in another language at its start does not decide.
     """
-    langs = tuple(dict.fromkeys(normalize_language(x) or x for x in languages))
+    langs = _language_codes(tuple(languages))
     if not langs:
         raise ValueError("languages must not be empty")
     if len(langs) == 1:
-        return langs[0]
-    hint = normalize_language(hint)
+        return LanguageGuess(langs[0], langs[0], 1.0, 0)
+    hint = normalize_language(hint) if hint else None
     if hint not in langs:
         hint = None
 
-    first = prose_sample(text or "", FIRST_SAMPLE_CHARS)
-    if len(first) - first.count(" ") >= SHORT_LETTERS:
+    first = spread_sample(text or "", FIRST_SAMPLE_CHARS)
+    letters = len(first) - first.count(" ")
+    if letters >= SHORT_LETTERS:
         lang, prob = _identifier(langs).classify(first)
         if prob >= SURE:
-            return lang
-    sample = prose_sample(text or "")
+            return LanguageGuess(lang, lang, prob, letters)
+    sample = spread_sample(text or "")
     letters = len(sample) - sample.count(" ")  # the sample is letter words and spaces
     if letters < SHORT_LETTERS:
         if hint:
-            return hint
-        if letters == 0:
-            # Nothing that looks like prose: let the model look at whatever there is.
-            raw = (text or "")[:SAMPLE_CHARS]
-            if not _LETTER.search(raw):
-                return langs[0]
+            return LanguageGuess(hint, hint, 1.0, letters)
+        # Little prose left: perhaps prose the code filter took for code (a one-line record
+        # with a semicolon). Let the model look at all the words there are.
+        raw = " ".join(_WORD.findall((text or "")[:2 * SAMPLE_CHARS]))[:SAMPLE_CHARS]
+        if not raw:
+            return LanguageGuess(None, langs[0], 0.0, 0)
+        if letters == 0 or len(raw) - raw.count(" ") >= SHORT_LETTERS:
             sample = raw
+            letters = len(raw) - raw.count(" ")
     lang, prob = _identifier(langs).classify(sample)
     if prob >= CONFIDENT and letters >= SHORT_LETTERS:
-        return lang
-    if hint:
-        return hint
-    return _marker_language(sample, langs) or lang
+        return LanguageGuess(lang, lang, prob, letters)
+    decided = hint or _marker_language(sample, langs)
+    return LanguageGuess(decided, decided or lang, prob, letters)
+
+
+def detect_language(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES,
+                    hint: str | None = None) -> str:
+    """The language of ``text``, always one of ``languages``: the identifier's best guess when
+    the text cannot tell (see :func:`guess_language`), the first language when nothing does."""
+    return guess_language(text, languages, hint).best
+
+
+def guess_document_language(title: str | None, text: str,
+                            languages: Sequence[str] = DEFAULT_LANGUAGES,
+                            hint: str | None = None) -> LanguageGuess:
+    """The language of a document from its body, and from its title only when the body
+    alone cannot tell: a title is often a name in another language ("Lex Luthor
+    (Smallville)" over a Slovenian text)."""
+    # Only samples are ever looked at, so do not copy a whole (possibly huge) text.
+    head = text[:SCAN_CHARS] if text else ""
+    guess = guess_language(head, languages, hint)
+    if title and (guess.lang is None or guess.letters < SHORT_LETTERS):
+        guess = guess_language(f"{title}\n{head}", languages, hint)
+    return guess
 
 
 def detect_document_language(title: str | None, text: str,
                              languages: Sequence[str] = DEFAULT_LANGUAGES,
-                             hint: str | None = None) -> str:
-    """The language of a document from its title and text: what the indexer calls per document."""
-    # Only the start is ever looked at, so do not copy a whole (possibly huge) text.
-    head = text[:SCAN_CHARS] if text else ""
-    return detect_language(f"{title}\n{head}" if title else head, languages, hint)
+                             hint: str | None = None, unknown: str | None = None) -> str:
+    """The language of a document: what the indexer calls per document.
+
+    When the document cannot tell (see :func:`guess_language`), ``unknown`` if given, else
+    the identifier's best guess.
+    """
+    guess = guess_document_language(title, text, languages, hint)
+    return guess.lang or unknown or guess.best

@@ -39,7 +39,7 @@ from search.documents.text import (
     trim_partial_utf8,
     truncate_text,
 )
-from search.model import Caveat, Document, Problem, ReadResult, Source
+from search.model import UNKNOWN, Caveat, Document, Problem, ReadResult, Source
 
 #: At most this many bytes of an HTML page are parsed (markup is several times its text).
 MAX_HTML_BYTES = 2 * MAX_TEXT_CHARS
@@ -78,7 +78,7 @@ def _read_text(source: Source, languages: tuple[str, ...]) -> ReadResult:
     if more or cut:
         result.problems.append(_truncation(path, source.size))
     title = title_from_text(text)
-    lang = detect_document_language(title, text, languages)
+    lang = detect_document_language(title, text, languages, unknown=UNKNOWN)
     result.documents.append(Document(id=source.key, title=title, text=text, lang=lang,
                                      date=date, path=path))
     return result
@@ -98,7 +98,8 @@ def _read_html(source: Source, languages: tuple[str, ...]) -> ReadResult:
     if more or cut:
         result.problems.append(_truncation(path, source.size))
     title = _one_line(page.title) or title_from_text(text)
-    lang = detect_document_language(title, text, languages, hint=page.lang_hint)
+    lang = detect_document_language(title, text, languages, hint=page.lang_hint,
+                                    unknown=UNKNOWN)
     result.documents.append(Document(id=source.key, title=title, text=text, lang=lang,
                                      date=page.date or text_date, path=path))
     return result
@@ -152,8 +153,8 @@ def _iter_jsonl(source: Source, languages: tuple[str, ...]) -> Iterator[Document
             first_line[doc_id] = n
             title = title or title_from_text(text)
             given = normalize_language(data.get("lang"))
-            lang = given if given in languages else detect_document_language(title, text,
-                                                                              languages)
+            lang = given if given in languages else detect_document_language(
+                title, text, languages, unknown=UNKNOWN)
             url = data.get("url")
             url = (url.strip() or None) if isinstance(url, str) else None
             found = True
