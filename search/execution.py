@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,11 +30,12 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from search.positions import Block, block_positions, positions_from_blocks
 from search.ranking import field_language
 
-__all__ = ["Executor", "Matches", "term_positions"]
+__all__ = ["Executor", "Matches"]
 
 #: Field-length byte -> length, as Whoosh decodes it.
 _LENGTHS = [byte_to_length(b) for b in range(256)]
@@ -41,6 +43,16 @@ _LENGTHS = [byte_to_length(b) for b in range(256)]
 CACHED_POSTINGS = 2_000_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
+#: Pruning (see :meth:`Executor._eval_pruned`) considers stopping full scoring only before a
+#: term with at least this many postings: below it, scoring costs less than checking.
+PRUNE_MIN_POSTINGS = 512
+#: Upper bounds are inflated by this share, so that rounding in a sum of scores can never
+#: make a document beat a bound it was computed to stay under.
+BOUND_MARGIN = 1e-9
+#: The blocks of postings read while scoring are kept for the re-ranking's positions
+#: (:meth:`Matches.positions`) for terms with at most this many postings; longer ones are
+#: read again, only the blocks holding a top hit.
+KEPT_POSTINGS = 20_000
 
 
 class Unsupported(Exception):
@@ -56,6 +68,7 @@ class Matches:
     top: list[tuple[int, float]]  #: (docnum, score), best first
     _leaves: dict[tuple[str, bytes], array] = field(default_factory=dict, repr=False)
     _matched: dict[int, set[tuple[str, bytes]]] = field(default_factory=dict, repr=False)
+    _blocks: dict[tuple[str, bytes], list[Block]] = field(default_factory=dict, repr=False)
 
     def matched_terms(self, docnum: int) -> set[tuple[str, bytes]]:
         """The query's (field, term) pairs present in a document (as Whoosh's ``terms=True``).
@@ -71,6 +84,16 @@ class Matches:
             self._leaves = {}
         return self._matched.get(docnum, set())
 
+    def positions(self, searcher: Any, term: tuple[str, bytes],
+                  docnums: Iterable[int]) -> dict[int, list[int]]:
+        """The positions of ``term`` in each of ``docnums`` that holds it (for re-ranking):
+        from the postings the executor read while scoring when it kept them, else read
+        again, only the blocks that hold one of ``docnums``."""
+        blocks = self._blocks.get(term)
+        if blocks is not None:
+            return positions_from_blocks(searcher.schema[term[0]].format, blocks, docnums)
+        return block_positions(searcher, term[0], term[1], docnums)
+
 
 class Executor:
     """Evaluates queries over one open Whoosh searcher; caches per-segment data for it.
@@ -79,8 +102,11 @@ class Executor:
     for the segments they were built from.
     """
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, prune: bool = True) -> None:
         self.searcher = searcher
+        #: Stop scoring every posting once the rest of a wide OR cannot change the top
+        #: documents (see :mod:`search.pruning`); False scores everything, for comparison.
+        self.prune = prune
         #: The weighting's BM25F parameters per term (LanguageBM25F.parameters); None for
         #: another weighting, whose scores only Whoosh's matchers know how to compute.
         self._parameters = getattr(searcher.weighting, "parameters", None)
@@ -93,7 +119,14 @@ class Executor:
         self._norms: dict[tuple[float, float, float], list[float]] = {}
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
         self._language: str | None = None  #: during run(): the language filter, if any
+        #: During run(): each term's per-segment term infos (looked up once), and the blocks
+        #: of postings kept for the positions of the terms in ``_keep``.
+        self._infos: dict[tuple[str, bytes], list[tuple[int, Any]]] = {}
+        self._blocks: dict[tuple[str, bytes], list[Block]] = {}
+        self._keep: frozenset[tuple[str, bytes]] = frozenset()
         self._cached = 0
+        #: Terms scored for the pruning's candidates only, over this executor's life.
+        self.pruned_terms = 0
 
     # -- the public entry point -------------------------------------------------------------
 
@@ -105,17 +138,27 @@ class Executor:
         ``terms``: the (field, term) pairs whose presence in the top documents
         :meth:`Matches.matched_terms` should report.
         """
+        from search.pruning import eval_pruned
+
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
         filters = list(filters)
         # A document has the fields of its own language only: with a language filter, the
         # terms of another language's fields cannot touch the results, so they are skipped.
         self._language = next((v for n, v in filters if n == "lang"), None)
+        self._keep = frozenset(leaves)
+        others: set[int] | None = None
         try:
-            scores = self._eval(q, leaves)
+            found = eval_pruned(self, q, leaves, limit, filters) if self.prune else None
+            if found is None:
+                scores = self._eval(q, leaves)
+            else:
+                scores, others = found
         except Unsupported:
             return None
         finally:
             self._language = None
+            self._infos = {}
+            blocks, self._blocks, self._keep = self._blocks, {}, frozenset()
         deleted = self.deleted()
         if deleted:
             for docnum in deleted if len(deleted) < len(scores) else list(scores):
@@ -124,8 +167,16 @@ class Executor:
         for name, value in filters:
             allowed = self.docset(name, value)
             scores = {d: s for d, s in scores.items() if d in allowed}
-        return Matches(total=len(scores), facets=self.facets(scores), top=_top(scores, limit),
-                       _leaves={k: v for k, v in leaves.items() if v})
+        matched: Any = scores
+        if others:  # documents the pruned terms matched: counted, not scored
+            others.difference_update(scores)
+            others.difference_update(deleted)
+            for name, value in filters:
+                others.intersection_update(self.docset(name, value))
+            matched = others.union(scores)
+        return Matches(total=len(matched), facets=self.facets(matched),
+                       top=_top(scores, limit),
+                       _leaves={k: v for k, v in leaves.items() if v}, _blocks=blocks)
 
     # -- evaluation -------------------------------------------------------------------------
 
@@ -184,9 +235,7 @@ class Executor:
             if not acc:
                 acc = part
                 continue
-            get = acc.get
-            for docnum, s in part.items():
-                acc[docnum] = get(docnum, 0.0) + s
+            _merge(acc, part)
         return acc
 
     def _add_term(self, q: wq.Term, acc: dict[int, float], boost: float,
@@ -208,19 +257,19 @@ class Executor:
                 for d, sc in zip(ids, scores, strict=True):
                     acc[d] = get(d, 0.0) + sc * boost
         if leaves is not None:
-            key = (q.fieldname, self.searcher.schema[q.fieldname].to_bytes(q.text))
-            if key in leaves:
-                if leaves[key]:  # the same term twice in the query
-                    ids = array("I", sorted(set(leaves[key]).union(ids)))
-                leaves[key] = ids
+            self._note_leaf(q, ids, leaves)
 
-    def _term_scores(self, q: wq.Term) -> tuple[array, array] | None:
-        """A term's documents and unboosted BM25F scores (None: not in the index).
+    def _note_leaf(self, q: wq.Term, ids: array, leaves: dict) -> None:
+        key = (q.fieldname, self.searcher.schema[q.fieldname].to_bytes(q.text))
+        if key in leaves:
+            if leaves[key]:  # the same term twice in the query
+                ids = array("I", sorted(set(leaves[key]).union(ids)))
+            leaves[key] = ids
 
-        Cached, up to :data:`CACHED_POSTINGS` postings for all terms together: frequent
-        words recur across queries, and their reading (unpickling, decompressing) is what
-        costs most.
-        """
+    def _term_key(self, q: wq.Term) -> tuple[tuple[str, bytes], Any] | None:
+        """``((field, term bytes), field object)`` of a term this run may score; None when
+        it cannot match (no such field, another language's field under a language filter,
+        a value the field cannot hold)."""
         fieldname = q.fieldname
         schema = self.searcher.schema
         if fieldname not in schema:
@@ -229,18 +278,34 @@ class Executor:
             return None
         fieldobj = schema[fieldname]
         try:
-            btext = fieldobj.to_bytes(q.text)
+            return (fieldname, fieldobj.to_bytes(q.text)), fieldobj
         except ValueError:
             return None
-        key = (fieldname, btext)
+
+    def _term_scores(self, q: wq.Term) -> tuple[array, array] | None:
+        """A term's documents and unboosted BM25F scores (None: not in the index).
+
+        Cached, up to :data:`CACHED_POSTINGS` postings for all terms together: frequent
+        words recur across queries, and their reading (unpickling, decompressing) is what
+        costs most.
+        """
+        found = self._term_key(q)
+        if found is None:
+            return None
+        key, fieldobj = found
         cached = self._scores.get(key)
         if cached is not None:
             return cached
         if not fieldobj.scorable or not self._parameters:
             raise Unsupported
+        fieldname, btext = key
+        keep: list[Block] | None = None
+        if key in self._keep and self._postings_count(key) <= KEPT_POSTINGS:
+            keep = self._blocks[key] = []
         idf = None
         all_ids, all_scores = array("I"), array("d")
-        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format):
+        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format,
+                                                            keep=keep):
             if lengths is None:
                 raise Unsupported
             if idf is None:
@@ -259,6 +324,108 @@ class Executor:
             self._cached = len(all_ids)
         self._scores[key] = (all_ids, all_scores)
         return all_ids, all_scores
+
+    def _term_infos(self, key: tuple[str, bytes]) -> list[tuple[int, Any]]:
+        """(segment index, term info) of each segment holding the term; looked up once a
+        run (the look-up is what a term costs most when it has few postings)."""
+        infos = self._infos.get(key)
+        if infos is None:
+            infos = []
+            for index, (reader, _offset) in enumerate(self._segments):
+                if not hasattr(reader, "_terms"):  # an empty or another kind of reader
+                    raise Unsupported
+                try:
+                    infos.append((index, reader._terms.term_info(*key)))
+                except TermNotFound:  # not in this segment
+                    continue
+            self._infos[key] = infos
+        return infos
+
+    def _postings_count(self, key: tuple[str, bytes]) -> int:
+        cached = self._scores.get(key)
+        if cached is not None:
+            return len(cached[0])
+        return sum(info.doc_frequency() for _index, info in self._term_infos(key))
+
+    def term_bound(self, q: wq.Term) -> tuple[float, int] | None:
+        """An upper bound of the term's unboosted score in any document, and how many
+        postings it has (None: it matches nothing here).
+
+        From the term info of each segment: BM25 grows with the term's frequency and shrinks
+        with the field's length, so the highest frequency and the shortest length of any
+        document holding it bound every score (exactly the largest score once the term's
+        scores are cached).
+        """
+        found = self._term_key(q)
+        if found is None:
+            return None
+        key, fieldobj = found
+        cached = self._scores.get(key)
+        if cached is not None:
+            return (max(cached[1]) if cached[1] else 0.0), len(cached[0])
+        if not fieldobj.scorable or not self._parameters:
+            raise Unsupported
+        infos = self._term_infos(key)
+        if not infos:
+            return None
+        idf, b, k1, avgfl = self._parameters(self.searcher, *key)
+        if idf < 0:
+            raise Unsupported
+        norm = self._norm(b, k1, avgfl)
+        bound = 0.0
+        for _index, info in infos:
+            tf = info.max_weight()
+            shortest = norm[length_to_byte(info.min_length())]
+            bound = max(bound, idf * ((tf * (k1 + 1)) / (tf + shortest)))
+        return bound * (1 + BOUND_MARGIN), sum(info.doc_frequency() for _i, info in infos)
+
+    def add_candidates(self, q: wq.Term, boost: float, acc: dict[int, float],
+                       candidates: list[int], others: set[int], leaves: dict | None) -> None:
+        """Add the term's scores (times ``boost``) to the ``candidates`` (sorted docnums)
+        only; every document it matches goes into ``others``, unscored (for the total and
+        the facets). The scores are those :meth:`_add_term` would add, to the last bit."""
+        found = self._term_key(q)
+        if found is None:
+            return
+        self.pruned_terms += 1
+        key, fieldobj = found
+        cached = self._scores.get(key)
+        if cached is not None:
+            ids, scores = cached
+            others.update(ids)
+            for docnum in candidates:
+                j = bisect_left(ids, docnum)
+                if j < len(ids) and ids[j] == docnum:
+                    sc = scores[j]
+                    acc[docnum] += sc if boost == 1.0 else sc * boost
+            if leaves is not None:
+                self._note_leaf(q, ids, leaves)
+            return
+        fieldname, btext = key
+        idf = None
+        all_ids = array("I")
+        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format):
+            if lengths is None:
+                raise Unsupported
+            if idf is None:
+                idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
+                k1p1 = k1 + 1
+                norm = self._norm(b, k1, avgfl)
+            if not len(ids):
+                continue
+            block = ids if not offset else array("I", map(offset.__add__, ids))
+            others.update(block)
+            all_ids.extend(block)
+            lo = bisect_left(candidates, block[0])
+            hi = bisect_left(candidates, block[-1] + 1)
+            for docnum in candidates[lo:hi]:
+                j = bisect_left(block, docnum)
+                if block[j] == docnum:
+                    tf = weights[j]
+                    sc = idf * ((tf * k1p1) / (tf + norm[lengths[docnum - offset]]))
+                    acc[docnum] += sc if boost == 1.0 else sc * boost
+        if leaves is not None and all_ids:
+            self._note_leaf(q, all_ids, leaves)
 
     def _norm(self, b: float, k1: float, avgfl: float) -> list[float]:
         """BM25's length part ``K1 * ((1 - B) + B * fl / avgfl)`` for each length byte."""
@@ -291,15 +458,17 @@ class Executor:
             return out
         return set(self._eval(q, None))
 
-    def _postings(self, fieldname: str, btext: bytes, fmt: Any, scored: bool = True
+    def _postings(self, fieldname: str, btext: bytes, fmt: Any, scored: bool = True,
+                  keep: list[Block] | None = None
                   ) -> Iterator[tuple[int, bytes | None, Any, Any]]:
         """(docnum offset, length bytes, ids, weights) for each block of postings; without
-        ``scored``, lengths and weights are None (only the ids are decoded)."""
-        for index, (reader, offset) in enumerate(self._segments):
-            try:
-                m = reader._terms.matcher(fieldname, btext, fmt, scorer=None)
-            except TermNotFound:  # not in this segment
-                continue
+        ``scored``, lengths and weights are None (only the ids are decoded). ``keep``
+        receives each block's (offset, ids, encoded values), for positions."""
+        key = (fieldname, btext)
+        for index, info in self._term_infos(key):
+            reader, offset = self._segments[index]
+            terms = reader._terms
+            m = terms._codec.postings_reader(terms._postfile, info, fmt, term=key, scorer=None)
             lens = self._field_lengths(index, reader, fieldname) if scored else None
             if isinstance(m, W3LeafMatcher):
                 while m.is_active():
@@ -309,6 +478,8 @@ class Executor:
                         m._ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
                     if scored and m._weights is None:
                         m._read_weights()
+                    if keep is not None:
+                        keep.append((offset, m._ids, m._data[2]))
                     yield offset, lens, m._ids, m._weights if scored else None
                     m._next_block()
             elif isinstance(m, ListMatcher):
@@ -316,6 +487,8 @@ class Executor:
                 weights = m._weights
                 if weights is None and scored:
                     weights = [m._all_weights or 1.0] * len(ids)
+                if keep is not None:
+                    keep.append((offset, ids, m._values))
                 yield offset, lens, ids, weights if scored else None
             else:
                 raise Unsupported
@@ -345,11 +518,12 @@ class Executor:
             self._docsets[key] = frozenset(self._ids(wq.Term(name, value)))
         return self._docsets[key]
 
-    def facets(self, scores: dict[int, float]) -> dict[str, dict[str, int]]:
+    def facets(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
+        """Each facet's value counts over ``docnums`` (a collection: read once per facet)."""
         out = {}
         for name in FACETS:
             values, codes = self._facet_codes(name)
-            counts = Counter(map(codes.__getitem__, scores))
+            counts = Counter(map(codes.__getitem__, docnums))
             pairs = [(values[code], n) for code, n in counts.items() if code]
             out[name] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
         return out
@@ -378,37 +552,6 @@ class Executor:
         return self._facet_values[name]
 
 
-def term_positions(searcher: Any, fieldname: str, btext: bytes,
-                   docnums: Iterable[int]) -> dict[int, list[int]]:
-    """The positions of one term in each of ``docnums`` that holds it (for re-ranking).
-
-    Reads the term's postings once per segment, skipping straight to the wanted documents
-    (a few dozen at most), so only their position lists are decoded.
-    """
-    fieldobj = searcher.schema[fieldname]
-    subs = searcher.subsearchers if not searcher.is_atomic() else [(searcher, 0)]
-    wanted = sorted(docnums)
-    out: dict[int, list[int]] = {}
-    for sub, offset in subs:
-        reader = sub.reader()
-        end = offset + reader.doc_count_all()
-        local = [d - offset for d in wanted if offset <= d < end]
-        if not local:
-            continue
-        try:
-            m = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
-        except TermNotFound:
-            continue
-        for docnum in local:
-            if not m.is_active():
-                break
-            if m.id() < docnum:
-                m.skip_to(docnum)
-            if m.is_active() and m.id() == docnum:
-                out[docnum + offset] = m.value_as("positions")
-    return out
-
-
 def _length_bytes(reader: Any, fieldname: str) -> bytes | None:
     """The raw length column of one field in one segment (None: not readable that way)."""
     perdoc = getattr(reader, "_perdoc", None)
@@ -425,6 +568,16 @@ def _length_bytes(reader: Any, fieldname: str) -> bytes | None:
     except AttributeError:
         return None
     return bytes(raw) + bytes(max(0, total - count))
+
+
+def _merge(acc: dict[int, float], part: dict[int, float]) -> None:
+    """Add ``part``'s scores into ``acc`` (``acc`` may be empty)."""
+    if not acc:
+        acc.update(part)
+        return
+    get = acc.get
+    for docnum, s in part.items():
+        acc[docnum] = get(docnum, 0.0) + s
 
 
 def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
