@@ -153,8 +153,10 @@ def measure(engine: str, path: Path, queries: Path, sample: list[dict], reps: in
     return summarize(data, sample)
 
 
-def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict]) -> str:
-    """The "Hard queries" subsection (markdown)."""
+def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict],
+           heading: str = "Hard queries", intro: str | None = None) -> str:
+    """The "Hard queries" subsection (markdown); ``intro`` replaces its description and
+    leaves out the table by kind (for another sample)."""
     from _results import markdown_table
 
     counts = Counter(q["kind"] for q in sample)
@@ -184,8 +186,13 @@ def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict
             kind_rows.append([corpus if e == "ours" else "", e, *(
                 f"{kinds[k][0]:.1f} / {kinds[k][1]:.1f}" if k in kinds else "–"
                 for k in KINDS)])
+    table = markdown_table(["corpus", "engine", "OR + 10 snippets", "AND + 10 snippets",
+                            "passes", "hits OR"], rows)
+    title = f"### {heading} (ms: median / p95 / p99 / worst; `×` compares p95)"
+    if intro is not None:
+        return "\n".join([title, "", intro, "", table])
     return "\n".join([
-        "### Hard queries (ms: median / p95 / p99 / worst; `×` compares p95)",
+        title,
         "",
         f"{len(sample)} queries (`benchmarks/hard_queries.py`, seed {SEED}), generated from "
         "the help corpus's text and vocabulary, never from the evaluation queries: "
@@ -195,8 +202,7 @@ def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict
         "re-ranking, facets and snippets. The peers get the word tokens, as in the "
         "ordinary sample. Each engine in its own query process, 5 queries of warm-up.",
         "",
-        markdown_table(["corpus", "engine", "OR + 10 snippets", "AND + 10 snippets",
-                        "passes", "hits OR"], rows),
+        table,
         "",
         "By kind, OR + 10 snippets, first pass (ms: median / worst):",
         "",
@@ -252,8 +258,11 @@ def main() -> None:
                         for c, v in ordinary[corpus, e].items()))
     text = render(corpora, engines, hard, sample)
     if ordinary:
-        text += "\n\n" + render(corpora, engines, ordinary, plain_sample).replace(
-            "### Hard queries", "### Ordinary queries, same run", 1).split("\n\nBy kind")[0]
+        text += "\n\n" + render(
+            corpora, engines, ordinary, plain_sample, heading="Ordinary queries, same run",
+            intro=f"The ordinary sample of `benchmarks/speed.py` ({len(plain_sample)} help "
+                  "keyword queries, seed 20261122), ours **with** its suggester, as shipped; "
+                  "30 queries of warm-up.")
     text = ("## Hard queries alone (`benchmarks/hard_queries.py`)\n\nMeasured on indexes "
             "built earlier (" + ", ".join(args.indexes) + "), outside a full speed run, "
             f"on {machine()} shared with other developers' jobs; read the ratios.\n\n"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import byte_to_length
 
 from search.positions import Block, block_positions, positions_from_blocks
 from search.ranking import field_language
@@ -118,6 +117,7 @@ class Executor:
         self._deleted: frozenset[int] | None = None
         self._norms: dict[tuple[float, float, float], list[float]] = {}
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
+        self._maxima: dict[tuple[str, bytes], float] = {}  #: the largest of cached scores
         self._language: str | None = None  #: during run(): the language filter, if any
         #: During run(): each term's per-segment term infos (looked up once), and the blocks
         #: of postings kept for the positions of the terms in ``_keep``.
@@ -321,6 +321,7 @@ class Executor:
         self._cached += len(all_ids)
         if self._cached > CACHED_POSTINGS:
             self._scores.clear()
+            self._maxima.clear()
             self._cached = len(all_ids)
         self._scores[key] = (all_ids, all_scores)
         return all_ids, all_scores
@@ -346,86 +347,6 @@ class Executor:
         if cached is not None:
             return len(cached[0])
         return sum(info.doc_frequency() for _index, info in self._term_infos(key))
-
-    def term_bound(self, q: wq.Term) -> tuple[float, int] | None:
-        """An upper bound of the term's unboosted score in any document, and how many
-        postings it has (None: it matches nothing here).
-
-        From the term info of each segment: BM25 grows with the term's frequency and shrinks
-        with the field's length, so the highest frequency and the shortest length of any
-        document holding it bound every score (exactly the largest score once the term's
-        scores are cached).
-        """
-        found = self._term_key(q)
-        if found is None:
-            return None
-        key, fieldobj = found
-        cached = self._scores.get(key)
-        if cached is not None:
-            return (max(cached[1]) if cached[1] else 0.0), len(cached[0])
-        if not fieldobj.scorable or not self._parameters:
-            raise Unsupported
-        infos = self._term_infos(key)
-        if not infos:
-            return None
-        idf, b, k1, avgfl = self._parameters(self.searcher, *key)
-        if idf < 0:
-            raise Unsupported
-        norm = self._norm(b, k1, avgfl)
-        bound = 0.0
-        for _index, info in infos:
-            tf = info.max_weight()
-            shortest = norm[length_to_byte(info.min_length())]
-            bound = max(bound, idf * ((tf * (k1 + 1)) / (tf + shortest)))
-        return bound * (1 + BOUND_MARGIN), sum(info.doc_frequency() for _i, info in infos)
-
-    def add_candidates(self, q: wq.Term, boost: float, acc: dict[int, float],
-                       candidates: list[int], others: set[int], leaves: dict | None) -> None:
-        """Add the term's scores (times ``boost``) to the ``candidates`` (sorted docnums)
-        only; every document it matches goes into ``others``, unscored (for the total and
-        the facets). The scores are those :meth:`_add_term` would add, to the last bit."""
-        found = self._term_key(q)
-        if found is None:
-            return
-        self.pruned_terms += 1
-        key, fieldobj = found
-        cached = self._scores.get(key)
-        if cached is not None:
-            ids, scores = cached
-            others.update(ids)
-            for docnum in candidates:
-                j = bisect_left(ids, docnum)
-                if j < len(ids) and ids[j] == docnum:
-                    sc = scores[j]
-                    acc[docnum] += sc if boost == 1.0 else sc * boost
-            if leaves is not None:
-                self._note_leaf(q, ids, leaves)
-            return
-        fieldname, btext = key
-        idf = None
-        all_ids = array("I")
-        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format):
-            if lengths is None:
-                raise Unsupported
-            if idf is None:
-                idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
-                k1p1 = k1 + 1
-                norm = self._norm(b, k1, avgfl)
-            if not len(ids):
-                continue
-            block = ids if not offset else array("I", map(offset.__add__, ids))
-            others.update(block)
-            all_ids.extend(block)
-            lo = bisect_left(candidates, block[0])
-            hi = bisect_left(candidates, block[-1] + 1)
-            for docnum in candidates[lo:hi]:
-                j = bisect_left(block, docnum)
-                if block[j] == docnum:
-                    tf = weights[j]
-                    sc = idf * ((tf * k1p1) / (tf + norm[lengths[docnum - offset]]))
-                    acc[docnum] += sc if boost == 1.0 else sc * boost
-        if leaves is not None and all_ids:
-            self._note_leaf(q, all_ids, leaves)
 
     def _norm(self, b: float, k1: float, avgfl: float) -> list[float]:
         """BM25's length part ``K1 * ((1 - B) + B * fl / avgfl)`` for each length byte."""

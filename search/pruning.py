@@ -24,11 +24,17 @@ and shapes other than an OR at the root (or an AND NOT of one) are evaluated unp
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from whoosh import query as wq
+from whoosh.util.numeric import length_to_byte
 
-from search.execution import BOUND_MARGIN, PRUNE_MIN_POSTINGS, _merge
+from search.execution import BOUND_MARGIN, PRUNE_MIN_POSTINGS, Unsupported, _merge
+
+#: Checks whether pruning can start, at most, per query (each is a pass over the scores).
+MAX_CHECKS = 4
 
 if TYPE_CHECKING:
     from search.execution import Executor
@@ -59,13 +65,15 @@ def eval_pruned(ex: Executor, q: wq.Query, leaves: dict | None, limit: int,
         return None
     units = []
     for term, weight in terms:
-        bound = ex.term_bound(term)
+        bound = term_bound(ex, term)
         if bound is not None:
             units.append((bound[0] * weight, bound[1], term, weight))
     units.sort(key=lambda u: -u[0])
     rest = [0.0] * (len(units) + 1)  # rest[k]: the sum of the bounds of units k, k+1, ...
+    left = [0] * (len(units) + 1)  # left[k]: their postings
     for k in range(len(units) - 1, -1, -1):
         rest[k] = rest[k + 1] + units[k][0]
+        left[k] = left[k + 1] + units[k][1]
     excluded_ids = ex._ids(excluded) if excluded is not None else set()
     blocked = excluded_ids.union(ex.deleted())
     required = [ex.docset(name, value) for name, value in filters]
@@ -77,20 +85,19 @@ def eval_pruned(ex: Executor, q: wq.Query, leaves: dict | None, limit: int,
     others: set[int] = set()
     candidates: list[int] | None = None
     threshold = 0.0
+    checks = 0
     for k, (_bound, postings, term, weight) in enumerate(units):
-        if candidates is None and postings >= PRUNE_MIN_POSTINGS and acc:
-            # Worth checking: this term and the rest cost more to score than the check.
-            theta = _threshold(acc, limit, rest[k], blocked, required)
-            if theta is not None:
-                threshold = theta
-                reach = rest[k]
-                candidates = sorted(d for d, s in acc.items()
-                                    if s + reach >= threshold
-                                    and _allowed(d, blocked, required))
+        if (candidates is None and checks < MAX_CHECKS and postings >= PRUNE_MIN_POSTINGS
+                and acc and left[k] * 2 >= len(acc)):
+            # Worth checking: the rest costs more to score than the check (a pass over acc).
+            checks += 1
+            found = _candidates(acc, limit, rest[k], blocked, required)
+            if found is not None:
+                threshold, candidates = found
         if candidates is None:
             ex._add_term(term, acc, weight, leaves)
             continue
-        ex.add_candidates(term, weight, acc, candidates, others, leaves)
+        add_candidates(ex, term, weight, acc, candidates, others, leaves)
         if len(candidates) > limit:
             threshold = max(threshold, heapq.nlargest(limit, map(acc.__getitem__,
                                                                  candidates))[-1])
@@ -139,17 +146,89 @@ def _allowed(docnum: int, blocked: set[int], required: list[Any]) -> bool:
     return docnum not in blocked and all(docnum in s for s in required)
 
 
-def _threshold(acc: dict[int, float], limit: int, reach: float, blocked: set[int],
-               required: list[Any]) -> float | None:
-    """The ``limit``-th best score among the documents ``acc`` holds that may be shown, if
-    no document scoring at most ``reach`` more can reach it any more; else None."""
-    if max(acc.values()) <= reach * (1 + BOUND_MARGIN):
+def _candidates(acc: dict[int, float], limit: int, reach: float, blocked: set[int],
+                required: list[Any]) -> tuple[float, list[int]] | None:
+    """``(threshold, candidates)`` when no document outside ``acc`` can reach the top any
+    more: the ``limit``-th best score among the documents ``acc`` holds that may be shown,
+    and those of them (sorted) that may still reach it, scoring at most ``reach`` more."""
+    margin = reach * (1 + BOUND_MARGIN)
+    if max(acc.values()) <= margin:
         return None  # cheap: not even the best document is out of reach
+    docs = np.fromiter(acc.keys(), dtype=np.int64, count=len(acc))
+    scores = np.fromiter(acc.values(), dtype=np.float64, count=len(acc))
     if blocked or required:
-        values: Any = [s for d, s in acc.items() if _allowed(d, blocked, required)]
-    else:
-        values = acc.values()
-    if len(values) < limit:
+        keep = np.fromiter((_allowed(d, blocked, required) for d in acc), dtype=bool,
+                           count=len(acc))
+        docs, scores = docs[keep], scores[keep]
+    if len(scores) < limit:
         return None
-    theta = heapq.nlargest(limit, values)[-1]
-    return theta if reach * (1 + BOUND_MARGIN) < theta else None
+    theta = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
+    if not margin < theta:
+        return None
+    chosen = np.sort(docs[scores + reach >= theta])
+    return theta, chosen.tolist()
+
+
+def term_bound(ex: Executor, q: wq.Term) -> tuple[float, int] | None:
+    """An upper bound of the term's unboosted score in any document, and how many
+    postings it has (None: it matches nothing here).
+
+    From the term info of each segment: BM25 grows with the term's frequency and shrinks
+    with the field's length, so the highest frequency and the shortest length of any
+    document holding it bound every score (exactly the largest score once the term's
+    scores are cached).
+    """
+    found = ex._term_key(q)
+    if found is None:
+        return None
+    key, fieldobj = found
+    cached = ex._scores.get(key)
+    if cached is not None:
+        if key not in ex._maxima:
+            ex._maxima[key] = max(cached[1]) if cached[1] else 0.0
+        return ex._maxima[key], len(cached[0])
+    if not fieldobj.scorable or not ex._parameters:
+        raise Unsupported
+    infos = ex._term_infos(key)
+    if not infos:
+        return None
+    idf, b, k1, avgfl = ex._parameters(ex.searcher, *key)
+    if idf < 0:
+        raise Unsupported
+    norm = ex._norm(b, k1, avgfl)
+    bound = 0.0
+    for _index, info in infos:
+        tf = info.max_weight()
+        shortest = norm[length_to_byte(info.min_length())]
+        bound = max(bound, idf * ((tf * (k1 + 1)) / (tf + shortest)))
+    return bound * (1 + BOUND_MARGIN), sum(info.doc_frequency() for _i, info in infos)
+
+
+def add_candidates(ex: Executor, q: wq.Term, boost: float, acc: dict[int, float],
+                   candidates: list[int], others: set[int], leaves: dict | None) -> None:
+    """Add the term's scores (times ``boost``) to the ``candidates`` (sorted docnums)
+    only; every document it matches goes into ``others``, unscored (for the total and
+    the facets). The scores are those :meth:`Executor._add_term` would add, to the last bit."""
+    found = ex._term_key(q)
+    if found is None:
+        return
+    ex.pruned_terms += 1
+    scored = ex._term_scores(q)  # read and cached as in full: later queries reuse it
+    if scored is None:
+        return
+    ids, scores = scored
+    others.update(ids)
+    if len(candidates) * 8 < len(ids):  # few candidates: find each by bisection
+        n = len(ids)
+        for docnum in candidates:
+            j = bisect_left(ids, docnum)
+            if j < n and ids[j] == docnum:
+                sc = scores[j]
+                acc[docnum] += sc if boost == 1.0 else sc * boost
+    else:
+        wanted = set(candidates)
+        for docnum, sc in zip(ids, scores, strict=True):
+            if docnum in wanted:
+                acc[docnum] += sc if boost == 1.0 else sc * boost
+    if leaves is not None:
+        ex._note_leaf(q, ids, leaves)

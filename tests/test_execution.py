@@ -285,6 +285,8 @@ def test_pruning_is_exact_whatever_the_boosts(segmented_index: Path,
 
 def test_term_bounds_hold_for_every_posting(segmented_index: Path) -> None:
     """The bound pruning relies on (from Whoosh's term infos) is never below a real score."""
+    from search.pruning import term_bound
+
     ix, _gen = open_index(segmented_index)
     with ix.searcher(weighting=LanguageBM25F()) as s:
         ex = Executor(s)
@@ -292,7 +294,7 @@ def test_term_bounds_hold_for_every_posting(segmented_index: Path) -> None:
         for fieldname in ("body_en", "title_en", "body_sl", "title_sl", "body_sl_stem"):
             for btext in list(s.reader().lexicon(fieldname)):
                 term = wq.Term(fieldname, btext.decode("utf-8"))
-                bound = Executor(s).term_bound(term)
+                bound = term_bound(Executor(s), term)
                 scored = ex._term_scores(term)
                 assert bound is not None and scored is not None
                 assert max(scored[1]) <= bound[0], term
