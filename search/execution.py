@@ -101,8 +101,10 @@ class Executor:
     for the segments they were built from.
     """
 
-    def __init__(self, searcher: Any, prune: bool = True) -> None:
+    def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None) -> None:
         self.searcher = searcher
+        #: Evaluate into numpy arrays (:mod:`search.dense`): None decides by the index's size.
+        self.dense = dense
         #: Stop scoring every posting once the rest of a wide OR cannot change the top
         #: documents (see :mod:`search.pruning`); False scores everything, for comparison.
         self.prune = prune
@@ -138,6 +140,7 @@ class Executor:
         ``terms``: the (field, term) pairs whose presence in the top documents
         :meth:`Matches.matched_terms` should report.
         """
+        from search.dense import DENSE_MIN_DOCS, run_dense
         from search.pruning import eval_pruned
 
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
@@ -147,7 +150,13 @@ class Executor:
         self._language = next((v for n, v in filters if n == "lang"), None)
         self._keep = frozenset(leaves)
         others: set[int] | None = None
+        dense = self.dense if self.dense is not None else (
+            self.searcher.doc_count_all() >= DENSE_MIN_DOCS)
         try:
+            if dense:
+                matches = run_dense(self, q, limit, filters, leaves)
+                matches._blocks = self._blocks
+                return matches
             found = eval_pruned(self, q, leaves, limit, filters) if self.prune else None
             if found is None:
                 scores = self._eval(q, leaves)
