@@ -13,6 +13,9 @@ Facets and the total come from the same dictionary, so counting them costs one p
 the matches instead of a second matcher run. Query shapes this module does not know
 (phrases, ranges, wildcards left unexpanded, ...) make :meth:`Executor.run` return None:
 the caller then uses Whoosh's own collector, which gives the same results, only slower.
+
+Wide ORs are pruned exactly (:mod:`search.pruning`), and indexes of many documents are
+evaluated into numpy arrays instead of dictionaries (:mod:`search.dense`).
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ _LENGTHS = [byte_to_length(b) for b in range(256)]
 CACHED_POSTINGS = 2_000_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
-#: Pruning (see :meth:`Executor._eval_pruned`) considers stopping full scoring only before a
-#: term with at least this many postings: below it, scoring costs less than checking.
+#: Pruning (:mod:`search.pruning`) considers stopping full scoring only before a term with at
+#: least this many postings: below it, scoring costs less than checking.
 PRUNE_MIN_POSTINGS = 512
 #: Upper bounds are inflated by this share, so that rounding in a sum of scores can never
 #: make a document beat a bound it was computed to stay under.
