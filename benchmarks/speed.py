@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import hard_queries  # noqa: E402
 from _results import (  # noqa: E402
     EVAL,
     git_rev,
@@ -298,6 +299,7 @@ def measure_queries(engine: str, path: Path, queries: Path, reps: int, budget: f
             out["configs"][config] = {
                 f"p{q}": statistics.median(percentile(p, q) for p in passes)
                 for q in (50, 95, 99)}
+            out["configs"][config]["worst"] = max(max(p) for p in passes if p)
             out["configs"][config]["passes"] = len(passes)
             out["configs"][config]["mean_hits"] = res["mean_hits"]
             out["configs"][config]["queries"] = min(len(p) for p in passes)
@@ -406,6 +408,9 @@ def measure(args: argparse.Namespace, sizes: list[int], engines: list[str], reps
     log("preparing corpora")
     corpora = prepare_corpora(sizes, with_all)
     queries, qinfo = prepare_queries(n_queries)
+    hard_sample = hard_queries.make(corpora[0]["path"])
+    hard_path = WORK / "hard.jsonl"
+    hard_queries.write(hard_path, hard_sample)
     cold_query = qinfo["first"]
     compile_bytecode()
     base_cold = measure_cold([PY, "-c", "pass"], cold_reps)
@@ -413,6 +418,7 @@ def measure(args: argparse.Namespace, sizes: list[int], engines: list[str], reps
     build: dict = {}    # (corpus, engine, procs) -> build result
     size: dict = {}     # (corpus, engine) -> bytes
     lat: dict = {}      # (corpus, engine) -> query result
+    hard: dict = {}     # (corpus, engine) -> hard-query result
     cold: dict = {}     # (corpus, engine) -> seconds
     cli_cold: dict = {}  # corpus -> seconds of `search-cli query`
     profile_query = None
@@ -431,6 +437,8 @@ def measure(args: argparse.Namespace, sizes: list[int], engines: list[str], reps
             size[corpus["name"], engine] = dir_size(path)
             lat[corpus["name"], engine] = measure_queries(engine, path, queries, reps,
                                                           args.query_budget)
+            hard[corpus["name"], engine] = hard_queries.measure(
+                engine, path, hard_path, hard_sample, reps, args.query_budget)
             cold[corpus["name"], engine] = measure_cold(
                 [PY, WORKER, "first", engine, str(path), cold_query], cold_reps)
             if engine == "ours":
@@ -456,6 +464,7 @@ def measure(args: argparse.Namespace, sizes: list[int], engines: list[str], reps
     other_cpu, other_share = cpu.others()
     return {"corpora": corpora, "qinfo": qinfo, "base_cold": base_cold, "build": build,
             "size": size, "lat": lat, "cold": cold, "cli_cold": cli_cold,
+            "hard": hard, "hard_sample": hard_sample,
             "profile_query": profile_query, "profile_index": profile_index,
             "incremental": incremental, "minutes": (time.perf_counter() - t_start) / 60,
             "other_cpu": other_cpu, "other_share": other_share,
@@ -621,6 +630,8 @@ def main() -> None:
             for config in CONFIGS:
                 v = c[config]
                 cell = f"{v['p50']:.1f} / {v['p95']:.1f} / {v['p99']:.1f}"
+                if "worst" in v:
+                    cell += f" / {v['worst']:.1f}"
                 if not me:
                     cell += f" (×{oc[config]['p95'] / v['p95']:.1f})"
                 cells.append(cell)
@@ -713,7 +724,7 @@ def main() -> None:
         markdown_table(["corpus", "engine", "docs", "1 process s", "docs/s", "both cores s",
                         "docs/s", "index MB", "peak MB", "runs 1p / 2c"], index_rows),
         "",
-        "### Query latency (ms: p50 / p95 / p99; `×` compares p95)",
+        "### Query latency (ms: p50 / p95 / p99 / worst; `×` compares p95)",
         "",
         markdown_table(["corpus", "engine", "OR", "OR + 10 snippets", "AND",
                         "AND + 10 snippets", "passes", "hits OR / AND"], lat_rows),
@@ -722,6 +733,8 @@ def main() -> None:
         "all matches, and for a query with fewer than 3 results (frequent in AND mode) it "
         "looks for a \"did you mean\" correction in the spelling field. `passes`: passes over "
         "the sample per configuration; `hits`: mean results returned per query.",
+        *(["", hard_queries.render(names, engines, state["hard"], state["hard_sample"])]
+          if state.get("hard") else []),
         *(["", "Ours in its AND-ish mode (`mode=\"andish\"`: OR, plus a boosted AND of the "
             "content words), same queries, its own process:", "",
             markdown_table(["corpus", "AND-ish", "AND-ish + 10 snippets", "hits", "passes"],

@@ -13,6 +13,9 @@ Facets and the total come from the same dictionary, so counting them costs one p
 the matches instead of a second matcher run. Query shapes this module does not know
 (phrases, ranges, wildcards left unexpanded, ...) make :meth:`Executor.run` return None:
 the caller then uses Whoosh's own collector, which gives the same results, only slower.
+
+Wide ORs are pruned exactly (:mod:`search.pruning`), and indexes of many documents are
+evaluated into numpy arrays instead of dictionaries (:mod:`search.dense`).
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.model import UNKNOWN
+from search.positions import Block, block_positions, positions_from_blocks
 from search.ranking import field_language
 
-__all__ = ["Executor", "Matches", "term_positions"]
+__all__ = ["Executor", "Matches"]
 
 #: Field-length byte -> length, as Whoosh decodes it.
 _LENGTHS = [byte_to_length(b) for b in range(256)]
@@ -42,6 +46,16 @@ _LENGTHS = [byte_to_length(b) for b in range(256)]
 CACHED_POSTINGS = 2_000_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
+#: Pruning (:mod:`search.pruning`) considers stopping full scoring only before a term with at
+#: least this many postings: below it, scoring costs less than checking.
+PRUNE_MIN_POSTINGS = 512
+#: Upper bounds are inflated by this share, so that rounding in a sum of scores can never
+#: make a document beat a bound it was computed to stay under.
+BOUND_MARGIN = 1e-9
+#: The blocks of postings read while scoring are kept for the re-ranking's positions
+#: (:meth:`Matches.positions`) for terms with at most this many postings; longer ones are
+#: read again, only the blocks holding a top hit.
+KEPT_POSTINGS = 20_000
 
 
 class Unsupported(Exception):
@@ -57,6 +71,7 @@ class Matches:
     top: list[tuple[int, float]]  #: (docnum, score), best first
     _leaves: dict[tuple[str, bytes], array] = field(default_factory=dict, repr=False)
     _matched: dict[int, set[tuple[str, bytes]]] = field(default_factory=dict, repr=False)
+    _blocks: dict[tuple[str, bytes], list[Block]] = field(default_factory=dict, repr=False)
 
     def matched_terms(self, docnum: int) -> set[tuple[str, bytes]]:
         """The query's (field, term) pairs present in a document (as Whoosh's ``terms=True``).
@@ -72,6 +87,16 @@ class Matches:
             self._leaves = {}
         return self._matched.get(docnum, set())
 
+    def positions(self, searcher: Any, term: tuple[str, bytes],
+                  docnums: Iterable[int]) -> dict[int, list[int]]:
+        """The positions of ``term`` in each of ``docnums`` that holds it (for re-ranking):
+        from the postings the executor read while scoring when it kept them, else read
+        again, only the blocks that hold one of ``docnums``."""
+        blocks = self._blocks.get(term)
+        if blocks is not None:
+            return positions_from_blocks(searcher.schema[term[0]].format, blocks, docnums)
+        return block_positions(searcher, term[0], term[1], docnums)
+
 
 class Executor:
     """Evaluates queries over one open Whoosh searcher; caches per-segment data for it.
@@ -80,8 +105,13 @@ class Executor:
     for the segments they were built from.
     """
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None) -> None:
         self.searcher = searcher
+        #: Evaluate into numpy arrays (:mod:`search.dense`): None decides by the index's size.
+        self.dense = dense
+        #: Stop scoring every posting once the rest of a wide OR cannot change the top
+        #: documents (see :mod:`search.pruning`); False scores everything, for comparison.
+        self.prune = prune
         #: The weighting's BM25F parameters per term (LanguageBM25F.parameters); None for
         #: another weighting, whose scores only Whoosh's matchers know how to compute.
         self._parameters = getattr(searcher.weighting, "parameters", None)
@@ -95,8 +125,16 @@ class Executor:
         self._deleted: frozenset[int] | None = None
         self._norms: dict[tuple[float, float, float], list[float]] = {}
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
+        self._maxima: dict[tuple[str, bytes], float] = {}  #: the largest of cached scores
         self._language: str | None = None  #: during run(): the language filter, if any
+        #: During run(): each term's per-segment term infos (looked up once), and the blocks
+        #: of postings kept for the positions of the terms in ``_keep``.
+        self._infos: dict[tuple[str, bytes], list[tuple[int, Any]]] = {}
+        self._blocks: dict[tuple[str, bytes], list[Block]] = {}
+        self._keep: frozenset[tuple[str, bytes]] = frozenset()
         self._cached = 0
+        #: Terms scored for the pruning's candidates only, over this executor's life.
+        self.pruned_terms = 0
 
     # -- the public entry point -------------------------------------------------------------
 
@@ -104,36 +142,62 @@ class Executor:
             terms: Iterable[tuple[str, bytes]] = (),
             order: tuple[str, Callable[[str], Any]] | None = None) -> Matches | None:
         """Top ``limit`` documents of ``q`` among those with every (field, value) of
-        ``filters``; None if ``q`` has a shape this executor does not evaluate.
+        ``filters`` (a tuple of values: any of them); None if ``q`` has a shape this
+        executor does not evaluate.
 
         ``terms``: the (field, term) pairs whose presence in the top documents
         :meth:`Matches.matched_terms` should report. ``order``: (field, key) to rank by the
         key of each document's value of that field (ascending; "" for none), then by score,
-        instead of by score alone.
+        instead of by score alone (no pruning then: pruning keeps the best scores).
         """
+        from search.dense import DENSE_MIN_DOCS, run_dense
+        from search.pruning import eval_pruned
+
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
         filters = list(filters)
         # A document has the fields of its own language only: with a language filter, the
         # terms of another language's fields cannot touch the results, so they are skipped.
         self._language = self._filtered_language(filters)
+        self._keep = frozenset(leaves)
+        others: set[int] | None = None
+        by_score = order is None and type(q) is not wq.Every
+        dense = by_score and (self.dense if self.dense is not None else (
+            self.searcher.doc_count_all() >= DENSE_MIN_DOCS))
         try:
-            scores = self._eval(q, leaves)
+            if dense:
+                matches = run_dense(self, q, limit, filters, leaves)
+                matches._blocks = self._blocks
+                return matches
+            found = (eval_pruned(self, q, leaves, limit, filters) if self.prune and by_score
+                     else None)
+            if found is None:
+                scores = self._eval(q, leaves)
+            else:
+                scores, others = found
         except Unsupported:
             return None
         finally:
             self._language = None
+            self._infos = {}
+            blocks, self._blocks, self._keep = self._blocks, {}, frozenset()
         deleted = self.deleted()
         if deleted:
             for docnum in deleted if len(deleted) < len(scores) else list(scores):
                 if docnum in deleted:
                     scores.pop(docnum, None)
         for name, value in filters:  # a tuple of values: any of them
-            allowed = (self.docset(name, value) if isinstance(value, str)
-                       else frozenset().union(*(self.docset(name, v) for v in value)))
+            allowed = self.docset(name, value)
             scores = {d: s for d, s in scores.items() if d in allowed}
+        matched: Any = scores
+        if others:  # documents the pruned terms matched: counted, not scored
+            others.difference_update(scores)
+            others.difference_update(deleted)
+            for name, value in filters:
+                others.intersection_update(self.docset(name, value))
+            matched = others.union(scores)
         top = _top(scores, limit) if order is None else self._ordered(scores, limit, *order)
-        return Matches(total=len(scores), facets=self.facets(scores), top=top,
-                       _leaves={k: v for k, v in leaves.items() if v})
+        return Matches(total=len(matched), facets=self.facets(matched), top=top,
+                       _leaves={k: v for k, v in leaves.items() if v}, _blocks=blocks)
 
     def _filtered_language(self, filters: list[tuple[str, Any]]) -> str | None:
         """The one language whose fields can match under the ``lang`` filter, if any.
@@ -209,9 +273,7 @@ class Executor:
             if not acc:
                 acc = part
                 continue
-            get = acc.get
-            for docnum, s in part.items():
-                acc[docnum] = get(docnum, 0.0) + s
+            _merge(acc, part)
         return acc
 
     def _add_term(self, q: wq.Term, acc: dict[int, float], boost: float,
@@ -233,19 +295,19 @@ class Executor:
                 for d, sc in zip(ids, scores, strict=True):
                     acc[d] = get(d, 0.0) + sc * boost
         if leaves is not None:
-            key = (q.fieldname, self.searcher.schema[q.fieldname].to_bytes(q.text))
-            if key in leaves:
-                if leaves[key]:  # the same term twice in the query
-                    ids = array("I", sorted(set(leaves[key]).union(ids)))
-                leaves[key] = ids
+            self._note_leaf(q, ids, leaves)
 
-    def _term_scores(self, q: wq.Term) -> tuple[array, array] | None:
-        """A term's documents and unboosted BM25F scores (None: not in the index).
+    def _note_leaf(self, q: wq.Term, ids: array, leaves: dict) -> None:
+        key = (q.fieldname, self.searcher.schema[q.fieldname].to_bytes(q.text))
+        if key in leaves:
+            if leaves[key]:  # the same term twice in the query
+                ids = array("I", sorted(set(leaves[key]).union(ids)))
+            leaves[key] = ids
 
-        Cached, up to :data:`CACHED_POSTINGS` postings for all terms together: frequent
-        words recur across queries, and their reading (unpickling, decompressing) is what
-        costs most.
-        """
+    def _term_key(self, q: wq.Term) -> tuple[tuple[str, bytes], Any] | None:
+        """``((field, term bytes), field object)`` of a term this run may score; None when
+        it cannot match (no such field, another language's field under a language filter,
+        a value the field cannot hold)."""
         fieldname = q.fieldname
         schema = self.searcher.schema
         if fieldname not in schema:
@@ -254,18 +316,34 @@ class Executor:
             return None
         fieldobj = schema[fieldname]
         try:
-            btext = fieldobj.to_bytes(q.text)
+            return (fieldname, fieldobj.to_bytes(q.text)), fieldobj
         except ValueError:
             return None
-        key = (fieldname, btext)
+
+    def _term_scores(self, q: wq.Term) -> tuple[array, array] | None:
+        """A term's documents and unboosted BM25F scores (None: not in the index).
+
+        Cached, up to :data:`CACHED_POSTINGS` postings for all terms together: frequent
+        words recur across queries, and their reading (unpickling, decompressing) is what
+        costs most.
+        """
+        found = self._term_key(q)
+        if found is None:
+            return None
+        key, fieldobj = found
         cached = self._scores.get(key)
         if cached is not None:
             return cached
         if not fieldobj.scorable or not self._parameters:
             raise Unsupported
+        fieldname, btext = key
+        keep: list[Block] | None = None
+        if key in self._keep and self._postings_count(key) <= KEPT_POSTINGS:
+            keep = self._blocks[key] = []
         idf = None
         all_ids, all_scores = array("I"), array("d")
-        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format):
+        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format,
+                                                            keep=keep):
             if lengths is None:
                 raise Unsupported
             if idf is None:
@@ -281,9 +359,32 @@ class Executor:
         self._cached += len(all_ids)
         if self._cached > CACHED_POSTINGS:
             self._scores.clear()
+            self._maxima.clear()
             self._cached = len(all_ids)
         self._scores[key] = (all_ids, all_scores)
         return all_ids, all_scores
+
+    def _term_infos(self, key: tuple[str, bytes]) -> list[tuple[int, Any]]:
+        """(segment index, term info) of each segment holding the term; looked up once a
+        run (the look-up is what a term costs most when it has few postings)."""
+        infos = self._infos.get(key)
+        if infos is None:
+            infos = []
+            for index, (reader, _offset) in enumerate(self._segments):
+                if not hasattr(reader, "_terms"):  # an empty or another kind of reader
+                    raise Unsupported
+                try:
+                    infos.append((index, reader._terms.term_info(*key)))
+                except TermNotFound:  # not in this segment
+                    continue
+            self._infos[key] = infos
+        return infos
+
+    def _postings_count(self, key: tuple[str, bytes]) -> int:
+        cached = self._scores.get(key)
+        if cached is not None:
+            return len(cached[0])
+        return sum(info.doc_frequency() for _index, info in self._term_infos(key))
 
     def _norm(self, b: float, k1: float, avgfl: float) -> list[float]:
         """BM25's length part ``K1 * ((1 - B) + B * fl / avgfl)`` for each length byte."""
@@ -316,15 +417,17 @@ class Executor:
             return out
         return set(self._eval(q, None))
 
-    def _postings(self, fieldname: str, btext: bytes, fmt: Any, scored: bool = True
+    def _postings(self, fieldname: str, btext: bytes, fmt: Any, scored: bool = True,
+                  keep: list[Block] | None = None
                   ) -> Iterator[tuple[int, bytes | None, Any, Any]]:
         """(docnum offset, length bytes, ids, weights) for each block of postings; without
-        ``scored``, lengths and weights are None (only the ids are decoded)."""
-        for index, (reader, offset) in enumerate(self._segments):
-            try:
-                m = reader._terms.matcher(fieldname, btext, fmt, scorer=None)
-            except TermNotFound:  # not in this segment
-                continue
+        ``scored``, lengths and weights are None (only the ids are decoded). ``keep``
+        receives each block's (offset, ids, encoded values), for positions."""
+        key = (fieldname, btext)
+        for index, info in self._term_infos(key):
+            reader, offset = self._segments[index]
+            terms = reader._terms
+            m = terms._codec.postings_reader(terms._postfile, info, fmt, term=key, scorer=None)
             lens = self._field_lengths(index, reader, fieldname) if scored else None
             if isinstance(m, W3LeafMatcher):
                 while m.is_active():
@@ -334,6 +437,8 @@ class Executor:
                         m._ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
                     if scored and m._weights is None:
                         m._read_weights()
+                    if keep is not None:
+                        keep.append((offset, m._ids, m._data[2]))
                     yield offset, lens, m._ids, m._weights if scored else None
                     m._next_block()
             elif isinstance(m, ListMatcher):
@@ -341,6 +446,8 @@ class Executor:
                 weights = m._weights
                 if weights is None and scored:
                     weights = [m._all_weights or 1.0] * len(ids)
+                if keep is not None:
+                    keep.append((offset, ids, m._values))
                 yield offset, lens, ids, weights if scored else None
             else:
                 raise Unsupported
@@ -372,8 +479,11 @@ class Executor:
                 for docnum in (reader.deleted_docs_set if reader.has_deletions() else ()))
         return self._deleted
 
-    def docset(self, name: str, value: str) -> frozenset[int]:
-        """Documents whose ``name`` field holds ``value`` (for filters); cached."""
+    def docset(self, name: str, value: str | tuple[str, ...]) -> frozenset[int]:
+        """Documents whose ``name`` field holds ``value`` (any of a tuple of values: a
+        language filter takes the documents of unknown language too); cached."""
+        if not isinstance(value, str):
+            return frozenset().union(*(self.docset(name, v) for v in value))
         key = (name, value)
         if key not in self._docsets:
             if len(self._docsets) > 256:
@@ -381,11 +491,12 @@ class Executor:
             self._docsets[key] = frozenset(self._ids(wq.Term(name, value)))
         return self._docsets[key]
 
-    def facets(self, scores: dict[int, float]) -> dict[str, dict[str, int]]:
+    def facets(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
+        """Each facet's value counts over ``docnums`` (a collection: read once per facet)."""
         out = {}
         for name in FACETS:
             values, codes = self._facet_codes(name)
-            counts = Counter(map(codes.__getitem__, scores))
+            counts = Counter(map(codes.__getitem__, docnums))
             pairs = [(values[code], n) for code, n in counts.items() if code]
             out[name] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
         return out
@@ -414,37 +525,6 @@ class Executor:
         return self._facet_values[name]
 
 
-def term_positions(searcher: Any, fieldname: str, btext: bytes,
-                   docnums: Iterable[int]) -> dict[int, list[int]]:
-    """The positions of one term in each of ``docnums`` that holds it (for re-ranking).
-
-    Reads the term's postings once per segment, skipping straight to the wanted documents
-    (a few dozen at most), so only their position lists are decoded.
-    """
-    fieldobj = searcher.schema[fieldname]
-    subs = searcher.subsearchers if not searcher.is_atomic() else [(searcher, 0)]
-    wanted = sorted(docnums)
-    out: dict[int, list[int]] = {}
-    for sub, offset in subs:
-        reader = sub.reader()
-        end = offset + reader.doc_count_all()
-        local = [d - offset for d in wanted if offset <= d < end]
-        if not local or not hasattr(reader, "_terms"):  # an EmptyReader has no terms
-            continue
-        try:
-            m = reader._terms.matcher(fieldname, btext, fieldobj.format, scorer=None)
-        except TermNotFound:
-            continue
-        for docnum in local:
-            if not m.is_active():
-                break
-            if m.id() < docnum:
-                m.skip_to(docnum)
-            if m.is_active() and m.id() == docnum:
-                out[docnum + offset] = m.value_as("positions")
-    return out
-
-
 def _length_bytes(reader: Any, fieldname: str) -> bytes | None:
     """The raw length column of one field in one segment (None: not readable that way)."""
     perdoc = getattr(reader, "_perdoc", None)
@@ -461,6 +541,16 @@ def _length_bytes(reader: Any, fieldname: str) -> bytes | None:
     except AttributeError:
         return None
     return bytes(raw) + bytes(max(0, total - count))
+
+
+def _merge(acc: dict[int, float], part: dict[int, float]) -> None:
+    """Add ``part``'s scores into ``acc`` (``acc`` may be empty)."""
+    if not acc:
+        acc.update(part)
+        return
+    get = acc.get
+    for docnum, s in part.items():
+        acc[docnum] = get(docnum, 0.0) + s
 
 
 def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:

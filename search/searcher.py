@@ -24,8 +24,9 @@ from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
-from search.execution import FACETS, Executor, Matches, term_positions
+from search.execution import FACETS, Executor, Matches
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
+from search.positions import whoosh_positions
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.snippets import (
@@ -354,7 +355,8 @@ class SearchIndex:
             for term in found.matched_terms(docnum):
                 if term[0].startswith(kinds):
                     wanted.setdefault(term, []).append(docnum)
-        positions = {term: term_positions(s, term[0], term[1], docs)
+        positions = {term: found.positions(s, term, docs) if self._fast
+                     else whoosh_positions(s, term[0], term[1], docs)
                      for term, docs in wanted.items()}
         split = [([t for t in word if t[0].startswith("body_")],
                   [t for t in word if t[0].startswith("title_")]) for word in words]
