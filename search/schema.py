@@ -27,6 +27,15 @@ def text_fields() -> list[tuple[str, str, float]]:
     return out
 
 
+def spelling_fields() -> dict[str, str]:
+    """Language code -> the field of that language's surface words (``spell_sl``...).
+
+    One field per language, so that each word's document frequency in each language is read
+    straight from the term index (see :mod:`search.spelling`).
+    """
+    return {code: f"spell_{code}" for code in LANGUAGES}
+
+
 def spelling_field() -> fields.TEXT:
     """The surface words of title and text, for "did you mean" and prefix expansion.
 
@@ -55,8 +64,9 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         text=fields.STORED(),
         url=fields.STORED(),
         hash=fields.STORED(),
-        spell=spelling_field(),
     )
+    for name in spelling_fields().values():
+        schema.add(name, spelling_field())
     for lang in LANGUAGES.values():
         for path in lang.paths:
             for kind in ("title", "body"):
@@ -76,5 +86,5 @@ def document_fields(doc: Document) -> dict[str, Any]:
     for path in LANGUAGES[doc.lang].paths:
         values[f"title_{doc.lang}{path.suffix()}"] = doc.title
         values[f"body_{doc.lang}{path.suffix()}"] = doc.text
-    values["spell"] = f"{doc.title}\n{doc.text}"
+    values[spelling_fields()[doc.lang]] = f"{doc.title}\n{doc.text}"
     return values

@@ -151,7 +151,13 @@ def _schemas() -> dict[str, Any]:
                 "sort": {"type": "string", "enum": ["relevance", "newest"]},
                 "facets": {"type": "object", "properties": {"lang": counts, "year": counts},
                            "additionalProperties": counts},
-                "suggestion": _nullable("string", description="\"Did you mean\" query."),
+                "suggestion": _nullable("string", description="\"Did you mean\" query: "
+                                        "the query with its misspelt words corrected, "
+                                        "offered but not searched."),
+                "corrected": _nullable("string", description="The corrected query that was "
+                                       "searched instead of `query`, none of whose words "
+                                       "matched directly (\"showing results for\"). "
+                                       "A word in double quotes is searched as typed."),
                 "elapsed_ms": {"type": "number"},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             },
