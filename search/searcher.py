@@ -234,8 +234,10 @@ class SearchIndex:
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
+            # Re-ranking tells the documents found through translations (see _rerank).
             found = self._match(parsed.query, filters, limit,
-                                set().union(*words) if rerank else set(), sort)
+                                set().union(*words, _translated_terms(parsed)) if rerank
+                                else set(), sort)
             results.total = found.total
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
@@ -277,9 +279,10 @@ class SearchIndex:
             return {}
         kinds = ("body_", "title_") if len(words) > 1 and TITLE_ADJACENCY else ("body_",)
         wanted: dict[tuple[str, bytes], list[int]] = {}
+        direct = set().union(*words)
         for docnum in docnums:
             for term in found.matched_terms(docnum):
-                if term[0].startswith(kinds):
+                if term[0].startswith(kinds) and term in direct:
                     wanted.setdefault(term, []).append(docnum)
         positions = {term: term_positions(s, term[0], term[1], docs)
                      for term, docs in wanted.items()}
@@ -534,6 +537,13 @@ def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,
     return list(dict.fromkeys(found))
 
 
+def _translated_terms(parsed: ParsedQuery) -> set[tuple[str, bytes]]:
+    """The (field, term) pairs of the query's translations."""
+    return {(f"{kind}_{lang}{'_' + path if path else ''}", term.encode("utf-8"))
+            for (lang, path), terms in parsed.translated.items() for term in terms
+            for kind in ("title", "body")}
+
+
 def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], limit: int,
                   terms: set[tuple[str, bytes]], sort: str) -> Matches:
     """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
@@ -612,10 +622,10 @@ def _rerank(found: Matches, words: list[set[tuple[str, bytes]]], tiers: bool,
             else 1.0
         if not direct or matched & strong:
             tier = 0
-        elif matched & direct:
-            tier = 1  # through the truncated path only
+        elif not matched & direct or matched - direct:
+            tier = 1 if tiers else 0  # through translations (and perhaps the truncated path)
         else:
-            tier = 2 if tiers else 0  # through translations only
+            tier = 2  # through the truncated path only
         rows.append((tier, score * (1.0 - COVERAGE + COVERAGE * covered), order, docnum))
     extra = factors(_may_reach(rows, shown, MAX_POSITION_FACTOR)) if factors else {}
     scored = []
