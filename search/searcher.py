@@ -558,6 +558,13 @@ def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], li
         kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
     found = searcher.search(q, **kwargs)
     matched = {hit.docnum: set(hit.matched_terms()) for hit in found} if terms else {}
+    # As the executor's: also the query's terms of ``terms`` a document holds where its query
+    # did not count them (a translation is left out where the word itself matched).
+    searched = {(n, t if isinstance(t, bytes) else t.encode("utf-8"))
+                for n, t in q.iter_all_terms()} if matched else set()
+    for name, btext in set(terms) & searched:
+        for docnum in term_positions(searcher, name, btext, matched):
+            matched[docnum].add((name, btext))
     return Matches(total=len(found), facets={n: _facet(found.groups(n)) for n in FACETS},
                    top=[(hit.docnum, hit.score or 0.0) for hit in found],
                    _matched=matched)
