@@ -27,8 +27,8 @@ smaller language is not outvoted). Results are kept in a bounded cache.
 path (English stems, Slovenian lemmas) is in the index; *weak* when only the truncated, folded
 Slovenian path (``*_stem``) matches it, which an English typo often does (``passwrd`` ->
 ``passw``); otherwise unknown. Weak and unknown words are corrected and the correction offered;
-when no word of the query is strong, the correction is searched instead (see
-:func:`check_query`).
+when no word of the query is strong and every correction is one edit away, the correction is
+searched instead (see :func:`check_query`).
 """
 
 from __future__ import annotations
