@@ -172,23 +172,37 @@ def _terminal_snippet(snippet: str) -> str:
               help="Results per page.")
 @click.option("--page", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Page of results.")
+@click.option("--no-correct", "verbatim", is_flag=True,
+              help="Search misspelt words as typed, even when nothing matches them.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @SYNONYMS_OPTION
 def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str | None,
-          sort: str, limit: int, page: int, as_json: bool,
+          sort: str, limit: int, page: int, verbatim: bool, as_json: bool,
           synonym_files: tuple[Path, ...]) -> None:
     """Search the index for WORDS (quote them or not).
 
     Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
     A filter alone (year:2024, or --year 2024 '*') lists the documents, newest first.
+    A query none of whose words is in the index is corrected ("passwrd" searches
+    "password") unless --no-correct is given.
+
+    \b
+    Examples:
+      search-cli query policija --lang sl
+      search-cli query passwrd --no-correct
+      search-cli query mnz --synonyms synonyms/sl.txt
     """
     text = " ".join(words)
     synonyms = _load_synonyms(synonym_files)
     with _open(index_dir, **({"synonyms": synonyms} if synonyms else {})) as ix:
-        results = ix.search(text, lang=lang, year=year, sort=sort, page=page, per_page=limit)
+        results = ix.search(text, lang=lang, year=year, sort=sort, page=page, per_page=limit,
+                            correct=not verbatim)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
+    if results.corrected:
+        click.echo(f"Showing results for {results.corrected!r}; search instead for {text!r} "
+                   "with --no-correct.\n")
     first = (results.page - 1) * results.per_page + 1
     last = first + len(results.hits) - 1
     if not results.hits:

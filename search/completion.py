@@ -4,7 +4,7 @@ What people expect from site search (Algolia, Meilisearch, Typesense): type ``me
 offered ``meja`` and ``mejni prehod``; type ``sar`` without the caron and be offered
 ``Šaranović``. Three kinds of completion, each ranked by how often it occurs:
 
-- ``word``: the last word typed, finished with a word of the index (the ``spell`` field's
+- ``word``: the last word typed, finished with a word of the index (the ``spell_*`` fields'
   surface vocabulary, matched without diacritics). Inflections are one completion: the
   candidates are grouped by their term in each language's main analysis (Slovenian lemmas,
   English stems), shown as the lemma when the text has it (``meja`` for ``meje, meji, mejo``)
@@ -51,7 +51,7 @@ SCAN_LIMIT = 2_000
 #: Longest title offered whole (characters).
 MAX_TITLE_CHARS = 120
 #: Bump when the cached tables change shape.
-FORMAT = 2
+FORMAT = 3
 #: The file, in an index generation's folder, holding the combined table.
 CACHE_FILE = "completions.marshal"
 SEGMENT_CACHE_PREFIX = "completions-"
@@ -238,7 +238,8 @@ class CompletionIndex:
                 return self._case[word]
         cased: str | None = word
         with contextlib.suppress(Exception):  # a missing posting just keeps the lowercase
-            for docnum in searcher.docs_for_query(_term_query("spell", word)):
+            for docnum in searcher.docs_for_query(_term_query(
+                    _spelling_fields(searcher.schema), word)):
                 stored = searcher.stored_fields(docnum)
                 cased = _writing(word, f"{stored.get('title', '')}\n{stored.get('text', '')}")
                 break
@@ -271,10 +272,16 @@ def _offerable(word: str) -> bool:
     return word.isalpha() or all(part.isalpha() for part in word.split("'"))
 
 
-def _term_query(field: str, text: str) -> Any:
+def _term_query(fields: list[str], text: str) -> Any:
     from whoosh import query
 
-    return query.Term(field, text)
+    return query.Or([query.Term(name, text) for name in fields])
+
+
+def _spelling_fields(schema: Any) -> list[str]:
+    """The fields of surface words (one per language, ``spell_sl``...; ``spell`` in indexes
+    of engine format 1)."""
+    return [name for name in schema.names() if name == "spell" or name.startswith("spell_")]
 
 
 def _writing(word: str, text: str, look: int = 20) -> str | None:
@@ -310,12 +317,12 @@ def _writing(word: str, text: str, look: int = 20) -> str | None:
 
 def _segment_data(leaf: Any) -> tuple[dict[str, int], list[tuple[int, str, str]]]:
     """(surface word -> documents, [(docnum, title, lang)]) of one segment."""
-    words = {}
-    if "spell" in leaf.schema:
-        for term, info in leaf.iter_field("spell"):
+    words: Counter[str] = Counter()
+    for name in _spelling_fields(leaf.schema):
+        for term, info in leaf.iter_field(name):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
             if not word.isdigit():
-                words[word] = info.doc_frequency()
+                words[word] += info.doc_frequency()
     titles = []
     for docnum in range(leaf.doc_count_all()):
         if leaf.is_deleted(docnum):
@@ -324,7 +331,7 @@ def _segment_data(leaf: Any) -> tuple[dict[str, int], list[tuple[int, str, str]]
         title = (stored.get("title") or "").strip()
         if title:
             titles.append((docnum, title, stored.get("lang", "")))
-    return words, titles
+    return dict(words), titles
 
 
 def _segment_id(leaf: Any) -> str | None:

@@ -7,6 +7,7 @@ generation beside the old one and swaps the symlink, so readers never see a half
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import time
@@ -45,6 +46,7 @@ from search.merging import merge_small_and_deleted
 from search.model import Caveat, Document, IndexReport, Problem, Source
 from search.progress import IndexProgress, ProgressTracker
 from search.schema import document_fields
+from search.spelling import save_vocabulary
 from search.storage import (
     SOURCES_FILE,
     IndexLayout,
@@ -57,6 +59,8 @@ from search.storage import (
 )
 
 __all__ = ["index_paths", "default_index_path"]
+
+log = logging.getLogger(__name__)
 
 #: Fresh builds larger than this use all cores (Whoosh ``procs`` + ``multisegment``).
 PARALLEL_MIN_BYTES = 2_000_000
@@ -226,6 +230,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
             gone = [p for p in manifest if p not in seen and _is_under(p, roots)]
             for path in gone:
                 del manifest[path]
+        committed = bool(fresh or report.added or report.updated or report.deleted)
         if fresh:
             writer.commit()
         elif report.added or report.updated or report.deleted:
@@ -244,6 +249,8 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         # nothing): never swap in an index that lost documents.
         layout.discard(gen)
         raise _DocumentsLost()
+    if committed:
+        _save_spelling(ix, gen)
     # After the commit: a crash in between leaves sources.json behind the index, which only
     # makes the next run re-read those files (deletions are decided from the index itself).
     try:
@@ -256,6 +263,15 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
             layout.discard(gen)  # no-op once switched in
         raise
     return report
+
+
+def _save_spelling(ix: Any, gen: Path) -> None:
+    """Keep the commit's spelling vocabulary beside it, so that no search has to make it (an
+    optimisation only: a search process makes it itself when it is missing)."""
+    try:
+        save_vocabulary(ix, gen)
+    except Exception:  # noqa: BLE001 - the index is committed and fine without it
+        log.exception("Could not save the spelling vocabulary of %s", gen)
 
 
 def _is_under(path: str, roots: list[str]) -> bool:

@@ -147,6 +147,12 @@ class Results:
     per_page: int
     facets: dict[str, dict[str, int]]  #: {"lang": {"sl": 2, "en": 3}, "year": {"2024": 1}}
     suggestion: str | None = None  #: "did you mean" query text, or None
+    #: The corrected query searched instead of ``query``, which matched nothing directly
+    #: ("showing results for"), or None.
+    corrected: str | None = None
+    #: With ``corrected``: ``query`` with its corrected words quoted, which searches them as
+    #: typed ("search instead for").
+    verbatim: str | None = None
     lang: str | None = None
     year: str | None = None
     sort: str = "relevance"
@@ -171,6 +177,7 @@ class Results:
             "facets": self.facets,
             "suggestion": self.suggestion,
             "synonyms": self.synonyms,
+            "corrected": self.corrected,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
         }

@@ -27,6 +27,15 @@ def text_fields() -> list[tuple[str, str, float]]:
     return out
 
 
+def spelling_fields() -> dict[str, str]:
+    """Language code -> the field of that language's surface words (``spell_sl``...).
+
+    One field per language, so that each word's document frequency in each language is read
+    straight from the term index (see :mod:`search.spelling`).
+    """
+    return {code: f"spell_{code}" for code in LANGUAGES}
+
+
 def spelling_field() -> fields.TEXT:
     """The surface words of title and text, for "did you mean" and prefix expansion.
 
@@ -56,8 +65,9 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         url=fields.STORED(),
         hash=fields.STORED(),
         pages=fields.STORED(),  # paged formats (PDF): where each page starts in ``text``
-        spell=spelling_field(),
     )
+    for name in spelling_fields().values():
+        schema.add(name, spelling_field())
     for lang in LANGUAGES.values():
         for path in lang.paths:
             for kind in ("title", "body"):
@@ -77,9 +87,10 @@ def document_fields(doc: Document) -> dict[str, Any]:
     if doc.pages:
         values["pages"] = list(doc.pages)
     # A document of unknown language (UNKNOWN) is analysed as every language.
-    for lang in [LANGUAGES[doc.lang]] if doc.lang in LANGUAGES else LANGUAGES.values():
+    langs = [LANGUAGES[doc.lang]] if doc.lang in LANGUAGES else list(LANGUAGES.values())
+    for lang in langs:
         for path in lang.paths:
             values[f"title_{lang.code}{path.suffix()}"] = doc.title
             values[f"body_{lang.code}{path.suffix()}"] = doc.text
-    values["spell"] = f"{doc.title}\n{doc.text}"
+        values[spelling_fields()[lang.code]] = f"{doc.title}\n{doc.text}"
     return values

@@ -21,7 +21,6 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from search.analysis import LANGUAGES
-from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
@@ -29,6 +28,7 @@ from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.positions import whoosh_positions
 from search.query import ParsedQuery, QueryParser
 from search.ranking import LanguageBM25F, field_language, language_doc_count
+from search.schema import spelling_fields
 from search.snippets import (
     Span,
     match_spans,
@@ -38,6 +38,7 @@ from search.snippets import (
     snippet,
     spans_matching,
 )
+from search.spelling import SpellCheck, Speller, check_query, vocabulary_for_reader, weak_fields
 from search.stop_word_tail import stop_word_tail
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import (
@@ -80,12 +81,6 @@ MAX_POSITION_FACTOR = (1 + LEAD) * (1 + LEAD_ALL) * (1 + ADJACENCY) * (1 + TITLE
 #: A list shorter than asked for goes on with the documents holding only the query's stop
 #: words (see :mod:`search.stop_word_tail`); False for ablations.
 STOP_WORD_TAIL = True
-#: Ask "did you mean" when a query finds fewer results than this.
-SUGGEST_BELOW = 3
-#: "Did you mean" looks at this many words of a query, each at most this long: correcting is
-#: slow (about 20 ms a word, 0.8 s for one 2,000-letter word) and runs under the lock.
-SUGGEST_MAX_WORDS = 10
-SUGGEST_MAX_CHARS = 40
 #: How often (seconds) to check whether the index changed on disk.
 REFRESH_INTERVAL = 0.5
 
@@ -103,6 +98,7 @@ SHARED_IDF = True
 _WORD = re.compile(r"^\w+$")
 log = logging.getLogger(__name__)
 _STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
+_WEAK_FIELDS = weak_fields()
 
 
 class SearchIndex:
@@ -137,6 +133,7 @@ class SearchIndex:
         self._cognates_building = False
         #: The background rebuild of the cognate vocabulary, if one was started.
         self._cognates_thread: threading.Thread | None = None
+        self._speller: tuple[int, Speller] | None = None  # (reader id, its speller)
         self._searcher = self._ix.searcher(weighting=self._weighting)
         #: Term-at-a-time execution (same results as Whoosh's collector, faster); the
         #: ``fast=False`` option keeps Whoosh's collector, for comparison.
@@ -223,10 +220,13 @@ class SearchIndex:
 
     def search(self, text: str, *, lang: str | None = None, year: str | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
-               snippets: bool = True) -> Results:
+               snippets: bool = True, correct: bool = True) -> Results:
         """Search ``text`` in both languages; ``lang`` restricts to one.
 
-        Never raises for what a user typed: malformed syntax degrades to plain words.
+        Misspelt words get a "did you mean" ``suggestion``; when no word of the query matches
+        directly, its correction is searched instead (``corrected``), unless ``correct`` is
+        False (see :mod:`search.spelling`). Never raises for what a user typed: malformed
+        syntax degrades to plain words.
         """
         started = time.perf_counter()
         self.refresh()
@@ -236,6 +236,16 @@ class SearchIndex:
             s = self._searcher
             parsed = self._parse(text)
             expansions, synonym_terms = self._apply_synonyms(parsed)
+            # A word a declared synonym explains is no misspelling: no correction then.
+            spelling = None if expansions else self._check_spelling(parsed)
+            if correct and spelling is not None and spelling.replace:
+                results = self.search(spelling.text, lang=lang, year=year, sort=sort,
+                                      page=page, per_page=per_page, snippets=snippets,
+                                      correct=False)
+                results.query, results.suggestion = text, None
+                results.corrected, results.verbatim = spelling.text, spelling.verbatim
+                results.elapsed_ms = (time.perf_counter() - started) * 1000
+                return results
             lang = lang or parsed.lang
             year = year or parsed.year
             if parsed.browse:  # filters only ("year:2024", "*"): the documents, newest first
@@ -263,9 +273,10 @@ class SearchIndex:
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
+            # Re-ranking tells the documents found through translations (see _rerank).
             found = self._match(parsed.query, filters, limit,
-                                set().union(*words) if rerank else set(), sort)
-            direct_total = found.total
+                                set().union(*words, _translated_terms(parsed)) if rerank
+                                else set(), sort)
             if sort == "relevance" and STOP_WORD_TAIL and 0 < len(found.top) < limit:
                 found = self._with_stop_word_tail(found, text, filters, limit)
             results.total = found.total
@@ -279,8 +290,8 @@ class SearchIndex:
             for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
                 results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
                                               snippets, parsed))
-            if direct_total < SUGGEST_BELOW:
-                results.suggestion = self._suggest(parsed)
+            if spelling is not None:
+                results.suggestion = spelling.text
         results.elapsed_ms = (time.perf_counter() - started) * 1000
         return results
 
@@ -351,9 +362,10 @@ class SearchIndex:
             return {}
         kinds = ("body_", "title_") if len(words) > 1 and TITLE_ADJACENCY else ("body_",)
         wanted: dict[tuple[str, bytes], list[int]] = {}
+        direct = set().union(*words)
         for docnum in docnums:
             for term in found.matched_terms(docnum):
-                if term[0].startswith(kinds):
+                if term[0].startswith(kinds) and term in direct:
                     wanted.setdefault(term, []).append(docnum)
         positions = {term: found.positions(s, term, docs) if self._fast
                      else whoosh_positions(s, term[0], term[1], docs)
@@ -532,46 +544,29 @@ class SearchIndex:
 
     def _expand_prefix(self, prefix: str) -> list[str]:
         reader = self._searcher.reader()
-        words = []
-        for term in reader.expand_prefix("spell", prefix):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            if _WORD.match(word):
-                words.append((reader.doc_frequency("spell", word), word))
-            if len(words) >= 500:
-                break
-        return [w for _, w in sorted(words, reverse=True)]
+        found: dict[str, int] = {}
+        for name in spelling_fields().values():
+            seen = 0
+            for term in reader.expand_prefix(name, prefix):
+                word = term.decode("utf-8") if isinstance(term, bytes) else term
+                if _WORD.match(word):
+                    found[word] = found.get(word, 0) + reader.doc_frequency(name, word)
+                    seen += 1
+                if seen >= 500:
+                    break
+        return [w for _, w in sorted(((n, w) for w, n in found.items()), reverse=True)]
 
-    def _suggest(self, parsed: ParsedQuery) -> str | None:
-        """The query with unknown words replaced by close known ones, syntax kept."""
-        s = self._searcher
-        corrector = s.reader().corrector("spell")
-        fixes: dict[str, str] = {}
-        for word in parsed.words[:SUGGEST_MAX_WORDS]:
-            low = word.lower()
-            if (3 <= len(low) <= SUGGEST_MAX_CHARS and not low.isdigit()
-                    and not self._known(low)):
-                # Closest first: one edit beats two, then the more frequent word wins.
-                found = (corrector.suggest(low, limit=1, maxdist=1)
-                         or corrector.suggest(low, limit=1, maxdist=2))
-                if found:
-                    fixes[word] = found[0]
-        if not fixes:
-            return None
-        return WORDS.sub(lambda m: fixes.get(m.group(0), m.group(0)), parsed.text)
+    def _check_spelling(self, parsed: ParsedQuery) -> SpellCheck | None:
+        """The query's misspelt words corrected (bounded work; see :mod:`search.spelling`)."""
+        return check_query(self._searcher, parsed.text, parsed.words, self._spelling)
 
-    def _known(self, word: str) -> bool:
-        """Whether ``word`` matches anything, as written or through any language's analysis."""
-        s = self._searcher
-        if s.doc_frequency("spell", word):
-            return True
-        schema = s.schema
-        for lang in LANGUAGES.values():
-            for path in lang.paths:
-                name = f"body_{lang.code}{path.suffix()}"
-                for token in schema[name].analyzer(word, mode="query"):
-                    if s.doc_frequency(name, token.text):
-                        return True
-        return False
+    def _spelling(self) -> Speller:
+        """The speller of the index as this searcher sees it: its vocabulary is kept in the
+        generation folder (made after each commit by the indexer, else here, once)."""
+        reader = self._searcher.reader()
+        if self._speller is None or self._speller[0] != id(reader):
+            self._speller = (id(reader), Speller(vocabulary_for_reader(reader, self._gen)))
+        return self._speller[1]
 
     # -- documents and statistics -----------------------------------------------------------
 
@@ -661,6 +656,13 @@ def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,
     return list(dict.fromkeys(found))
 
 
+def _translated_terms(parsed: ParsedQuery) -> set[tuple[str, bytes]]:
+    """The (field, term) pairs of the query's translations."""
+    return {(f"{kind}_{lang}{'_' + path if path else ''}", term.encode("utf-8"))
+            for (lang, path), terms in parsed.translated.items() for term in terms
+            for kind in ("title", "body")}
+
+
 def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], limit: int,
                   terms: set[tuple[str, bytes]], sort: str) -> Matches:
     """:func:`Executor.run`'s result through Whoosh's own collector (any query, any sort)."""
@@ -676,6 +678,13 @@ def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], li
                                                     sorting.FieldFacet("date"))
     found = searcher.search(q, **kwargs)
     matched = {hit.docnum: set(hit.matched_terms()) for hit in found} if terms else {}
+    # As the executor's: also the query's terms of ``terms`` a document holds where its query
+    # did not count them (a translation is left out where the word itself matched).
+    searched = {(n, t if isinstance(t, bytes) else t.encode("utf-8"))
+                for n, t in q.iter_all_terms()} if matched else set()
+    for name, btext in set(terms) & searched:
+        for docnum in whoosh_positions(searcher, name, btext, matched):
+            matched[docnum].add((name, btext))
     return Matches(total=len(found), facets={n: _facet(found.groups(n)) for n in FACETS},
                    # A sorting collector does not score ("score" is the sort key).
                    top=[(hit.docnum, (hit.score or 0.0) if sort == "relevance" else 0.0)
@@ -727,15 +736,25 @@ def _rerank(found: Matches, words: list[set[tuple[str, bytes]]], tiers: bool,
     BM25 alone ranks a document repeating one query word above one holding every word;
     a mild coverage factor (measured: small gains on every help task) corrects that. With
     no language filter, people expect the documents in their own words first, so those
-    found only through a translation come after every direct match.
+    found only through a translation come after every direct match. A document matching
+    the query's words only through the truncated, folded Slovenian path (``passwrd`` ->
+    ``passw`` in a Slovenian page's ``passwordfield``) comes after every document matching
+    one of them itself (as written, stemmed or lemmatized) or through a translation. Scores
+    stay in rank order: a later tier's are scaled below the earlier ones'.
     """
     direct = set().union(*words) if words else set()
+    strong = {term for term in direct if term[0] not in _WEAK_FIELDS}
     rows = []
     for order, (docnum, score) in enumerate(found.top):
         matched = found.matched_terms(docnum)
         covered = sum(1 for w in words if not w.isdisjoint(matched)) / len(words) if words \
             else 1.0
-        tier = 0 if not tiers or matched & direct or not direct else 1
+        if not direct or matched & strong:
+            tier = 0
+        elif not matched & direct or matched - direct:
+            tier = 1 if tiers else 0  # through translations (and perhaps the truncated path)
+        else:
+            tier = 2  # through the truncated path only
         rows.append((tier, score * (1.0 - COVERAGE + COVERAGE * covered), order, docnum))
     extra = factors(_may_reach(rows, shown, MAX_POSITION_FACTOR)) if factors else {}
     scored = []
@@ -743,7 +762,14 @@ def _rerank(found: Matches, words: list[set[tuple[str, bytes]]], tiers: bool,
         score *= extra.get(docnum, 1.0)
         scored.append((tier, -score, order, docnum, score))
     scored.sort(key=lambda row: row[:3])
-    return [(docnum, score) for _t, _s, _o, docnum, score in scored]
+    out: list[tuple[int, float]] = []
+    last_tier, scale = 0, 1.0
+    for tier, _s, _o, docnum, score in scored:
+        if tier != last_tier:  # the tier's best: scaled below the previous one's worst
+            last_tier, floor = tier, out[-1][1] if out else 0.0
+            scale = floor / score * (1 - 1e-9) if out and score >= floor > 0 else 1.0
+        out.append((docnum, score * scale))
+    return out
 
 
 def _may_reach(rows: list[tuple[int, float, int, int]], shown: int, most: float) -> list[int]:

@@ -49,9 +49,11 @@ def _write_docs(folder: Path) -> Path:
 
 
 def _ids(index_dir: Path, query: str, lang: str, **options: object) -> set[str]:
-    """Ids found in ``lang`` (restricted: query translation may add the other language)."""
+    """Ids found in ``lang`` (restricted: query translation may add the other language), the
+    query searched as typed (not replaced by a spelling correction)."""
     with SearchIndex(index_dir, **options) as ix:
-        return {h.id for h in ix.search(query, lang=lang, per_page=100, snippets=False).hits}
+        return {h.id for h in ix.search(query, lang=lang, per_page=100, snippets=False,
+                                        correct=False).hits}
 
 
 def _engine_info(index_dir: Path) -> dict:

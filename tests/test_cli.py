@@ -136,10 +136,22 @@ def test_query_options(runner, seed_index):
 
 
 def test_query_no_results_and_suggestion(runner, seed_index):
-    result = invoke(runner, "query", "minstry", "--index", seed_index)
+    result = invoke(runner, "query", "minstry", "--index", seed_index, "--no-correct")
     assert result.exit_code == 0
     assert "No results for 'minstry'." in result.stdout
     assert "Did you mean: ministry" in result.stdout
+
+
+def test_query_matching_nothing_directly_is_searched_corrected(runner, seed_index):
+    result = invoke(runner, "query", "minstry", "--index", seed_index)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Showing results for 'ministry'; search instead for "
+                                    "'minstry' with --no-correct.")
+    assert "5 results" in result.stdout and "Did you mean" not in result.stdout
+    data = json.loads(invoke(runner, "query", "minstry", "--index", seed_index,
+                             "--json").stdout)
+    assert (data["corrected"], data["suggestion"], data["query"]) == \
+        ("ministry", None, "minstry")
 
 
 @pytest.mark.parametrize("text", ['"unclosed', "((((", "-", "*", ""])

@@ -278,14 +278,30 @@ def test_sort_newest(web_client) -> None:
         "najprej najnovejše"
 
 
-def test_did_you_mean(web_client) -> None:
-    tree = page(web_client.get("/search?q=quoka", headers=EN))
+@pytest.mark.parametrize("ui, said", [(EN, "Did you mean: quokka island?"),
+                                       (SL, "Ste mislili: quokka island?")])
+def test_did_you_mean(web_client, ui, said) -> None:
+    # "quokka" matches directly: the misspelt word's correction is offered, not searched.
+    tree = page(web_client.get("/search?q=quokka+islnad", headers=ui))
     link = tree.xpath("//p[@class='suggestion']/a")
     assert link, "expected a did-you-mean link"
-    assert query_of(link[0].get("href"))["q"] == "quokka"
-    assert "Did you mean" in texts(tree, "//p[@class='suggestion']")[0]
-    sl = page(web_client.get("/search?q=quoka", headers=SL))
-    assert "Ste mislili" in texts(sl, "//p[@class='suggestion']")[0]
+    assert query_of(link[0].get("href"))["q"] == "quokka island"
+    assert texts(tree, "//p[@class='suggestion']") == [said]
+
+
+@pytest.mark.parametrize("ui, said", [
+    (EN, "Showing results for quokka — search instead for quoka"),
+    (SL, "Prikazani so zadetki za quokka — namesto tega išči quoka")])
+def test_a_query_matching_nothing_is_searched_corrected(web_client, ui, said) -> None:
+    tree = page(web_client.get("/search?q=quoka", headers=ui))
+    assert texts(tree, "//p[@class='suggestion']") == [said]
+    assert len(tree.xpath("//ol[@class='hits']/li")) == 10
+    link = tree.xpath("//p[@class='suggestion']/a")[0]
+    assert link.text_content() == "quoka"
+    # "Search instead" quotes the word, which searches it as typed: nothing, no correction.
+    verbatim = page(web_client.get(link.get("href"), headers=ui))
+    assert not verbatim.xpath("//ol[@class='hits']/li")
+    assert not verbatim.xpath("//p[@class='suggestion']")
 
 
 def test_empty_state_in_both_languages(web_client) -> None:
@@ -440,8 +456,12 @@ def test_api_search_without_snippets_and_sorted(web_client) -> None:
     assert dates == sorted(dates, reverse=True) and data["sort"] == "newest"
 
 
-def test_api_suggestion(web_client) -> None:
-    assert web_client.get("/api/search?q=quoka").get_json()["suggestion"] == "quokka"
+def test_api_suggestion_and_correction(web_client) -> None:
+    data = web_client.get("/api/search?q=quokka+islnad").get_json()
+    assert (data["suggestion"], data["corrected"]) == ("quokka island", None)
+    data = web_client.get("/api/search?q=quoka").get_json()
+    assert (data["suggestion"], data["corrected"], data["query"]) == (None, "quokka", "quoka")
+    assert data["total"] == WEB_QUOKKA_DOCS
 
 
 @pytest.mark.parametrize("url, code", [
@@ -507,6 +527,9 @@ def test_api_answers_match_the_openapi_schema(web_client) -> None:
         OAS30Validator(schema).validate(instance)
 
     check("Results", web_client.get("/api/search?q=Karavanke").get_json())
+    check("Results", web_client.get("/api/search?q=quoka").get_json())
+    assert {"suggestion", "corrected"} <= set(spec["components"]["schemas"]["Results"][
+        "properties"])
     check("Document", web_client.get("/api/doc/pair/en/karavanke-tunnel").get_json())
     check("Stats", web_client.get("/api/stats").get_json())
     check("Error", web_client.get("/api/search?page=x").get_json())

@@ -87,16 +87,21 @@ def test_the_placeholder_names_no_topic(client, headers, expected) -> None:
 @pytest.mark.parametrize("headers", [EN, SL], ids=["en", "sl"])
 def test_a_suggestion_is_marked_with_its_language(web_client, headers) -> None:
     # "mongoose" is in one English document only: a Slovenian page must say so.
-    tree = tree_of(web_client.get("/search?q=mongose", headers=headers))
+    # As a "did you mean" (another word of the query matches) and as the correction
+    # searched instead ("showing results for": no word matched).
+    tree = tree_of(web_client.get("/search?q=mongose+karavanke", headers=headers))
     link = tree.xpath("//p[@class='suggestion']/a")[0]
-    assert link.text_content() == "mongoose"
-    assert link.get("lang") == "en"
+    assert link.text_content() == "mongoose karavanke"
+    tree = tree_of(web_client.get("/search?q=mongose", headers=headers))
+    shown = tree.xpath("//p[@class='suggestion']/strong")[0]
+    assert shown.text_content() == "mongoose"
+    assert shown.get("lang") == "en"
 
 
 def test_a_suggestion_found_in_both_languages_keeps_the_page_language(web_client) -> None:
     tree = tree_of(web_client.get("/search?q=quoka", headers=SL))  # 12 + 12 documents
-    link = tree.xpath("//p[@class='suggestion']/a")[0]
-    assert link.text_content() == "quokka" and link.get("lang") is None
+    shown = tree.xpath("//p[@class='suggestion']/strong")[0]
+    assert shown.text_content() == "quokka" and shown.get("lang") is None
 
 
 # -- item 14: bidirectional controls ---------------------------------------------------------

@@ -46,6 +46,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                 "en": "Showing results {first}–{last}."},
     "did_you_mean": {"sl": "Ste mislili:", "en": "Did you mean:"},
     "hit_source": {"sl": "Vir:", "en": "Source:"},
+    "showing_results_for": {"sl": "Prikazani so zadetki za", "en": "Showing results for"},
+    "search_instead_for": {"sl": "namesto tega išči", "en": "search instead for"},
     "via_translation": {"sl": "Najdeno prek prevoda:", "en": "Found through translation:"},
     "filters": {"sl": "Filtri", "en": "Filters"},
     "facet_lang": {"sl": "Jezik", "en": "Language"},

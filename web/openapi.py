@@ -222,7 +222,13 @@ def _schemas() -> dict[str, Any]:
                 "sort": {"type": "string", "enum": ["relevance", "newest"]},
                 "facets": {"type": "object", "properties": {"lang": counts, "year": counts},
                            "additionalProperties": counts},
-                "suggestion": _nullable("string", description="\"Did you mean\" query."),
+                "suggestion": _nullable("string", description="\"Did you mean\" query: "
+                                        "the query with its misspelt words corrected, "
+                                        "offered but not searched."),
+                "corrected": _nullable("string", description="The corrected query that was "
+                                       "searched instead of `query`, none of whose words "
+                                       "matched directly (\"showing results for\"). "
+                                       "A word in double quotes is searched as typed."),
                 "synonyms": {"type": "array", "description": "Declared synonyms the query "
                              "also searched (serve --synonyms).", "items": {
                                  "type": "object", "required": ["matched", "expanded"],
@@ -399,7 +405,10 @@ def _document_paths() -> dict[str, Any]:
                             "content": _json_body("WriteResult")},
                     "201": {"description": "Created.", "content": _json_body("WriteResult"),
                             "headers": {"Location": {"schema": {"type": "string"}}}},
-                    "400": invalid, **write_errors},
+                    "400": invalid,
+                    "404": _error_response("No such route: an id holding a line break cannot "
+                                           "be addressed in a URL (use POST /api/documents)."),
+                    **write_errors},
             },
             "delete": {
                 "operationId": "deleteDocument",

@@ -46,7 +46,9 @@ def search() -> str | tuple[str, int] | Response:
     return render_template("search.html", params=params, results=results,
                            first=first, last=first + len(results.hits) - 1,
                            page_links=page_window(results.page, results.pages),
-                           suggestion_lang=suggestion_language(index, results.suggestion))
+                           suggestion_lang=(_majority(results.facets.get("lang", {}))
+                                            if results.corrected else
+                                            suggestion_language(index, results.suggestion)))
 
 
 @bp.get("/doc/<path:doc_id>")
@@ -106,7 +108,11 @@ def suggestion_language(index: SearchIndex, suggestion: str | None) -> str | Non
     """
     if not suggestion:
         return None
-    counts = index.search(suggestion, per_page=1, snippets=False).facets.get("lang", {})
+    return _majority(index.search(suggestion, per_page=1, snippets=False).facets.get("lang", {}))
+
+
+def _majority(counts: dict[str, int]) -> str | None:
+    """The language most of ``counts`` are in; None on a tie or when there are none."""
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
         return None
