@@ -35,6 +35,12 @@ VERBOSE_FROM = 10
 VERBOSE_FULL = 40
 #: Exponent of the selectivity weight ``idf / highest idf`` of a fully verbose query.
 SELECTIVITY = 1.0
+#: A query with at least this many words that belong to one language (see
+#: :func:`query_language`), and at most MIXED_SHARE as many of the other's, says what
+#: language it is in: it is not translated, and its matches in the other language's
+#: documents weigh as little as those of a translated query.
+MONOLINGUAL_WORDS = 20
+MIXED_SHARE = 0.2
 
 Term = tuple[str, bytes]
 #: The IDF of a term (field name, text) in its language's body field; 0 if it is not indexed.
@@ -54,6 +60,27 @@ def verbosity(words: Iterable[frozenset[Term] | set[Term]]) -> float:
     distinct = len({frozenset(w) for w in words})
     span = VERBOSE_FULL - VERBOSE_FROM
     return min(1.0, max(0.0, (distinct - VERBOSE_FROM) / span)) if span > 0 else 0.0
+
+
+def query_language(languages: Iterable[str | None]) -> str | None:
+    """The language a long query is clearly written in, from the language each of its
+    content words belongs to (None: at home in both or neither); None when unclear.
+
+    A paragraph typed in English says so with dozens of words; translating it all (a
+    73-word query gave 251 Slovenian terms) adds only noise and cost, since the documents
+    matching its own words rank above those matching only translations anyway.
+
+    >>> query_language(["en"] * 25 + ["sl"] * 2 + [None] * 9)
+    'en'
+    >>> query_language(["en"] * 25 + ["sl"] * 10) is None, query_language(["sl"] * 5) is None
+    (True, True)
+    """
+    votes = Counter(lang for lang in languages if lang)
+    if not votes:
+        return None
+    (best, n), *rest = votes.most_common()
+    others = sum(count for _, count in rest)
+    return best if n >= MONOLINGUAL_WORDS and others <= MIXED_SHARE * n else None
 
 
 def weigh(q: wq.Query, words: list[set[Term]], idf: IdfFn) -> wq.Query:

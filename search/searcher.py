@@ -24,8 +24,8 @@ from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.execution import FACETS, Executor, Matches, term_positions
 from search.model import DocumentView, Hit, IndexStats, Results
-from search.query import ParsedQuery, QueryParser
-from search.query_weighting import verbosity, weigh
+from search.query import ParsedQuery, QueryParser, _scale_language
+from search.query_weighting import MONOLINGUAL_WORDS, query_language, verbosity, weigh
 from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.snippets import (
     Span,
@@ -195,9 +195,19 @@ class SearchIndex:
 
     def _parse(self, text: str) -> ParsedQuery:
         translate = self._translate if self._translator is not None else None
-        parsed = self._parser.parse(text, expand=self._expand_prefix, translate=translate)
-        if self._query_weights and parsed.query is not wq.NullQuery:
-            parsed.query = weigh(parsed.query, self._parser.word_terms(text), self._body_idf)
+        words = self._parser.word_terms(text) if self._query_weights else []
+        home = None
+        if translate is not None and len({frozenset(w) for w in words}) >= MONOLINGUAL_WORDS:
+            distinct = {w.lower() for w in WORDS.findall(text)} - _STOP_WORDS
+            home = query_language(_word_language(self._word_rates(w)) for w in distinct)
+        parsed = self._parser.parse(text, expand=self._expand_prefix,
+                                    translate=None if home else translate)
+        if parsed.query is not wq.NullQuery:
+            if home:  # a long query in one language: its words in the other's say little
+                other = "en" if home == "sl" else "sl"
+                parsed.query = _scale_language(parsed.query, other, self._parser.foreign_boost)
+            if self._query_weights:
+                parsed.query = weigh(parsed.query, words, self._body_idf)
         return parsed
 
     def _body_idf(self, fieldname: str, text: str) -> float:
@@ -357,11 +367,7 @@ class SearchIndex:
             if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
                 continue
             rates = self._word_rates(word)
-            lang = None
-            if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
-                lang = "sl"
-            elif rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
-                lang = "en"
+            lang = _word_language(rates)
             if lang:
                 votes[lang] += 1
             candidates.append((word, lang, rates))
@@ -549,6 +555,16 @@ class SearchIndex:
 
 def _idf(df: int, total: int) -> float:
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+
+
+def _word_language(rates: dict[str, float]) -> str | None:
+    """The language a word belongs to, from the share of each language's documents holding
+    it (see WORD_LANGUAGE_RATIO); None when at home in both or neither."""
+    if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
+        return "sl"
+    if rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
+        return "en"
+    return None
 
 
 def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,

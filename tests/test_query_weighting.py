@@ -9,7 +9,9 @@ import pytest
 from whoosh import query as wq
 
 from search import SearchIndex, index_paths
+from search.query import FOREIGN_BOOST
 from search.query_weighting import VERBOSE_FROM, VERBOSE_FULL, verbosity, weigh
+from search.translation import load_dictionary
 
 #: Per language: words most documents use (a generic text's vocabulary), the two words a
 #: paper is about, and how its title and abstract, pasted in as the query, put them.
@@ -131,3 +133,36 @@ def test_verbosity_grows_with_distinct_content_words(n, expected):
     assert verbosity(_terms([f"w{i}" for i in range(n)])) == pytest.approx(expected)
     # Repeating a word does not make a query more verbose.
     assert verbosity(_terms(["same"] * n)) == 0.0
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory):
+    """Both corpora in one index: every common word belongs to its own language."""
+    root = tmp_path_factory.mktemp("weighting-both")
+    with open(root / "docs.jsonl", "w", encoding="utf-8") as f:
+        for lang in sorted(CASES):
+            for doc in _corpus(lang):
+                f.write(json.dumps({**doc, "id": f"{lang}-{doc['id']}"}, ensure_ascii=False)
+                        + "\n")
+    index_paths([root / "docs.jsonl"], root / "index", rebuild=True)
+    return root / "index"
+
+
+@pytest.mark.skipif(load_dictionary() is None,
+                    reason="Debian's dict-freedict-slv-eng is not installed: "
+                           "apt-get install dict-freedict-slv-eng")
+@pytest.mark.parametrize("lang", sorted(CASES))
+def test_a_long_query_in_one_language_is_not_translated(bilingual, lang):
+    other = "sl" if lang == "en" else "en"
+    common = CASES[lang]["common"]
+    with SearchIndex(bilingual) as ix:
+        short = ix.parse(" ".join(common[:3]))
+        assert any(key[0] == other for key in short.translated)  # a short one still is
+        long = ix.parse(_pasted_abstract(lang))
+        assert long.translated == {}
+        # Its words found in the other language's documents weigh as little as a translated
+        # query's do there.
+        foreign = [t for t in long.query.leaves() if t.fieldname.startswith(f"body_{other}")]
+        own = [t for t in long.query.leaves() if t.fieldname.startswith(f"body_{lang}")]
+        assert foreign and own
+        assert max(t.boost for t in foreign) <= FOREIGN_BOOST * max(t.boost for t in own)
