@@ -24,7 +24,7 @@ from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.execution import FACETS, Executor, Matches, term_positions
 from search.model import DocumentView, Hit, IndexStats, Results
-from search.query import ParsedQuery, QueryParser, _scale_language
+from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
 from search.query_weighting import MONOLINGUAL_WORDS, query_language, verbosity, weigh
 from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.snippets import (
@@ -106,7 +106,8 @@ class SearchIndex:
     matches; ``foreign_boost``: the weight of the query's own words in the documents of the
     language it was translated into; ``positions``: re-rank the top hits by where the query's
     words stand in them, default True, see :data:`LEAD`; ``query_weights``: weigh the query's
-    terms by how often it repeats them and, in long queries, by how selective they are,
+    terms by how often it repeats them and, in long queries, by how selective they are, fade
+    the re-ranking for long queries, and leave a long query in one language untranslated,
     default True, see :mod:`search.query_weighting`).
     """
 
@@ -198,7 +199,7 @@ class SearchIndex:
         words = self._parser.word_terms(text) if self._query_weights else []
         home = None
         if translate is not None and len({frozenset(w) for w in words}) >= MONOLINGUAL_WORDS:
-            distinct = {w.lower() for w in WORDS.findall(text)} - _STOP_WORDS
+            distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - _STOP_WORDS
             home = query_language(_word_language(self._word_rates(w)) for w in distinct)
         parsed = self._parser.parse(text, expand=self._expand_prefix,
                                     translate=None if home else translate)
