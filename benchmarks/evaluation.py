@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import EVAL  # noqa: E402
 
 HELP = "libreoffice-help"
-ENGLISH_COLLECTIONS = ("cranfield", "scifact", "npl")
+ENGLISH_COLLECTIONS = ("cranfield", "scifact", "npl", "cisi")
 COLLECTIONS = (*ENGLISH_COLLECTIONS, HELP)
 HELP_TASKS = ("keyword_sl", "keyword_en", "known_item_sl", "known_item_en",
               "clir_en2sl", "clir_sl2en")

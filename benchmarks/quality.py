@@ -14,8 +14,8 @@ With our engine in the run, the same report also holds:
 - **ablations** (:data:`ABLATIONS`): variants of our engine, each changing one thing against
   the default (analysis, stop list, title weight, BM25 parameters and IDF, query mode,
   per-language statistics), with their quality and query latency, on the monolingual
-  ``libreoffice-help`` tasks and ``cranfield`` (at most ``--ablation-queries`` random queries
-  per task, the same ones for every variant);
+  ``libreoffice-help`` tasks, ``cranfield`` and ``cisi`` (at most ``--ablation-queries``
+  random queries per task, the same ones for every variant);
 - **typing without diacritics**: every query of ``known_item_sl`` and ``keyword_sl`` with
   č š ž ć đ replaced by c s z c d, next to the figure with diacritics.
 
@@ -47,6 +47,7 @@ sys.path.insert(1, str(HERE.parent))  # the repository root, for `import search`
 import evaluation as ev  # noqa: E402
 from _results import EVAL, markdown_table, write_section  # noqa: E402
 from peers import PEERS  # noqa: E402
+from slices import LONG_WORDS, long_query_slices  # noqa: E402
 
 QUICK_QUERIES = 200
 
@@ -197,7 +198,9 @@ ABLATIONS: tuple[Ablation, ...] = (
     Ablation("ours", "default",
              "lemma + folded light stem (sl), Porter2 (en); stop list; title 0.6; "
              "K1 1.2, B 0.5, title B 0.3, Lucene IDF; OR; per-language statistics; "
-             "top 100 re-ranked by word coverage and positions (lead, adjacency)"),
+             "top 100 re-ranked by word coverage and positions (lead, adjacency), less so "
+             "for long queries; query terms weighted by their frequency in the query and, in "
+             "long queries, by their selectivity"),
     Ablation("ours-noanalysis", "analysis",
              "no analysis: words, lowercase, folded (no stop list, no lemma/stem)",
              index_options={"analysis": {"morphology": False, "stopwords": False}},
@@ -225,6 +228,10 @@ ABLATIONS: tuple[Ablation, ...] = (
     Ablation("ours-nopositions", "re-ranking",
              "no position re-ranking (lead, adjacency); word coverage only",
              open_options={"positions": False}),
+    Ablation("ours-noqueryweights", "query weights",
+             "no query-term weights (query term frequency; selectivity in long queries) and "
+             "full re-ranking whatever the query's length",
+             open_options={"query_weights": False}),
     Ablation("ours-global-stats", "statistics",
              "collection statistics over both languages (stock BM25F)",
              open_options={"bm25": {"per_language": False}}),
@@ -236,7 +243,8 @@ ABLATIONS: tuple[Ablation, ...] = (
 #: monolingual, so query translation (when the engine has it) is off.
 MONOLINGUAL = {"translate": False}
 #: The tasks ablations run on: the monolingual help tasks and one English collection.
-ABLATION_TASKS = ("keyword_sl", "keyword_en", "known_item_sl", "known_item_en", "cranfield")
+ABLATION_TASKS = ("keyword_sl", "keyword_en", "known_item_sl", "known_item_en", "cranfield",
+                  "cisi")
 #: At most this many random queries per task (the same for every variant); 0: all.
 ABLATION_QUERIES = 500
 
@@ -412,7 +420,7 @@ def run_interleaved(engines: dict[str, OurEngine], collections: list[str],
 #: Quality targets of our engine per task label: a headline figure, or None for "at or above
 #: the best peer".
 TARGETS: dict[str, float | None] = {
-    "cranfield": None, "scifact": None, "npl": None,
+    "cranfield": None, "scifact": None, "npl": None, "cisi": None,
     f"{ev.HELP}/keyword_sl": 0.56, f"{ev.HELP}/keyword_en": 0.63,
     f"{ev.HELP}/known_item_sl": 0.60, f"{ev.HELP}/known_item_en": 0.62,
     f"{ev.HELP}/clir_en2sl": 0.30, f"{ev.HELP}/clir_sl2en": 0.30,
@@ -462,22 +470,32 @@ def render(results: list[ev.TaskResult], engine_names: list[str], max_queries: i
         headers += [f"{n} − best peer" for n in ours]
     if "ours" in ours:
         headers += ["target", "ours meets it"]
-    rows = []
+    slices = long_query_slices(results)
+    # Each task, then (if it has any) the slice of its long queries, from the same runs.
+    entries: list[tuple[str, ev.Task, dict[str, ev.TaskResult], bool]] = []
     for t in tasks:
-        rs = [by.get((n, t.label)) for n in engine_names]
+        entries.append((t.label, t, {n: by[(n, t.label)] for n in engine_names
+                                     if (n, t.label) in by}, False))
+        if t.label in slices:
+            sl = slices[t.label]
+            entries.append((sl.label, t, sl.results, True))
+    rows = []
+    for label, t, mine_by, is_slice in entries:
+        rs = [mine_by.get(n) for n in engine_names]
         n_q = max((r.n_queries for r in rs if r), default=0)
-        row: list[object] = [t.label, n_q, f"{t.headline} / R@100", *(_cell(r) for r in rs)]
-        peer_rs = [by[(n, t.label)] for n in peers if (n, t.label) in by]
+        row: list[object] = [label, n_q, f"{t.headline} / R@100", *(_cell(r) for r in rs)]
+        peer_rs = [mine_by[n] for n in peers if n in mine_by]
         best = max(peer_rs, key=lambda r: r.headline, default=None)
         if peers:
             row.append("–" if best is None else f"{best.headline:.3f} ({best.engine})")
         if ours and peers:
             for n in ours:
-                mine = by.get((n, t.label))
+                mine = mine_by.get(n)
                 row.append("–" if mine is None or best is None
                            else f"{mine.headline - best.headline:+.3f}")
         if "ours" in ours:
-            row += _target_cells(t.label, by.get(("ours", t.label)), best)
+            row += (["–", "–"] if is_slice
+                    else _target_cells(t.label, mine_by.get("ours"), best))
         rows.append(row)
 
     lat_rows = []
@@ -504,7 +522,10 @@ def render(results: list[ev.TaskResult], engine_names: list[str], max_queries: i
         "id/title/text (opaque ids; titles emptied for `known_item_*`), queries sent as typed, "
         "top 100 restricted to the target language, scored with `ir-measures`. Each cell is "
         "the headline measure (RR@10 for the help tasks, nDCG@10 for the English collections) "
-        "/ R@100; `–`: the engine variant is not meant for that language. "
+        "/ R@100; `–`: the engine variant is not meant for that language. A row `…, queries over "
+        f"{LONG_WORDS} words` scores only the task's judged queries of more than {LONG_WORDS} "
+        "words (split at white space), from the same runs (a paragraph, several questions, or "
+        "a paper's title and abstract pasted in; it has no target of its own). "
         + targets + "\n\n"
         + markdown_table(headers, rows)
         + "\n\nPeers have no language detection: on `libreoffice-help` their results are "
@@ -593,7 +614,8 @@ def render_ablations(results: list[ev.TaskResult], plan: list[Ablation],
     return (
         "### Ablations\n\n"
         "Each variant of our engine changes one thing against the **default** (first row, "
-        "bold), on the monolingual `libreoffice-help` tasks (RR@10) and `cranfield` (nDCG@10); "
+        "bold), on the monolingual `libreoffice-help` tasks (RR@10), `cranfield` and `cisi` "
+        "(nDCG@10; `cisi`'s queries are mostly long); "
         "in brackets the difference to the default. "
         + (f"At most {max_queries} random queries per task (fixed seed, the same for every "
            "variant, so the default's figures differ slightly from the main table's): "

@@ -21,12 +21,14 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from search.analysis import LANGUAGES
+from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.positions import whoosh_positions
-from search.query import ParsedQuery, QueryParser
+from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
+from search.query_weighting import MONOLINGUAL_WORDS, query_language, verbosity, weigh
 from search.ranking import LanguageBM25F, field_language, language_doc_count
 from search.schema import spelling_fields
 from search.snippets import (
@@ -111,7 +113,10 @@ class SearchIndex:
     :class:`~search.translation.Translator`; ``translate_boost``: their weight against direct
     matches; ``foreign_boost``: the weight of the query's own words in the documents of the
     language it was translated into; ``positions``: re-rank the top hits by where the query's
-    words stand in them, default True, see :data:`LEAD`).
+    words stand in them, default True, see :data:`LEAD`; ``query_weights``: weigh the query's
+    terms by how often it repeats them and, in long queries, by how selective they are, fade
+    the re-ranking for long queries, and leave a long query in one language untranslated,
+    default True, see :mod:`search.query_weighting`).
     """
 
     def __init__(self, path: str | Path | None = None, **options: Any) -> None:
@@ -140,6 +145,7 @@ class SearchIndex:
         self._fast = options.get("fast", True)
         self._positions = bool(options.get("positions", True)) and any(
             (LEAD, LEAD_ALL, ADJACENCY, TITLE_ADJACENCY))
+        self._query_weights = bool(options.get("query_weights", True))
         self._executor: Executor | None = None
         self._lock = threading.RLock()
         self._checked = time.monotonic()
@@ -216,7 +222,31 @@ class SearchIndex:
 
     def _parse(self, text: str) -> ParsedQuery:
         translate = self._translate if self._translator is not None else None
-        return self._parser.parse(text, expand=self._expand_prefix, translate=translate)
+        words = self._parser.word_terms(text) if self._query_weights else []
+        home = None
+        if translate is not None and len({frozenset(w) for w in words}) >= MONOLINGUAL_WORDS:
+            distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - _STOP_WORDS
+            home = query_language(_word_language(self._word_rates(w)) for w in distinct)
+        parsed = self._parser.parse(text, expand=self._expand_prefix,
+                                    translate=None if home else translate)
+        if parsed.query is not wq.NullQuery:
+            if home:  # a long query in one language: its words in the other's say little
+                other = "en" if home == "sl" else "sl"
+                parsed.query = _scale_language(parsed.query, other, self._parser.foreign_boost)
+            if self._query_weights:
+                parsed.query = weigh(parsed.query, words, self._body_idf)
+        return parsed
+
+    def _body_idf(self, fieldname: str, text: str) -> float:
+        """A term's IDF in its language's body field (0 when absent): titles are short and
+        sparse, so the body says better how common a word is."""
+        body = "body_" + fieldname[len("title_"):] if fieldname.startswith("title_") \
+            else fieldname
+        s = self._searcher
+        if not body.startswith("body_") or body not in s.schema or \
+                not s.doc_frequency(body, text):
+            return 0.0
+        return self._weighting.idf(s, body, text)
 
     def search(self, text: str, *, lang: str | None = None, year: str | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
@@ -283,10 +313,13 @@ class SearchIndex:
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
             start = (page - 1) * per_page
+            # A verbose query's many common words say little about where they stand.
+            strength = 1.0 - verbosity(words) if self._query_weights else 1.0
             factors = ((lambda docnums: self._position_factors(found, words, docnums))
-                       if rerank and positional else None)
+                       if rerank and positional and strength > 0 else None)
             ranked = (_rerank(found, words, tiers=lang is None, factors=factors,
-                              shown=start + per_page) if rerank else found.top)
+                              shown=start + per_page, strength=strength)
+                      if rerank else found.top)
             for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
                 results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
                                               snippets, parsed))
@@ -443,11 +476,7 @@ class SearchIndex:
             if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
                 continue
             rates = self._word_rates(word)
-            lang = None
-            if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
-                lang = "sl"
-            elif rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
-                lang = "en"
+            lang = _word_language(rates)
             if lang:
                 votes[lang] += 1
             candidates.append((word, lang, rates))
@@ -644,6 +673,16 @@ def _idf(df: int, total: int) -> float:
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
+def _word_language(rates: dict[str, float]) -> str | None:
+    """The language a word belongs to, from the share of each language's documents holding
+    it (see WORD_LANGUAGE_RATIO); None when at home in both or neither."""
+    if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
+        return "sl"
+    if rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
+        return "en"
+    return None
+
+
 def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,
                       parsed: ParsedQuery) -> list[str]:
     """The marked words (as written, lowercased) of each (text, spans) that matched only
@@ -727,11 +766,12 @@ def _side_by_side(positions: list[set[int]]) -> int:
 
 def _rerank(found: Matches, words: list[set[tuple[str, bytes]]], tiers: bool,
             factors: Callable[[list[int]], dict[int, float]] | None = None,
-            shown: int = RERANK_WINDOW) -> list[tuple[int, float]]:
+            shown: int = RERANK_WINDOW, strength: float = 1.0) -> list[tuple[int, float]]:
     """Order the top hits by how many of the query's words they cover, by ``factors`` (the
     position factors of the hits whose docnums it is given), and (``tiers``) direct matches
     before documents found only through translations. The order is exact for the first
-    ``shown`` hits.
+    ``shown`` hits. ``strength`` (0 to 1) scales coverage and position factors down, for
+    verbose queries (see :func:`search.query_weighting.verbosity`).
 
     BM25 alone ranks a document repeating one query word above one holding every word;
     a mild coverage factor (measured: small gains on every help task) corrects that. With
@@ -755,11 +795,13 @@ def _rerank(found: Matches, words: list[set[tuple[str, bytes]]], tiers: bool,
             tier = 1 if tiers else 0  # through translations (and perhaps the truncated path)
         else:
             tier = 2  # through the truncated path only
-        rows.append((tier, score * (1.0 - COVERAGE + COVERAGE * covered), order, docnum))
-    extra = factors(_may_reach(rows, shown, MAX_POSITION_FACTOR)) if factors else {}
+        weight = COVERAGE * strength
+        rows.append((tier, score * (1.0 - weight + weight * covered), order, docnum))
+    extra = factors(_may_reach(rows, shown, MAX_POSITION_FACTOR ** strength)) if factors \
+        else {}
     scored = []
     for tier, score, order, docnum in rows:
-        score *= extra.get(docnum, 1.0)
+        score *= extra.get(docnum, 1.0) ** strength
         scored.append((tier, -score, order, docnum, score))
     scored.sort(key=lambda row: row[:3])
     out: list[tuple[int, float]] = []
