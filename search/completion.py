@@ -18,8 +18,8 @@ frequent candidates of every prefix of up to :data:`SHORT_PREFIX` characters are
 a longer prefix scans at most :data:`SCAN_LIMIT` entries, and at most :data:`CANDIDATES`
 words are analysed. The table is built from each segment's vocabulary and titles (cached per
 segment in the index generation's folder, so a commit reads only its new segments) and the
-combined table is cached for the index's segments; ``search-cli index`` builds it after each
-commit, so the first visitor does not wait.
+combined table is cached for the index's segments; the indexer builds it after each commit,
+so the first visitor does not wait.
 """
 
 from __future__ import annotations
@@ -403,22 +403,6 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
         if path.name not in keep:
             with contextlib.suppress(OSError):
                 path.unlink()
-
-
-def prepare(index_dir: str | Path | None = None) -> None:
-    """Build (and cache) the completion table of the index's current commit, so that the
-    first visitor does not wait: ``search-cli index`` calls it after committing. A failure
-    only means the table is built on first use instead."""
-    from search.storage import open_index
-
-    try:
-        ix, gen = open_index(index_dir)
-        with ix.reader() as reader:
-            completions_for_reader(reader, gen)
-    except Exception:  # noqa: BLE001 - an optimisation only; the search side rebuilds it
-        import logging
-
-        logging.getLogger(__name__).warning("Could not prepare completions", exc_info=True)
 
 
 class CompletionSource:

@@ -160,10 +160,6 @@ def index_paths(
                     raise SearchError("The index lost documents while it was built; nothing "
                                       "was changed. Please report this.") from exc
                 procs = 1  # serially, a failing document is caught and named
-        if report.added or report.updated or report.deleted:
-            from search.completion import prepare
-
-            prepare(layout.root)  # still under the lock: no other commit in between
     report.seconds = time.perf_counter() - started
     return report
 
@@ -250,7 +246,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         layout.discard(gen)
         raise _DocumentsLost()
     if committed:
-        _save_spelling(ix, gen)
+        _save_after_commit(ix, gen)
     # After the commit: a crash in between leaves sources.json behind the index, which only
     # makes the next run re-read those files (deletions are decided from the index itself).
     try:
@@ -265,13 +261,21 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
     return report
 
 
-def _save_spelling(ix: Any, gen: Path) -> None:
-    """Keep the commit's spelling vocabulary beside it, so that no search has to make it (an
-    optimisation only: a search process makes it itself when it is missing)."""
+def _save_after_commit(ix: Any, gen: Path) -> None:
+    """Keep the commit's spelling vocabulary and completion table beside it, so that no
+    search has to make them (an optimisation only: a search process makes them itself when
+    they are missing)."""
+    from search.completion import completions_for_reader
+
     try:
         save_vocabulary(ix, gen)
     except Exception:  # noqa: BLE001 - the index is committed and fine without it
         log.exception("Could not save the spelling vocabulary of %s", gen)
+    try:
+        with ix.reader() as reader:
+            completions_for_reader(reader, gen)
+    except Exception:  # noqa: BLE001 - as above
+        log.exception("Could not save the completion table of %s", gen)
 
 
 def _is_under(path: str, roots: list[str]) -> bool:

@@ -326,11 +326,16 @@ class QueryParser:
                 out.append(set(terms))
         return out
 
+    def positive_words(self, text: str) -> list[str]:
+        """The words ``text`` asks for as plain words: not excluded, not in a ``"phrase"``,
+        not a ``prefix*``, an operator or a filter (what synonyms and the stop-word tail
+        look at)."""
+        return _positive_words(_plain_signs(_FILTER.sub(" ", text or "")))
+
     def stop_words(self, text: str) -> list[str]:
-        """The stop words ``text`` asks for as plain words (not excluded, not in a phrase):
+        """The stop words ``text`` asks for as plain words (see :meth:`positive_words`):
         no analysed field holds them (see :mod:`search.stop_word_tail`)."""
-        return [w for w in _positive_words(_plain_signs(_FILTER.sub(" ", text or "")))
-                if w.lower() in _STOP_WORDS]
+        return [w for w in self.positive_words(text) if w.lower() in _STOP_WORDS]
 
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""

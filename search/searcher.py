@@ -333,9 +333,7 @@ class SearchIndex:
         :mod:`search.synonyms`); returns what fired and the terms each matched word gained."""
         if self._synonyms is None or parsed.query is wq.NullQuery:
             return [], {}
-        negated = {m.group(1).lower() for m in _NEGATED.finditer(parsed.text)}
-        wanted = [w for w in parsed.words if w.lower() not in negated]
-        clauses, fired, added = self._synonyms.expand(wanted)
+        clauses, fired, added = self._synonyms.expand(self._parser.positive_words(parsed.text))
         if clauses:
             q = parsed.query
             if isinstance(q, wq.AndNot):  # exclusions still apply to synonyms' matches
@@ -647,9 +645,6 @@ class SearchIndex:
     def __len__(self) -> int:
         with self._lock:
             return self._searcher.doc_count()
-
-
-_NEGATED = re.compile(r"(?:(?<![^\s(])-|\bNOT\s+)(\w+)")
 
 
 def _synonym_expander(source: Any, schema: Any, options: dict[str, Any]) -> Any:
