@@ -14,7 +14,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 
 from search.searcher import SearchIndex
-from search.storage import INDEX_NAME, PreadFile, PreadStructFile, ReadStorage, open_index
+from search.storage import open_index
+from search.whoosh_ext.pread import INDEX_NAME, PreadFile, PreadStructFile, ReadStorage
 
 # -- the file object ------------------------------------------------------------------------
 
