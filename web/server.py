@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from search.errors import IndexNotFound, SearchError
@@ -110,8 +111,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
         _close_app(app)
 
 
-#: waitress settings shared by both ways of serving.
-WAITRESS_OPTIONS: dict[str, object] = {
+#: waitress settings shared by both ways of serving (read-only: copy to change).
+WAITRESS_OPTIONS: Mapping[str, object] = MappingProxyType({
     "ident": "bilingual-search",
     "channel_timeout": 30,
     "connection_limit": 200,
@@ -119,7 +120,7 @@ WAITRESS_OPTIONS: dict[str, object] = {
     # Nothing here needs more: waitress answers 431/413 itself instead of buffering a flood.
     "max_request_header_size": 64 * 1024,
     "max_request_body_size": 64 * 1024,
-}
+})
 
 
 #: Environment variable: largest body (bytes) of a document write; default 10 MB.
