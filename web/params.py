@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
+from search.model import UNKNOWN
 
 MAX_QUERY = 500
 #: Words with ``*`` or ``?`` per query. Each expands to up to hundreds of indexed words in
@@ -24,9 +25,9 @@ MAX_WORD = 60
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
-#: Document languages a filter may ask for; "und": documents whose language is unknown (they
-#: are also found under "sl" and "en").
-LANGS = ("sl", "en", "und")
+#: Document languages a filter may ask for: every indexed language, and "und": documents
+#: whose language is unknown (they are also found under each language).
+LANGS = (*LANGUAGES, UNKNOWN)
 SORTS = ("relevance", "newest")
 
 
