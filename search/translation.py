@@ -711,8 +711,3 @@ def derived_lemmas(lemma: str, pair: LanguagePair | None = None) -> list[str]:
 def _sense_weight(rank: int) -> float:
     return max(MIN_SENSE_WEIGHT, DICTIONARY_WEIGHT - SENSE_DECAY * rank)
 
-
-def default_translator() -> Translator:
-    """A new translator between the :func:`default_pair`, for one index to own (the
-    dictionary's parse comes from the cache folder in milliseconds)."""
-    return Translator()

@@ -10,6 +10,7 @@ nothing back.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import re
@@ -21,8 +22,9 @@ from typing import Any
 from whoosh import query as wq
 
 from search.analysis import LANGUAGES
+from search.analysis.fields import FieldName
 from search.analysis.filters import WORDS
-from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
+from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language, stop_words
 from search.query_weighting import MONOLINGUAL_WORDS, query_language, weigh
 from search.ranking import LanguageBM25F, language_doc_count
 from search.schema import spelling_fields
@@ -42,7 +44,6 @@ SHARED_IDF = True
 
 _WORD = re.compile(r"^\w+$")
 log = logging.getLogger(__name__)
-_STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 
 class QueryUnderstanding:
@@ -62,6 +63,9 @@ class QueryUnderstanding:
                           if k in options}
         self._parser = QueryParser(schema, **parser_options)
         self._translator = translator
+        #: The two languages translated between (None: no translation).
+        self._pair = translator.pair if translator is not None else None
+        self._stop_words = stop_words()
         self._cognates: CognateIndex | None = None
         self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
         self._cognates_building = False
@@ -97,17 +101,19 @@ class QueryUnderstanding:
     def parse(self, text: str) -> ParsedQuery:
         """The query as understood: parsed, translated, its terms weighed (see
         :meth:`QueryParser.parse`)."""
-        translate = self._translate if self._translator is not None else None
+        pair = self._pair
+        translate = self._translate if pair is not None else None
         words = self._parser.word_terms(text) if self._query_weights else []
         home = None
         if translate is not None and len({frozenset(w) for w in words}) >= MONOLINGUAL_WORDS:
-            distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - _STOP_WORDS
+            distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - \
+                self._stop_words
             home = query_language(_word_language(self._word_rates(w)) for w in distinct)
         parsed = self._parser.parse(text, expand=self._expand_prefix,
                                     translate=None if home else translate)
         if parsed.query is not wq.NullQuery:
-            if home:  # a long query in one language: its words in the other's say little
-                other = "en" if home == "sl" else "sl"
+            other = pair.other(home) if home and pair is not None else None
+            if other:  # a long query in one language: its words in the other's say little
                 parsed.query = _scale_language(parsed.query, other, self._parser.foreign_boost)
             if self._query_weights:
                 parsed.query = weigh(parsed.query, words, self._body_idf)
@@ -116,11 +122,12 @@ class QueryUnderstanding:
     def _body_idf(self, fieldname: str, text: str) -> float:
         """A term's IDF in its language's body field (0 when absent): titles are short and
         sparse, so the body says better how common a word is."""
-        body = "body_" + fieldname[len("title_"):] if fieldname.startswith("title_") \
-            else fieldname
+        name = FieldName.parse(fieldname)
+        if name is None or not name.is_text:
+            return 0.0
+        body = name.as_kind("body").name
         s = self._searcher
-        if not body.startswith("body_") or body not in s.schema or \
-                not s.doc_frequency(body, text):
+        if body not in s.schema or not s.doc_frequency(body, text):
             return 0.0
         return self._weighting.idf(s, body, text)
     def apply_synonyms(self, parsed: ParsedQuery) -> tuple[list, dict[str, set]]:
@@ -150,13 +157,13 @@ class QueryUnderstanding:
         home in both languages ("red", "list", "Basic") are not translated; words in neither
         are, by the dictionary only.
         """
-        translator = self._translator
-        if translator is None:
+        translator, pair = self._translator, self._pair
+        if translator is None or pair is None:
             return []
         candidates: list[tuple[str, str | None, dict[str, float]]] = []
-        votes = {"sl": 0, "en": 0}
+        votes = dict.fromkeys(pair.codes, 0)
         for word in dict.fromkeys(w.lower() for w in words):
-            if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
+            if len(word) < 2 or word.isdigit() or word in self._stop_words:
                 continue
             rates = self._word_rates(word)
             lang = _word_language(rates)
@@ -165,8 +172,7 @@ class QueryUnderstanding:
             candidates.append((word, lang, rates))
         if not candidates:
             return []
-        sources = [code for code, other in (("sl", "en"), ("en", "sl"))
-                   if votes[code] >= votes[other]]
+        sources = [code for code in pair.codes if votes[code] >= votes[pair.other(code)]]
         cognates = self._cognate_index() if translator.cognates else None
         out: list[Translation] = []
         for word, lang, rates in candidates:
@@ -192,7 +198,9 @@ class QueryUnderstanding:
         s = self._searcher
         lang = translations[0].lang
         total = language_doc_count(s, lang)
-        dfs = [s.doc_frequency(f"body_{lang}", dict(t.terms).get("", "")) for t in translations]
+        main = LANGUAGES[lang].main.name
+        body = LANGUAGES[lang].field("body", main).name
+        dfs = [s.doc_frequency(body, dict(t.terms).get(main, "")) for t in translations]
         union = min(total, sum(dfs))
         if not union:
             return translations
@@ -204,11 +212,13 @@ class QueryUnderstanding:
         return out
 
     def _word_rates(self, word: str) -> dict[str, float]:
-        """Share of each language's documents containing ``word`` (analysed as that language)."""
+        """Share of each translated language's documents containing ``word`` (analysed as
+        that language, in its main body field)."""
         s = self._searcher
         rate = {}
-        for lang in ("sl", "en"):
-            name = f"body_{lang}"
+        for lang in self._pair.codes if self._pair is not None else ():
+            language = LANGUAGES[lang]
+            name = language.field("body", language.main.name).name
             df = 0
             for token in s.schema[name].analyzer(word, mode="query"):
                 df = s.doc_frequency(name, token.text)
@@ -225,7 +235,7 @@ class QueryUnderstanding:
         """
         reader = self._searcher.reader()
         if self._cognates is None:
-            self._cognates = cognates_for_reader(reader, self._gen)
+            self._cognates = cognates_for_reader(reader, self._gen, self._pair)
             self._cognates_for = (id(reader), time.monotonic(), reader.doc_count())
             return self._cognates
         reader_id, built, built_docs = self._cognates_for
@@ -235,8 +245,10 @@ class QueryUnderstanding:
                      or abs(docs - built_docs) > COGNATE_REBUILD_GROWTH * max(built_docs, 1))
             if stale:
                 self._cognates_building = True
+                # In a copy of this context: registered languages stay registered there.
                 self._cognates_thread = threading.Thread(
-                    target=self._rebuild_cognates, name="cognate-index", daemon=True)
+                    target=contextvars.copy_context().run, args=(self._rebuild_cognates,),
+                    name="cognate-index", daemon=True)
                 self._cognates_thread.start()
         return self._cognates
 
@@ -244,7 +256,7 @@ class QueryUnderstanding:
         try:
             ix, gen = self._ix, self._gen
             with ix.reader() as reader:  # its own reader: refresh() may close ours
-                fresh = cognates_for_reader(reader, gen)
+                fresh = cognates_for_reader(reader, gen, self._pair)
                 docs = reader.doc_count()
             with self._lock:
                 self._cognates = fresh
@@ -304,9 +316,13 @@ def _idf(df: int, total: int) -> float:
 
 def _word_language(rates: dict[str, float]) -> str | None:
     """The language a word belongs to, from the share of each language's documents holding
-    it (see WORD_LANGUAGE_RATIO); None when at home in both or neither."""
-    if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
-        return "sl"
-    if rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
-        return "en"
+    it (see WORD_LANGUAGE_RATIO); None when at home in both or neither.
+
+    >>> _word_language({"sl": 0.04, "en": 0.01}), _word_language({"sl": 0.02, "en": 0.01})
+    ('sl', None)
+    """
+    for lang, rate in rates.items():
+        others = [r for other, r in rates.items() if other != lang]
+        if others and rate > WORD_LANGUAGE_RATIO * max(others):
+            return lang
     return None
