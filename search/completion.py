@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from search.analysis import LANGUAGES
-from search.analysis.fields import SPELL, FieldName
+from search.analysis.fields import is_spelling_field
 from search.analysis.filters import WORDS, fold
 from search.cache import read_cache, write_cache
 
@@ -283,12 +283,7 @@ def _term_query(fields: list[str], text: str) -> Any:
 def _spelling_fields(schema: Any) -> list[str]:
     """The fields of surface words (one per language, ``spell_sl``...; ``spell`` in indexes
     of engine format 1)."""
-    return [name for name in schema.names() if name == SPELL or _is_spell_field(name)]
-
-
-def _is_spell_field(name: str) -> bool:
-    parsed = FieldName.parse(name)
-    return parsed is not None and parsed.kind == SPELL
+    return [name for name in schema.names() if is_spelling_field(name)]
 
 
 def _writing(word: str, text: str, look: int = 20) -> str | None:

@@ -75,6 +75,17 @@ def _parse(name: str) -> FieldName | None:
     return FieldName(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
 
 
+def is_spelling_field(name: str) -> bool:
+    """A field of surface words: a language's (``spell_sl``), or the single ``spell`` field of
+    indexes of engine format 1.
+
+    >>> [is_spelling_field(n) for n in ("spell_sl", "spell", "body_sl", "lang")]
+    [True, True, False, False]
+    """
+    parsed = FieldName.parse(name)
+    return name == SPELL or (parsed is not None and parsed.kind == SPELL)
+
+
 def text_field_names(lang: str, paths: tuple[str, ...]) -> list[FieldName]:
     """The title and body fields of each of ``paths`` of language ``lang``, in schema order
     (each path's title, then its body)."""
