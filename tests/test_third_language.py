@@ -85,15 +85,16 @@ def italian(tmp_path: Path) -> ModuleType:
     return module
 
 
-@pytest.fixture
-def trilingual(tmp_path: Path, italian: ModuleType):
-    """An index of Italian, English and Slovenian documents, searched with Italian
-    registered (the registration lasts for the test)."""
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-processes"])
+def trilingual(request: pytest.FixtureRequest, tmp_path: Path, italian: ModuleType):
+    """An index of Italian, English and Slovenian documents, built by one process or by
+    Whoosh's worker processes, and searched with Italian registered (the registration lasts
+    for the test)."""
     source = tmp_path / "docs.jsonl"
     source.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DOCUMENTS),
                       encoding="utf-8")
     with register(italian.LANGUAGE):
-        report = index_paths([source], tmp_path / "index")
+        report = index_paths([source], tmp_path / "index", procs=request.param)
         assert not report.problems, report.problems
         with SearchIndex(tmp_path / "index") as ix:
             yield ix
