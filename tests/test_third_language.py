@@ -164,3 +164,10 @@ def test_a_stats_report_counts_italian(trilingual: SearchIndex) -> None:
     stats = trilingual.stats()
     assert stats.by_lang.get("it") == 2
     assert {"title_it", "body_it"} <= set(stats.analyzers)
+
+
+def test_the_writer_takes_italian_documents(trilingual: SearchIndex) -> None:
+    with trilingual.writer() as w:
+        w.add({"id": "it-treno", "lang": "it", "title": "Orari dei treni",
+               "text": "I treni regionali partono ogni ora dalla stazione centrale."})
+    assert trilingual.search("treno", lang="it").hits[0].id == "it-treno"
