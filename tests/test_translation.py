@@ -421,3 +421,37 @@ def test_doctests() -> None:
 
     result = doctest.testmod(tr)
     assert result.attempted > 0 and result.failed == 0
+
+
+# -- the pair the languages declare ---------------------------------------------------------
+
+def test_the_pair_comes_from_the_languages_translation_rules() -> None:
+    from search.analysis import LANGUAGES
+
+    pair = tr.default_pair()
+    assert pair is not None and pair.codes == ("sl", "en")
+    assert pair.rules is LANGUAGES["sl"].translation and pair.rules.target == "en"
+    assert pair.other("sl") == "en" and pair.other("en") == "sl" and pair.other("it") is None
+
+
+def test_without_a_declared_pair_nothing_is_translated() -> None:
+    from dataclasses import replace
+
+    from search.analysis import LANGUAGES, register
+
+    untranslated = replace(LANGUAGES["sl"], translation=None)
+    with register(untranslated):
+        assert tr.default_pair() is None
+        translator = Translator()
+        assert translator.translate("meja", "sl") == []
+        assert translator.translate("border", "en") == []
+    assert tr.default_pair() is not None
+
+
+@needs_dictionary
+def test_translators_own_their_dictionary() -> None:
+    # No process-wide singleton: each index's translator has its own (equal) dictionary.
+    one, two = Translator(), Translator()
+    assert one.dictionary is not None and two.dictionary is not None
+    assert one.dictionary is not two.dictionary
+    assert one.dictionary.forward == two.dictionary.forward
