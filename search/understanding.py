@@ -24,14 +24,15 @@ from whoosh import query as wq
 from search.analysis import LANGUAGES
 from search.analysis.fields import FieldName
 from search.analysis.filters import WORDS
+from search.cognates import CognateIndex, cognates_for_reader
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language, stop_words
 from search.query_weighting import MONOLINGUAL_WORDS, query_language, weigh
 from search.ranking import LanguageBM25F, language_doc_count
 from search.schema import spelling_fields
 from search.spelling import SpellCheck, Speller, check_query, vocabulary_for_reader
-from search.translation import CognateIndex, Translation, Translator, cognates_for_reader
+from search.translation import Translation, Translator
 
-#: The cognate vocabulary (see :class:`~search.translation.CognateIndex`) is a snapshot of the
+#: The cognate vocabulary (see :class:`~search.cognates.CognateIndex`) is a snapshot of the
 #: index's words: rebuilt after a commit only once it is this old (seconds) or the document
 #: count moved by more than COGNATE_REBUILD_GROWTH; a word added since is just not translated.
 COGNATE_MAX_AGE = 600.0

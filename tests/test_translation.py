@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 
 from search import SearchIndex, cache, index_paths
+from search import cognates as cg
 from search import translation as tr
-from search.translation import (
-    CognateIndex,
-    Translator,
-    derived_lemmas,
-    load_dictionary,
-    parse_dictd,
-    source_keys,
-    spelling_key,
-)
+from search.cognates import CognateIndex, source_keys, spelling_key
+from search.translation import Translator, derived_lemmas, load_dictionary, parse_dictd
 
 DICTIONARY = load_dictionary()
 needs_dictionary = pytest.mark.skipif(
@@ -153,16 +147,16 @@ ODD_WORDS = ["function", "automat", "applic", "phthalat", "quicksand", "xylophon
 
 
 def test_spelling_keys_equal_one_word_at_a_time() -> None:
-    assert tr.spelling_keys(ODD_WORDS) == [spelling_key(w) for w in ODD_WORDS]
-    assert tr.spelling_keys([]) == []
-    assert tr.spelling_keys(["two\nlines", "x"]) == [spelling_key("two\nlines"), "ks"]
+    assert cg.spelling_keys(ODD_WORDS) == [spelling_key(w) for w in ODD_WORDS]
+    assert cg.spelling_keys([]) == []
+    assert cg.spelling_keys(["two\nlines", "x"]) == [spelling_key("two\nlines"), "ks"]
 
 
 def test_batched_slovenian_keys_equal_one_word_at_a_time() -> None:
     lemmas = ODD_WORDS + ["funkcija", "kategorija", "avtomatski", "grafičen", "nacionalizirati",
                           "struktura", "sekvenca", "verzija", "nost", "ozen", "ija", "cija"]
-    assert tr._many_source_keys(lemmas) == [source_keys(w) for w in lemmas]
-    assert tr._many_source_keys([]) == []
+    assert cg._many_source_keys(lemmas) == [source_keys(w) for w in lemmas]
+    assert cg._many_source_keys([]) == []
 
 
 def _reference_cognates(english: list[str], slovenian: list[str]):
@@ -170,10 +164,10 @@ def _reference_cognates(english: list[str], slovenian: list[str]):
     en: dict[str, set[str]] = {}
     sl: dict[str, set[str]] = {}
     for stem in english:
-        if stem.isalpha() and len(stem) >= tr.MIN_COGNATE_KEY - 1:
-            en.setdefault(tr.target_key(stem), set()).add(stem)
+        if stem.isalpha() and len(stem) >= cg.MIN_COGNATE_KEY - 1:
+            en.setdefault(cg.target_key(stem), set()).add(stem)
     for lemma in slovenian:
-        if lemma.isalpha() and len(lemma) >= tr.MIN_COGNATE_KEY:
+        if lemma.isalpha() and len(lemma) >= cg.MIN_COGNATE_KEY:
             for key in source_keys(lemma):
                 sl.setdefault(key, set()).add(lemma)
     return en, sl
@@ -191,7 +185,7 @@ def test_cognate_index_equals_the_plain_construction() -> None:
         assert cognates.target_for(lemma) == set().union(
             *(en.get(k, set()) for k in source_keys(lemma)))
     for stem in english:
-        key = tr.target_key(stem)
+        key = cg.target_key(stem)
         assert cognates.source_for(stem) == (sl.get(key, set()) if len(key) >= 4 else set())
 
 
@@ -211,10 +205,10 @@ def test_cognate_vocabulary_is_cached_per_segments(tmp_path: Path, monkeypatch) 
     index = _one_segment_index(tmp_path, records)
     ix, gen = open_index(index)
     with ix.reader() as reader:
-        built = tr.cognates_for_reader(reader, gen)
-        assert (gen / tr.COGNATE_CACHE).exists()
-        plain = CognateIndex(tr.reader_words(reader, "body_en", "title_en"),
-                             tr.reader_words(reader, "body_sl", "title_sl"))
+        built = cg.cognates_for_reader(reader, gen)
+        assert (gen / cg.COGNATE_CACHE).exists()
+        plain = CognateIndex(cg.reader_words(reader, "body_en", "title_en"),
+                             cg.reader_words(reader, "body_sl", "title_sl"))
         assert built.tables() == plain.tables()
         assert built.target_for("funkcija") == {"function"}
 
@@ -223,10 +217,10 @@ def test_cognate_vocabulary_is_cached_per_segments(tmp_path: Path, monkeypatch) 
 
         with monkeypatch.context() as m:
             m.setattr(CognateIndex, "__init__", no_building)
-            cached = tr.cognates_for_reader(reader, gen)
+            cached = cg.cognates_for_reader(reader, gen)
         assert cached.tables() == built.tables()
         assert cached.target_for("funkcija") == {"function"}
-        assert tr.cognates_for_reader(reader).tables() == built.tables()  # no folder: no cache
+        assert cg.cognates_for_reader(reader).tables() == built.tables()  # no folder: no cache
 
     # New words in a new segment: the cache no longer applies and is made anew.
     records.append({"id": "en2", "lang": "en", "title": "Categories", "text": "A category."})
@@ -234,10 +228,10 @@ def test_cognate_vocabulary_is_cached_per_segments(tmp_path: Path, monkeypatch) 
     ix, gen2 = open_index(index)
     assert gen2 == gen
     with ix.reader() as reader:
-        fresh = tr.cognates_for_reader(reader, gen)
+        fresh = cg.cognates_for_reader(reader, gen)
         assert "categori" in fresh.target_for("kategorija")
-        assert fresh.tables() == CognateIndex(tr.reader_words(reader, "body_en", "title_en"),
-                                              tr.reader_words(reader, "body_sl", "title_sl")
+        assert fresh.tables() == CognateIndex(cg.reader_words(reader, "body_en", "title_en"),
+                                              cg.reader_words(reader, "body_sl", "title_sl")
                                               ).tables()
 
 
@@ -248,13 +242,13 @@ def test_an_unusable_cognate_cache_is_ignored(tmp_path: Path) -> None:
         {"id": "en1", "lang": "en", "title": "Functions", "text": "A function list."},
         {"id": "sl1", "lang": "sl", "title": "Funkcije", "text": "Seznam funkcij."}])
     ix, gen = open_index(index)
-    (gen / tr.COGNATE_CACHE).write_bytes(b"not a cache")
+    (gen / cg.COGNATE_CACHE).write_bytes(b"not a cache")
     with ix.reader() as reader:
-        assert tr.cognates_for_reader(reader, gen).target_for("funkcija") == {"function"}
-    assert cache.read_cache(gen / tr.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
+        assert cg.cognates_for_reader(reader, gen).target_for("funkcija") == {"function"}
+    assert cache.read_cache(gen / cg.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
     unwritable = gen / "engine.json"  # a file, not a folder: no cache, same answers
     with ix.reader() as reader:
-        assert tr.cognates_for_reader(reader, unwritable).target_for("funkcija") == {"function"}
+        assert cg.cognates_for_reader(reader, unwritable).target_for("funkcija") == {"function"}
     assert not cache.write_cache(unwritable / "x", ("x",), {})
 
 
