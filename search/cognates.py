@@ -102,12 +102,7 @@ class CognateKeys:
         if found is None:
             if len(self._cache) >= self.CACHE:
                 self._cache.clear()
-            word = fold(lemma.lower())
-            forms = {word}
-            for ending, replacements in self.pair.rules.cognate_endings:
-                if word.endswith(ending) and len(word) - len(ending) >= 3:
-                    forms.update(word[:-len(ending)] + r for r in replacements)
-            keys = {spelling_key(self._base_form(f)) for f in forms}
+            keys = {spelling_key(self._base_form(f)) for f in self._forms(fold(lemma.lower()))}
             found = self._cache[lemma] = frozenset(k for k in keys if len(k) >= MIN_COGNATE_KEY)
         return found
 
