@@ -7,7 +7,9 @@ Every path becomes one title field and one body field per language in the index 
 ``body_sl_stem``), named by :class:`~search.analysis.fields.FieldName`, and every language has
 one field of surface words for the spelling corrector and completions (``spell_sl``); queries
 search all paths, each weighted by its boost. The rest of the engine iterates
-:data:`LANGUAGES` and asks the language objects; it names no language itself.
+:data:`LANGUAGES` and asks the language objects rather than naming languages (language
+detection keeps the tags and letters it knows Slovenian by in
+:mod:`search.documents.language`; the web's two interface languages are another matter).
 
 Adding a language:
 
@@ -20,8 +22,8 @@ Adding a language:
   from it) and is undone at its end, so it never leaks into other code or tests;
   ``tests/test_third_language.py`` adds Italian this way. Its analysers are pickled into the
   index, so they must be picklable (Whoosh's own filters are; so are module-level
-  functions). Open the index inside the block too: outside it the Italian fields are not
-  searched.
+  functions). Open the index inside the block too: outside it the new language's fields
+  are not searched. ``search-cli`` and the web server know the built-in languages only.
 
 Every path's ``make_analyzer`` accepts the index-time analysis options of
 :data:`ANALYSIS_OPTIONS` as keyword arguments (``stopwords=False``, ``morphology=False``), for
