@@ -15,7 +15,9 @@ from pathlib import Path
 
 import click
 
+from search.analysis import LANGUAGES
 from search.dates import readable_date
+from search.model import UNKNOWN
 from search.storage import ENV_INDEX
 
 #: Exit status of ``index`` when some inputs were skipped (everything else was indexed).
@@ -28,7 +30,8 @@ INDEX_OPTION = click.option(
     "--index", "index_dir", envvar=ENV_INDEX, default="index", show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Index folder (also set by ${ENV_INDEX}).")
-LANG_CHOICE = click.Choice(["en", "sl", "und"])  # und: documents of unknown language
+#: Every indexed language, and "und": documents of unknown language.
+LANG_CHOICE = click.Choice([*LANGUAGES, UNKNOWN])
 
 
 SYNONYMS_OPTION = click.option(

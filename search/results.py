@@ -21,6 +21,7 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from search.analysis import LANGUAGES
+from search.analysis.fields import TEXT_KINDS, FieldName
 from search.dates import newest_first_key
 from search.model import UNKNOWN, DocumentView, Hit
 from search.query import ParsedQuery
@@ -131,18 +132,18 @@ class ResultBuilder:
         s = self._searcher
         if not words or not docnums:
             return {}
-        kinds = ("body_", "title_") if len(words) > 1 and TITLE_ADJACENCY else ("body_",)
+        kinds = ("body", "title") if len(words) > 1 and TITLE_ADJACENCY else ("body",)
         wanted: dict[tuple[str, bytes], list[int]] = {}
         direct = set().union(*words)
         for docnum in docnums:
             for term in found.matched_terms(docnum):
-                if term[0].startswith(kinds) and term in direct:
+                if _kind(term[0]) in kinds and term in direct:
                     wanted.setdefault(term, []).append(docnum)
         positions = {term: found.positions(s, term, docs) if self._fast
                      else whoosh_positions(s, term[0], term[1], docs)
                      for term, docs in wanted.items()}
-        split = [([t for t in word if t[0].startswith("body_")],
-                  [t for t in word if t[0].startswith("title_")]) for word in words]
+        split = [([t for t in word if _kind(t[0]) == "body"],
+                  [t for t in word if _kind(t[0]) == "title"]) for word in words]
         weights: dict[str | None, list[float]] = {}
         factors = {}
         for docnum in docnums:
@@ -228,9 +229,15 @@ def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,
 
 def translated_terms(parsed: ParsedQuery) -> set[tuple[str, bytes]]:
     """The (field, term) pairs of the query's translations."""
-    return {(f"{kind}_{lang}{'_' + path if path else ''}", term.encode("utf-8"))
+    return {(FieldName(kind, lang, path).name, term.encode("utf-8"))
             for (lang, path), terms in parsed.translated.items() for term in terms
-            for kind in ("title", "body")}
+            for kind in TEXT_KINDS}
+
+
+def _kind(fieldname: str) -> str | None:
+    """"title" or "body" for a language's text field, else None."""
+    name = FieldName.parse(fieldname)
+    return name.kind if name is not None and name.is_text else None
 
 
 def _whoosh_match(searcher: Any, q: wq.Query, filters: list[tuple[str, str]], limit: int,

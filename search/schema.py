@@ -19,12 +19,8 @@ from search.model import Document
 
 def text_fields() -> list[tuple[str, str, float]]:
     """(field name, language code, query boost) of every analysed text field."""
-    out = []
-    for lang in LANGUAGES.values():
-        for path in lang.paths:
-            for kind in ("title", "body"):
-                out.append((f"{kind}_{lang.code}{path.suffix()}", lang.code, path.boost))
-    return out
+    return [(name.name, lang.code, lang.path(name.path).boost)
+            for lang in LANGUAGES.values() for name in lang.text_fields()]
 
 
 def spelling_fields() -> dict[str, str]:
@@ -33,7 +29,7 @@ def spelling_fields() -> dict[str, str]:
     One field per language, so that each word's document frequency in each language is read
     straight from the term index (see :mod:`search.spelling`).
     """
-    return {code: f"spell_{code}" for code in LANGUAGES}
+    return {code: lang.spell_field.name for code, lang in LANGUAGES.items()}
 
 
 def spelling_field() -> fields.TEXT:
@@ -69,10 +65,9 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
     for name in spelling_fields().values():
         schema.add(name, spelling_field())
     for lang in LANGUAGES.values():
-        for path in lang.paths:
-            for kind in ("title", "body"):
-                schema.add(f"{kind}_{lang.code}{path.suffix()}",
-                           fields.TEXT(analyzer=path.make_analyzer(**options), phrase=True))
+        for name in lang.text_fields():
+            schema.add(name.name, fields.TEXT(
+                analyzer=lang.path(name.path).make_analyzer(**options), phrase=True))
     return schema
 
 
@@ -89,8 +84,7 @@ def document_fields(doc: Document) -> dict[str, Any]:
     # A document of unknown language (UNKNOWN) is analysed as every language.
     langs = [LANGUAGES[doc.lang]] if doc.lang in LANGUAGES else list(LANGUAGES.values())
     for lang in langs:
-        for path in lang.paths:
-            values[f"title_{lang.code}{path.suffix()}"] = doc.title
-            values[f"body_{lang.code}{path.suffix()}"] = doc.text
-        values[spelling_fields()[lang.code]] = f"{doc.title}\n{doc.text}"
+        for name in lang.text_fields():
+            values[name.name] = doc.title if name.kind == "title" else doc.text
+        values[lang.spell_field.name] = f"{doc.title}\n{doc.text}"
     return values

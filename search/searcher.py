@@ -24,7 +24,7 @@ from search.ranking import LanguageBM25F
 from search.results import RERANK_WINDOW, ResultBuilder, translated_terms, with_unknown
 from search.snippets import query_terms
 from search.storage import IndexLayout, open_index, read_engine_info
-from search.translation import Translator, default_translator
+from search.translation import Translator
 from search.understanding import QueryUnderstanding
 from search.whoosh_ext.fixes import apply as _apply_whoosh_fixes
 
@@ -64,7 +64,7 @@ class SearchIndex:
         translate = options.get("translate", True)
         translator: Translator | None = (
             translate if isinstance(translate, Translator)
-            else default_translator() if translate else None)
+            else Translator() if translate else None)  # the index's own
         self._lock = threading.RLock()
         #: Parsing, translation, synonyms, spelling (see :mod:`search.understanding`).
         self._understanding = QueryUnderstanding(self._ix.schema, self._weighting, translator,

@@ -10,6 +10,7 @@ nothing back.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import re
@@ -22,15 +23,17 @@ from typing import Any
 from whoosh import query as wq
 
 from search.analysis import LANGUAGES
+from search.analysis.fields import FieldName
 from search.analysis.filters import WORDS
-from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
+from search.cognates import CognateIndex, cognates_for_reader
+from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language, stop_words
 from search.query_weighting import MONOLINGUAL_WORDS, query_language, weigh
 from search.ranking import LanguageBM25F, language_doc_count
 from search.schema import spelling_fields
 from search.spelling import SpellCheck, Speller, check_query, vocabulary_for_reader
-from search.translation import CognateIndex, Translation, Translator, cognates_for_reader
+from search.translation import Translation, Translator
 
-#: The cognate vocabulary (see :class:`~search.translation.CognateIndex`) is a snapshot of the
+#: The cognate vocabulary (see :class:`~search.cognates.CognateIndex`) is a snapshot of the
 #: index's words: rebuilt after a commit only once it is this old (seconds) or the document
 #: count moved by more than COGNATE_REBUILD_GROWTH; a word added since is just not translated.
 COGNATE_MAX_AGE = 600.0
@@ -45,7 +48,6 @@ SHARED_IDF = True
 
 _WORD = re.compile(r"^\w+$")
 log = logging.getLogger(__name__)
-_STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 
 @dataclass
@@ -74,6 +76,9 @@ class QueryUnderstanding:
                           if k in options}
         self._parser = QueryParser(schema, **parser_options)
         self._translator = translator
+        #: The two languages translated between (None: no translation).
+        self._pair = translator.pair if translator is not None else None
+        self._stop_words = stop_words()
         self._cognates: CognateIndex | None = None
         self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
         self._cognates_building = False
@@ -119,19 +124,20 @@ class QueryUnderstanding:
         """:meth:`parse`, with the terms of the query's words (each analysed once; their
         rates in each language, for its home language and its translation, looked up once)."""
         rates: dict[str, dict[str, float]] = {}  # this query's words' rates (_word_rates)
-        translate = partial(self._translate, rates=rates) if self._translator is not None \
-            else None
+        pair = self._pair
+        translate = partial(self._translate, rates=rates) if pair is not None else None
         terms = self._parser.word_terms(text)
         words = terms if self._query_weights else []
         home = None
         if translate is not None and len({frozenset(w) for w in words}) >= MONOLINGUAL_WORDS:
-            distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - _STOP_WORDS
+            distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - \
+                self._stop_words
             home = query_language(_word_language(self._word_rates(w, rates)) for w in distinct)
         parsed = self._parser.parse(text, expand=self._expand_prefix,
                                     translate=None if home else translate)
         if parsed.query is not wq.NullQuery:
-            if home:  # a long query in one language: its words in the other's say little
-                other = "en" if home == "sl" else "sl"
+            other = pair.other(home) if home and pair is not None else None
+            if other:  # a long query in one language: its words in the other's say little
                 parsed.query = _scale_language(parsed.query, other, self._parser.foreign_boost)
             if self._query_weights:
                 parsed.query = weigh(parsed.query, words, self._body_idf)
@@ -140,11 +146,12 @@ class QueryUnderstanding:
     def _body_idf(self, fieldname: str, text: str) -> float:
         """A term's IDF in its language's body field (0 when absent): titles are short and
         sparse, so the body says better how common a word is."""
-        body = "body_" + fieldname[len("title_"):] if fieldname.startswith("title_") \
-            else fieldname
+        name = FieldName.parse(fieldname)
+        if name is None or not name.is_text:
+            return 0.0
+        body = name.as_kind("body").name
         s = self._searcher
-        if not body.startswith("body_") or body not in s.schema or \
-                not s.doc_frequency(body, text):
+        if body not in s.schema or not s.doc_frequency(body, text):
             return 0.0
         return self._weighting.idf(s, body, text)
     def apply_synonyms(self, parsed: ParsedQuery) -> tuple[list, dict[str, set]]:
@@ -175,13 +182,13 @@ class QueryUnderstanding:
         home in both languages ("red", "list", "Basic") are not translated; words in neither
         are, by the dictionary only.
         """
-        translator = self._translator
-        if translator is None:
+        translator, pair = self._translator, self._pair
+        if translator is None or pair is None:
             return []
         candidates: list[tuple[str, str | None, dict[str, float]]] = []
-        votes = {"sl": 0, "en": 0}
+        votes = dict.fromkeys(pair.codes, 0)
         for word in dict.fromkeys(w.lower() for w in words):
-            if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
+            if len(word) < 2 or word.isdigit() or word in self._stop_words:
                 continue
             word_rates = self._word_rates(word, rates)
             lang = _word_language(word_rates)
@@ -190,8 +197,7 @@ class QueryUnderstanding:
             candidates.append((word, lang, word_rates))
         if not candidates:
             return []
-        sources = [code for code, other in (("sl", "en"), ("en", "sl"))
-                   if votes[code] >= votes[other]]
+        sources = [code for code in pair.codes if votes[code] >= votes[pair.other(code)]]
         cognates = self._cognate_index() if translator.cognates else None
         out: list[Translation] = []
         for word, lang, rates in candidates:
@@ -217,7 +223,9 @@ class QueryUnderstanding:
         s = self._searcher
         lang = translations[0].lang
         total = language_doc_count(s, lang)
-        dfs = [s.doc_frequency(f"body_{lang}", dict(t.terms).get("", "")) for t in translations]
+        main = LANGUAGES[lang].main.name
+        body = LANGUAGES[lang].field("body", main).name
+        dfs = [s.doc_frequency(body, dict(t.terms).get(main, "")) for t in translations]
         union = min(total, sum(dfs))
         if not union:
             return translations
@@ -230,14 +238,16 @@ class QueryUnderstanding:
 
     def _word_rates(self, word: str,
                     known: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
-        """Share of each language's documents containing ``word`` (analysed as that language);
-        ``known``: the rates already looked up for this query, and where to keep these."""
+        """Share of each translated language's documents containing ``word`` (analysed as
+        that language, in its main body field); ``known``: the rates already looked up for
+        this query, and where to keep these."""
         if known is not None and word in known:
             return known[word]
         s = self._searcher
         rate = {}
-        for lang in ("sl", "en"):
-            name = f"body_{lang}"
+        for lang in self._pair.codes if self._pair is not None else ():
+            language = LANGUAGES[lang]
+            name = language.field("body", language.main.name).name
             token = self._query_token(s, name, word)
             df = s.doc_frequency(name, token) if token is not None else 0
             rate[lang] = df / language_doc_count(s, lang)
@@ -264,7 +274,7 @@ class QueryUnderstanding:
         """
         reader = self._searcher.reader()
         if self._cognates is None:
-            self._cognates = cognates_for_reader(reader, self._gen)
+            self._cognates = cognates_for_reader(reader, self._gen, self._pair)
             self._cognates_for = (id(reader), time.monotonic(), reader.doc_count())
             return self._cognates
         reader_id, built, built_docs = self._cognates_for
@@ -274,8 +284,10 @@ class QueryUnderstanding:
                      or abs(docs - built_docs) > COGNATE_REBUILD_GROWTH * max(built_docs, 1))
             if stale:
                 self._cognates_building = True
+                # In a copy of this context: registered languages stay registered there.
                 self._cognates_thread = threading.Thread(
-                    target=self._rebuild_cognates, name="cognate-index", daemon=True)
+                    target=contextvars.copy_context().run, args=(self._rebuild_cognates,),
+                    name="cognate-index", daemon=True)
                 self._cognates_thread.start()
         return self._cognates
 
@@ -283,7 +295,7 @@ class QueryUnderstanding:
         try:
             ix, gen = self._ix, self._gen
             with ix.reader() as reader:  # its own reader: refresh() may close ours
-                fresh = cognates_for_reader(reader, gen)
+                fresh = cognates_for_reader(reader, gen, self._pair)
                 docs = reader.doc_count()
             with self._lock:
                 self._cognates = fresh
@@ -343,9 +355,13 @@ def _idf(df: int, total: int) -> float:
 
 def _word_language(rates: dict[str, float]) -> str | None:
     """The language a word belongs to, from the share of each language's documents holding
-    it (see WORD_LANGUAGE_RATIO); None when at home in both or neither."""
-    if rates["sl"] > WORD_LANGUAGE_RATIO * rates["en"]:
-        return "sl"
-    if rates["en"] > WORD_LANGUAGE_RATIO * rates["sl"]:
-        return "en"
+    it (see WORD_LANGUAGE_RATIO); None when at home in both or neither.
+
+    >>> _word_language({"sl": 0.04, "en": 0.01}), _word_language({"sl": 0.02, "en": 0.01})
+    ('sl', None)
+    """
+    for lang, rate in rates.items():
+        others = [r for other, r in rates.items() if other != lang]
+        if others and rate > WORD_LANGUAGE_RATIO * max(others):
+            return lang
     return None

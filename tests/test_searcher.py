@@ -341,15 +341,15 @@ def test_close_waits_for_the_background_cognate_rebuild(seed_workspace, monkeypa
     started, release, done = threading.Event(), threading.Event(), threading.Event()
     build = understanding_module.cognates_for_reader
 
-    def held_back(reader, folder=None):
+    def held_back(reader, folder=None, pair=None):
         if threading.current_thread().name == "cognate-index":
             started.set()
             release.wait(30)
             try:
-                return build(reader, folder)
+                return build(reader, folder, pair)
             finally:
                 done.set()
-        return build(reader, folder)
+        return build(reader, folder, pair)
 
     monkeypatch.setattr(understanding_module, "cognates_for_reader", held_back)
     ix = SearchIndex(index_dir)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from search.analysis import LANGUAGES
+
 UI_LANGS: tuple[str, ...] = ("sl", "en")
 DEFAULT_UI = "en"
 COOKIE = "ui"
@@ -226,10 +228,11 @@ JSON_TYPES: dict[str, dict[str, str]] = {
     "en": {},  # the names themselves
 }
 
-#: Names of the document languages, in each UI language.
+#: Names of what is no document language, in each UI language; the languages' own names
+#: are theirs (``display_names`` of :data:`search.analysis.LANGUAGES`).
 LANG_NAMES: dict[str, dict[str, str]] = {
-    "sl": {"sl": "slovenščina", "en": "angleščina", "und": "neznan jezik"},
-    "en": {"sl": "Slovenian", "en": "English", "und": "unknown language"},
+    "sl": {"und": "neznan jezik"},
+    "en": {"und": "unknown language"},
 }
 #: Each language's name in itself, for the UI-language switch.
 ENDONYMS: dict[str, str] = {"sl": "Slovenščina", "en": "English"}
@@ -308,10 +311,18 @@ def plural(key: str, n: int, ui: str) -> str:
 
 
 def lang_name(code: str | None, ui: str) -> str:
-    """A document language's name in the UI language (the code itself if unknown)."""
+    """A document language's name in the UI language (the code itself if unknown).
+
+    >>> lang_name("sl", "en"), lang_name("en", "sl"), lang_name("und", "sl")
+    ('Slovenian', 'angleščina', 'neznan jezik')
+    """
     if not code:
         return "?"
-    return LANG_NAMES.get(ui, LANG_NAMES[DEFAULT_UI]).get(code, code)
+    ui = ui if ui in LANG_NAMES else DEFAULT_UI
+    language = LANGUAGES.get(code)
+    if language is not None:
+        return language.display_names.get(ui) or language.display_names.get(DEFAULT_UI, code)
+    return LANG_NAMES[ui].get(code, code)
 
 
 def format_date(iso: str | None, ui: str) -> str:

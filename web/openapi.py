@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.analysis import LANGUAGES
 from search.documents import MAX_TEXT_CHARS
 from search.writer import MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 from web import MAX_QUERY_STRING
-from web.params import DEFAULT_PER_PAGE, MAX_COMPLETE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
+from web.params import (
+    DEFAULT_PER_PAGE,
+    LANGS,
+    MAX_COMPLETE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY,
+)
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -51,7 +59,7 @@ def openapi_document() -> dict[str, Any]:
                          "description": "Only documents in this language (with those of "
                                         "unknown language); `und`: only those of unknown "
                                         "language.",
-                         "schema": {"type": "string", "enum": ["sl", "en", "und"]}},
+                         "schema": {"type": "string", "enum": list(LANGS)}},
                         {"name": "year", "in": "query", "allowEmptyValue": True,
                          "description": "Only documents from this year.",
                          "schema": {"type": "string", "pattern": "^[0-9]{4}$"}},
@@ -102,7 +110,7 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "string", "maxLength": MAX_COMPLETE}},
                         {"name": "lang", "in": "query", "allowEmptyValue": True,
                          "description": "Only completions in this language.",
-                         "schema": {"type": "string", "enum": ["sl", "en"]}},
+                         "schema": {"type": "string", "enum": list(LANGUAGES)}},
                     ],
                     "responses": {
                         "200": {"description": "The completions, most frequent first.",

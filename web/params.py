@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from search import query_words
+from search import UNKNOWN, query_words
 from search.analysis import LANGUAGES
 
 MAX_QUERY = 500
@@ -24,9 +24,9 @@ MAX_WORD = 60
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
-#: Document languages a filter may ask for; "und": documents whose language is unknown (they
-#: are also found under "sl" and "en").
-LANGS = ("sl", "en", "und")
+#: Document languages a filter may ask for: every indexed language, and "und": documents
+#: whose language is unknown (they are also found under each language).
+LANGS = (*LANGUAGES, UNKNOWN)
 SORTS = ("relevance", "newest")
 
 
