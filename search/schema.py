@@ -14,6 +14,7 @@ from typing import Any
 from whoosh import fields, formats
 
 from search.analysis import LANGUAGES, analysis_options, spelling_analyzer
+from search.documents.urls import document_keys
 from search.model import Document
 
 
@@ -50,6 +51,18 @@ def spelling_field() -> fields.TEXT:
     return field
 
 
+def link_field() -> fields.KEYWORD:
+    """Addresses as exact terms (keys of :mod:`search.documents.urls`, no spaces in them):
+    indexed so that "which document has this address" is a term lookup when a translation
+    is asked for (:mod:`search.links`), stored so that a document's own can be read back."""
+    return fields.KEYWORD(stored=True, lowercase=False, commas=False, scorable=False)
+
+
+def link_terms(doc: Document) -> list[str]:
+    """``LANG:KEY`` for each key of each translation the document declares, in its order."""
+    return [f"{alt.lang}:{key}" for alt in doc.alternates for key in alt.keys]
+
+
 def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
     """The schema; ``analysis``: index-time analysis options (see ``ANALYSIS_OPTIONS``)."""
     options = analysis_options(analysis)
@@ -65,6 +78,8 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         url=fields.STORED(),
         hash=fields.STORED(),
         pages=fields.STORED(),  # paged formats (PDF): where each page starts in ``text``
+        urls=link_field(),  # the keys of the document's own addresses
+        links=link_field(),  # LANG:KEY of the translations it declares
     )
     for name in spelling_fields().values():
         schema.add(name, spelling_field())
@@ -86,6 +101,12 @@ def document_fields(doc: Document) -> dict[str, Any]:
             values[name] = value
     if doc.pages:
         values["pages"] = list(doc.pages)
+    keys = document_keys(doc.canonical, doc.site_path, doc.url)
+    if keys:
+        values["urls"] = " ".join(keys)
+    links = link_terms(doc)
+    if links:
+        values["links"] = " ".join(links)
     # A document of unknown language (UNKNOWN) is analysed as every language.
     langs = [LANGUAGES[doc.lang]] if doc.lang in LANGUAGES else list(LANGUAGES.values())
     for lang in langs:

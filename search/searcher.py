@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
+from search.links import SitemapCache, translation_of
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.positions import whoosh_positions
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
@@ -151,6 +152,7 @@ class SearchIndex:
         self._checked = time.monotonic()
         self._completions = CompletionSource()
         self._synonyms = _synonym_expander(options.get("synonyms"), self._ix.schema, options)
+        self._sitemaps = SitemapCache()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -440,7 +442,8 @@ class SearchIndex:
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
                    path=stored.get("path"), url=stored.get("url"), translated_terms=translated,
-                   page=page_of(stored.get("pages"), spans))
+                   page=page_of(stored.get("pages"), spans),
+                   translation_id=self._translation(stored))
 
     def complete(self, text: str, *, lang: str | None = None,
                  limit: int = MAX_COMPLETIONS) -> list[Completion]:
@@ -619,14 +622,12 @@ class SearchIndex:
                                 page=page_of(stored.get("pages"), spans),
                                 page_count=len(stored["pages"]) if stored.get("pages") else None)
 
-    def _translation(self, stored: dict[str, Any]) -> str | None:
-        pair = stored.get("pair")
-        if not pair:
-            return None
-        for other in self._searcher.documents(pair=pair):
-            if other.get("lang") != stored.get("lang") and other.get("id") != stored.get("id"):
-                return other["id"]
-        return None
+    def _translation(self, stored: dict[str, Any], *,
+                     found: Mapping[str, str] | None = None) -> str | None:
+        """``stored``'s translation (:func:`search.links.translation_of`); ``found``: pairs
+        found without markup (doc id -> id), which declared links override."""
+        return translation_of(self._searcher, stored, found or {},
+                              sitemaps=self._sitemaps.get(self._gen))
 
     def stats(self) -> IndexStats:
         self.refresh()

@@ -40,7 +40,7 @@ from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound, IndexNo
 from search.schema import build_schema, text_fields
 
 #: Bump when the schema or any analyser changes in a way that needs a rebuild.
-INDEX_FORMAT = 2  # 2: one spelling field per language
+INDEX_FORMAT = 3  # 2: one spelling field per language; 3: address keys (urls, links)
 ENGINE_FILE = "engine.json"
 SOURCES_FILE = "sources.json"
 CURRENT = "current"

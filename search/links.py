@@ -1,0 +1,211 @@
+"""Which document is the translation of another: the one place that decides it.
+
+Declared links are stored as they were read, never as a table of resolved pairs: each
+document's own addresses (``urls``) and the addresses of the translations it declares
+(``links``, as ``LANG:KEY``) are exact terms in the index (see :mod:`search.schema` and
+:mod:`search.documents.urls`), and a site map's groups are kept beside the index in
+:data:`SITEMAP_LINKS_FILE`. A link is resolved only when a translation is asked for, by term
+lookups. So a link to a page that is not indexed yet costs nothing and resolves as soon as
+the page arrives (in whatever later run), and nothing needs rebuilding when either side
+changes.
+
+Order of evidence (:func:`declared_translation`): a shared ``pair_id``; the hreflang links the
+document declares; those that other documents declare to it (a page only linked *to* gets
+its translation too); the site maps' groups. Only a document in the other language counts,
+and in the language the link declares; an address that names more than one such document is
+ambiguous and ignored. Found pairs (:func:`translation_of`) come last: declared links always
+win over them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from search.analysis import LANGUAGES
+from search.model import Alternate
+from search.storage import write_json
+
+#: The site maps' translation groups of an index generation, beside its index files.
+SITEMAP_LINKS_FILE = "sitemap-links.json"
+#: Documents looked at per address (an address more documents claim is ambiguous anyway).
+MAX_CANDIDATES = 2
+#: Site map groups looked at per document.
+MAX_GROUPS = 8
+
+
+@dataclass(frozen=True)
+class SitemapLinks:
+    """The translation groups of every site map in the index, by the keys they hold."""
+
+    groups: tuple[tuple[Alternate, ...], ...] = ()
+    by_key: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_groups(cls, groups: Iterable[Iterable[Alternate]]) -> SitemapLinks:
+        kept = tuple(tuple(group) for group in groups)
+        by_key: dict[str, list[int]] = {}
+        for n, group in enumerate(kept):
+            for alt in group:
+                for key in alt.keys:
+                    found = by_key.setdefault(key, [])
+                    if not found or found[-1] != n:
+                        found.append(n)
+        return cls(kept, {k: tuple(v) for k, v in by_key.items()})
+
+    def groups_of(self, keys: Iterable[str]) -> list[tuple[Alternate, ...]]:
+        """The groups that hold any of ``keys``, each once, in site map order."""
+        numbers = sorted({n for key in keys for n in self.by_key.get(key, ())})
+        return [self.groups[n] for n in numbers[:MAX_GROUPS]]
+
+
+def _alternate(raw: Any) -> Alternate | None:
+    try:
+        lang, keys = raw
+        return Alternate(lang if isinstance(lang, str) else None,
+                         tuple(k for k in keys if isinstance(k, str)))
+    except (TypeError, ValueError):
+        return None
+
+
+def load_sitemap_links(gen: Path) -> SitemapLinks:
+    """The site maps' groups kept with a generation (none if there are none, or the file is
+    unreadable: translation links are a help, never a reason for a search to fail)."""
+    try:
+        data = json.loads((gen / SITEMAP_LINKS_FILE).read_text(encoding="utf-8"))
+        raw_groups = [group for groups in data["sitemaps"].values() for group in groups]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return SitemapLinks()
+    groups = []
+    for raw in raw_groups:
+        group = [alt for alt in map(_alternate, raw if isinstance(raw, list) else ())
+                 if alt is not None and alt.keys]
+        if len(group) > 1:
+            groups.append(group)
+    return SitemapLinks.from_groups(groups)
+
+
+def save_sitemap_links(gen: Path, manifest: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write the groups of the site maps in ``manifest`` (the indexer's sources: each site
+    map's entry keeps its ``links``) beside the index. A site map read in any run, changed
+    alone or deleted, is so reflected at once, with nothing else to redo."""
+    sitemaps = {path: entry["links"] for path, entry in sorted(manifest.items())
+                if entry.get("links")}
+    target = gen / SITEMAP_LINKS_FILE
+    if sitemaps or target.exists():
+        write_json(target, {"sitemaps": sitemaps})
+
+
+class SitemapCache:
+    """A generation's :class:`SitemapLinks`, read again only when its file changes (a run
+    that changed only a site map commits nothing to the index, but rewrites the file)."""
+
+    def __init__(self) -> None:
+        self._signature: tuple | None = None
+        self._links = SitemapLinks()
+
+    def get(self, gen: Path) -> SitemapLinks:
+        path = gen / SITEMAP_LINKS_FILE
+        try:
+            st = path.stat()
+        except OSError:
+            self._signature, self._links = None, SitemapLinks()
+            return self._links
+        signature = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+        if signature != self._signature:
+            self._links = load_sitemap_links(gen)
+            self._signature = signature
+        return self._links
+
+
+# -- resolving ------------------------------------------------------------------------------
+
+def _terms(stored: Mapping[str, Any], name: str) -> list[str]:
+    value = stored.get(name)
+    return value.split() if isinstance(value, str) else []
+
+
+def _other(searcher: Any, stored: Mapping[str, Any], lang: str | None,
+           **term: str) -> Iterator[str]:
+    """Ids of the documents holding ``term`` that are in another language than ``stored``
+    (and in ``lang``, if given), both languages known."""
+    own = stored.get("lang")
+    for other in islice(searcher.documents(**term), MAX_CANDIDATES + 1):
+        other_lang = other.get("lang")
+        if (other.get("id") != stored.get("id") and other_lang in LANGUAGES
+                and other_lang != own and (lang is None or other_lang == lang)):
+            yield other["id"]
+
+
+def _unique(searcher: Any, stored: Mapping[str, Any], lang: str | None,
+            **term: str) -> str | None:
+    """The one document :func:`_other` finds, or None if none or several (ambiguous)."""
+    found = list(dict.fromkeys(_other(searcher, stored, lang, **term)))
+    return found[0] if len(found) == 1 else None
+
+
+def declared_translation(searcher: Any, stored: Mapping[str, Any], *,
+                         sitemaps: SitemapLinks | None = None) -> str | None:
+    """The id of the document the links declare to be ``stored``'s translation, or None.
+
+    ``searcher``: a Whoosh searcher of the index; ``stored``: the document's stored fields;
+    ``sitemaps``: the index's site map groups (:class:`SitemapCache`, or
+    :func:`load_sitemap_links`); without them site maps are not consulted.
+    """
+    lang = stored.get("lang")
+    if lang not in LANGUAGES:
+        return None
+    pair = stored.get("pair")
+    if pair:
+        found = next(_other(searcher, stored, None, pair=pair), None)
+        if found:
+            return found
+    for term in _terms(stored, "links"):  # links it declares
+        target, _, key = term.partition(":")
+        if target != lang and key:
+            found = _unique(searcher, stored, target, urls=key)
+            if found:
+                return found
+    own = _terms(stored, "urls")
+    for key in own:  # links declared to it
+        found = _unique(searcher, stored, None, links=f"{lang}:{key}")
+        if found:
+            return found
+    if sitemaps is not None and sitemaps.groups:
+        for group in sitemaps.groups_of(own):
+            mine = [alt for alt in group if set(alt.keys) & set(own)]
+            if any(alt.lang not in (None, lang) for alt in mine):
+                continue  # the map gives it another language than it has
+            for alt in group:
+                if alt in mine or alt.lang == lang:
+                    continue
+                for key in alt.keys:
+                    found = _unique(searcher, stored, alt.lang, urls=key)
+                    if found:
+                        return found
+    return None
+
+
+def translation_of(searcher: Any, stored: Mapping[str, Any], found: Mapping[str, str], *,
+                   sitemaps: SitemapLinks | None = None) -> str | None:
+    """``stored``'s translation: the declared one (:func:`declared_translation`), else the
+    one ``found`` (doc id -> its translation's id, from finding unmarked pairs) names, if
+    that document exists, is in the other language and declares no other translation."""
+    declared = declared_translation(searcher, stored, sitemaps=sitemaps)
+    if declared is not None or not found:
+        return declared
+    other_id = found.get(stored.get("id"))
+    if not other_id:
+        return None
+    other = searcher.document(id=other_id)
+    lang = stored.get("lang")
+    if (other is None or other_id == stored.get("id") or lang not in LANGUAGES
+            or other.get("lang") not in LANGUAGES or other.get("lang") == lang):
+        return None
+    if declared_translation(searcher, other, sitemaps=sitemaps) not in (None, stored.get("id")):
+        return None  # its declared translation is another document: that wins
+    return other_id
