@@ -128,18 +128,29 @@ def test_relative_links_resolve_against_the_canonical_url(tmp_path):
     assert translations(index, ["a/b/en.html"]) == {"a/b/en.html": "c/sl.html"}
 
 
-def test_absolute_links_name_files_of_a_mirrored_site(tmp_path):
-    # What `wget --mirror` writes: the host is a folder. No page has a canonical URL; the
-    # English page's link to itself tells where the site lies in the folder.
+#: (English file, its URL, Slovenian file, its URL) as mirroring tools save pages
+MIRRORS = [
+    ("example.org/en/about.html", "https://example.org/en/about.html",
+     "example.org/sl/o-nas.html", "https://example.org/sl/o-nas.html"),  # wget --mirror
+    ("example.org/en/about.html", "https://example.org/en/about",
+     "example.org/sl/o-nas.html", "https://example.org/sl/o-nas"),  # --adjust-extension
+    ("example.org/en/index.html", "https://example.org/en/",
+     "example.org/sl/index.html", "https://example.org/sl/"),
+    ("en/about.html", "https://example.org/en/about.html",
+     "sl/o-nas.html", "https://example.org/sl/o-nas.html"),  # a copy of the site's root
+]
+
+
+@pytest.mark.parametrize(("en_file", "en_url", "sl_file", "sl_url"), MIRRORS)
+def test_absolute_links_name_files_of_a_mirrored_site(tmp_path, en_file, en_url, sl_file,
+                                                      sl_url):
+    # No page has a canonical URL; the English page's link to itself tells where the site
+    # lies in the folder, so its absolute link names the Slovenian file.
     site = tmp_path / "mirror"
-    page(site, "example.org/en/about.html", "en",
-         alt("en", "https://example.org/en/about.html")
-         + alt("sl", "https://example.org/sl/o-nas.html"))
-    page(site, "example.org/sl/o-nas.html", "sl")
+    page(site, en_file, "en", alt("en", en_url) + alt("sl", sl_url))
+    page(site, sl_file, "sl")
     index = build(tmp_path, site)
-    assert translations(index, ["example.org/en/about.html", "example.org/sl/o-nas.html"]) == {
-        "example.org/en/about.html": "example.org/sl/o-nas.html",
-        "example.org/sl/o-nas.html": "example.org/en/about.html"}
+    assert translations(index, [en_file, sl_file]) == {en_file: sl_file, sl_file: en_file}
 
 
 def test_links_name_jsonl_documents_by_their_url(tmp_path):

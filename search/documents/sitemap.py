@@ -77,6 +77,10 @@ def _parse(source: Source, result: ReadResult) -> list[tuple[str | None, list]]:
     path = str(source.path)
     found: list[tuple[str | None, list]] = []
     with open_regular(source.path) as f:
+        if not f.read(4096).strip():
+            result.problems.append(Problem(path, "empty file"))
+            return []
+        f.seek(0)
         capped = _Capped(f, MAX_BYTES)
         events = etree.iterparse(capped, events=("start", "end"), resolve_entities=False,
                                  no_network=True, load_dtd=False, remove_comments=True,
@@ -114,8 +118,6 @@ def _parse(source: Source, result: ReadResult) -> list[tuple[str | None, list]]:
                                                     "it are used"))
             else:
                 result.problems.append(Problem(path, reason))
-        if root_name is None and not result.problems:
-            result.problems.append(Problem(path, "empty file"))
     return found
 
 

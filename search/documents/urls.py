@@ -27,7 +27,7 @@ document only if one declares that URL as its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from search.documents.language import normalize_language
@@ -120,14 +120,23 @@ def split_key(key: str) -> tuple[str, str]:
     return "", key
 
 
-def mounts(site_path: str | None, own_urls: Iterable[str | None]) -> dict[str, str]:
+#: (where a host's site lies in the folder, the extension its pages were saved with)
+Mount = tuple[str, str]
+#: Extensions a mirroring tool adds to pages saved from addresses without one (``wget
+#: --adjust-extension`` saves ``https://example.org/en/about`` as ``en/about.html``).
+SAVED_EXTENSIONS = (".html", ".htm")
+
+
+def mounts(site_path: str | None, own_urls: Iterable[str | None]) -> dict[str, Mount]:
     """Host -> where its site lies in the indexed folder (``""``: at the root), from the
-    page's own addresses (canonical URL, self-links) that end with its folder path."""
+    page's own addresses (canonical URL, self-links) that end with its folder path, with or
+    without the extension the page was saved with."""
     if not site_path:
         return {}
     here = url_key(file_url(site_path)) or "/"
     home = here == "/" or site_path.rsplit("/", 1)[-1] in INDEX_FILES
-    found: dict[str, str] = {}
+    bare = [(here[:-len(ext)], ext) for ext in SAVED_EXTENSIONS if here.endswith(ext)]
+    found: dict[str, Mount] = {}
     for url in own_urls:
         key = url_key(url)
         if key is None or not key.startswith("//"):
@@ -137,24 +146,32 @@ def mounts(site_path: str | None, own_urls: Iterable[str | None]) -> dict[str, s
             continue
         if path == "/":  # the site's home page: only an index file can be that
             if home:
-                found[host] = "" if here == "/" else here
-        elif here.endswith(path):  # (``path`` starts with "/": a whole-segment match)
-            found[host] = here[:len(here) - len(path)]
+                found[host] = ("" if here == "/" else here, "")
+            continue
+        # (``path`` starts with "/": each match is of whole segments)
+        for stem, ext in [(here, ""), *bare]:
+            if stem.endswith(path):
+                found[host] = (stem[:len(stem) - len(path)], ext)
+                break
     return found
 
 
-def link_keys(url: str, mounted: dict[str, str]) -> tuple[str, ...]:
-    """The keys an absolute link may be indexed under: its own, and the folder key it maps
+def link_keys(url: str, mounted: Mapping[str, Mount]) -> tuple[str, ...]:
+    """The keys an absolute link may be indexed under: its own, and the folder keys it maps
     to when its host is a site copied into the folder (see :func:`mounts`)."""
     key = url_key(url)
     if key is None:
         return ()
     host, path = split_key(key)
+    out = [key]
     if host and host in mounted:
-        local = mounted[host] + path if path != "/" else mounted[host] or "/"
-        if local != key:
-            return (key, local)
-    return (key,)
+        prefix, ext = mounted[host]
+        local = prefix + path if path != "/" else prefix or "/"
+        out.append(local)
+        plain, _, query = local.partition("?")
+        if ext and plain != "/" and "." not in plain.rsplit("/", 1)[-1]:
+            out.append(plain + ext + ("?" + query if query else ""))
+    return tuple(dict.fromkeys(out))
 
 
 def page_links(site_path: str | None, canonical: str | None,
