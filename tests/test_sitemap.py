@@ -119,9 +119,10 @@ def test_entities_are_not_expanded(tmp_path):
                    '<?xml version="1.0"?>\n'
                    f'<!DOCTYPE urlset [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
                    + HEAD.split("\n", 1)[1]
-                   + url("https://example.org/en/a.html", sl="&x;") + "</urlset>")
+                   + url("&x;", en="https://example.org/en/a.html") + "</urlset>")
     result = read_source(source)
     assert "secret" not in repr(result)
+    assert result.problems == []
 
 
 def test_entries_are_bounded(tmp_path, monkeypatch):
