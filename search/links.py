@@ -1,13 +1,15 @@
 """Which document is the translation of another: the one place that decides it.
 
 Declared links are stored as they were read, never as a table of resolved pairs: each
-document's own addresses (``urls``) and the addresses of the translations it declares
-(``links``, as ``LANG:KEY``) are exact terms in the index (see :mod:`search.schema` and
-:mod:`search.documents.urls`), and a site map's groups are kept beside the index in
-:data:`SITEMAP_LINKS_FILE`. A link is resolved only when a translation is asked for, by term
-lookups. So a link to a page that is not indexed yet costs nothing and resolves as soon as
-the page arrives (in whatever later run), and nothing needs rebuilding when either side
-changes.
+document's own addresses (``urls``, as ``LANG:KEY`` with the document's language) and the
+addresses of the translations it declares (``links``, as ``LANG>TARGET:KEY``) are exact terms
+in the index (see :mod:`search.schema` and :mod:`search.documents.urls`), and a site map's
+groups are kept beside the index in :data:`SITEMAP_LINKS_FILE`. With the languages in the
+terms, a lookup finds only documents in the language wanted, without reading them.
+
+A link is resolved only when a translation is asked for, by term lookups. So a link to a
+page that is not indexed yet costs nothing and resolves as soon as the page arrives (in
+whatever later run), and nothing needs rebuilding when either side changes.
 
 Order of evidence (:func:`declared_translation`): a shared ``pair_id``; the hreflang links the
 document declares; those that other documents declare to it (a page only linked *to* gets
@@ -20,13 +22,16 @@ win over them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from whoosh.reading import TermNotFound
+
 from search.analysis import LANGUAGES
+from search.documents.urls import pair_key
 from search.model import Alternate
 from search.storage import write_json
 
@@ -129,23 +134,45 @@ def _terms(stored: Mapping[str, Any], name: str) -> list[str]:
     return value.split() if isinstance(value, str) else []
 
 
-def _other(searcher: Any, stored: Mapping[str, Any], lang: str | None,
-           **term: str) -> Iterator[str]:
-    """Ids of the documents holding ``term`` that are in another language than ``stored``
-    (and in ``lang``, if given), both languages known."""
-    own = stored.get("lang")
-    for other in islice(searcher.documents(**term), MAX_CANDIDATES + 1):
-        other_lang = other.get("lang")
-        if (other.get("id") != stored.get("id") and other_lang in LANGUAGES
-                and other_lang != own and (lang is None or other_lang == lang)):
-            yield other["id"]
+def own_keys(stored: Mapping[str, Any]) -> list[str]:
+    """The keys of a document's own addresses (its ``urls`` without their language)."""
+    return [term.partition(":")[2] for term in _terms(stored, "urls")]
 
 
-def _unique(searcher: Any, stored: Mapping[str, Any], lang: str | None,
-            **term: str) -> str | None:
-    """The one document :func:`_other` finds, or None if none or several (ambiguous)."""
-    found = list(dict.fromkeys(_other(searcher, stored, lang, **term)))
-    return found[0] if len(found) == 1 else None
+class _Lookup:
+    """Term lookups on one searcher, read from postings (deleted documents left out, no
+    scoring, no stored fields read but a winner's id)."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+
+    def docnums(self, field: str, text: str) -> list[int]:
+        """Up to MAX_CANDIDATES + 1 documents holding ``text`` in ``field``."""
+        try:
+            matcher = self.reader.postings(field, text)
+        except TermNotFound:
+            return []
+        return list(islice(matcher.all_ids(), MAX_CANDIDATES + 1))
+
+    def unique(self, field: str, texts: Iterable[str]) -> str | None:
+        """The id of the one document holding any of ``texts`` in ``field``; None if there
+        is none, or more than one (an ambiguous address)."""
+        found: set[int] = set()
+        for text in texts:
+            found.update(self.docnums(field, text))
+        return self.id(next(iter(found))) if len(found) == 1 else None
+
+    def first(self, field: str, texts: Iterable[str]) -> str | None:
+        """The id of the first document holding any of ``texts`` in ``field``, or None."""
+        for text in texts:
+            found = self.docnums(field, text)
+            if found:
+                return self.id(found[0])
+        return None
+
+    def id(self, docnum: int) -> str:
+        return self.searcher.stored_fields(docnum)["id"]
 
 
 def declared_translation(searcher: Any, stored: Mapping[str, Any], *,
@@ -159,20 +186,22 @@ def declared_translation(searcher: Any, stored: Mapping[str, Any], *,
     lang = stored.get("lang")
     if lang not in LANGUAGES:
         return None
+    others = [code for code in LANGUAGES if code != lang]
+    look = _Lookup(searcher)
     pair = stored.get("pair")
     if pair:
-        found = next(_other(searcher, stored, None, pair=pair), None)
+        found = look.first("urls", [f"{other}:{pair_key(pair)}" for other in others])
         if found:
             return found
-    for term in _terms(stored, "links"):  # links it declares
-        target, _, key = term.partition(":")
-        if target != lang and key:
-            found = _unique(searcher, stored, target, urls=key)
+    for term in _terms(stored, "links"):  # links it declares: "LANG>TARGET:KEY"
+        target, _, key = term.partition(">")[2].partition(":")
+        if target in others and key:
+            found = look.unique("urls", [f"{target}:{key}"])
             if found:
                 return found
-    own = _terms(stored, "urls")
+    own = own_keys(stored)
     for key in own:  # links declared to it
-        found = _unique(searcher, stored, None, links=f"{lang}:{key}")
+        found = look.unique("links", [f"{other}>{lang}:{key}" for other in others])
         if found:
             return found
     if sitemaps is not None and sitemaps.groups:
@@ -183,10 +212,11 @@ def declared_translation(searcher: Any, stored: Mapping[str, Any], *,
             for alt in group:
                 if alt in mine or alt.lang == lang:
                     continue
-                for key in alt.keys:
-                    found = _unique(searcher, stored, alt.lang, urls=key)
-                    if found:
-                        return found
+                targets = others if alt.lang is None else [alt.lang]
+                found = look.unique("urls", [f"{target}:{key}" for target in targets
+                                             for key in alt.keys if target in others])
+                if found:
+                    return found
     return None
 
 

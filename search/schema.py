@@ -14,7 +14,7 @@ from typing import Any
 from whoosh import fields, formats
 
 from search.analysis import LANGUAGES, analysis_options, spelling_analyzer
-from search.documents.urls import document_keys
+from search.documents.urls import document_keys, pair_key
 from search.model import Document
 
 
@@ -58,9 +58,20 @@ def link_field() -> fields.KEYWORD:
     return fields.KEYWORD(stored=True, lowercase=False, commas=False, scorable=False)
 
 
+def url_terms(doc: Document) -> list[str]:
+    """``LANG:KEY`` for each key of the document's own addresses, LANG its own language: so
+    a link to an address in one language is one lookup, that finds no other language. A
+    ``pair_id`` is one more such address (:func:`search.links.pair_key`)."""
+    keys = document_keys(doc.canonical, doc.site_path, doc.url)
+    if doc.pair_id:
+        keys.append(pair_key(doc.pair_id))
+    return [f"{doc.lang}:{key}" for key in keys]
+
+
 def link_terms(doc: Document) -> list[str]:
-    """``LANG:KEY`` for each key of each translation the document declares, in its order."""
-    return [f"{alt.lang}:{key}" for alt in doc.alternates for key in alt.keys]
+    """``LANG>TARGET:KEY`` for each key of each translation the document declares, in its
+    order: LANG its own language, TARGET the one the link declares."""
+    return [f"{doc.lang}>{alt.lang}:{key}" for alt in doc.alternates for key in alt.keys]
 
 
 def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
@@ -78,8 +89,8 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         url=fields.STORED(),
         hash=fields.STORED(),
         pages=fields.STORED(),  # paged formats (PDF): where each page starts in ``text``
-        urls=link_field(),  # the keys of the document's own addresses
-        links=link_field(),  # LANG:KEY of the translations it declares
+        urls=link_field(),  # LANG:KEY of the document's own addresses
+        links=link_field(),  # LANG>TARGET:KEY of the translations it declares
     )
     for name in spelling_fields().values():
         schema.add(name, spelling_field())
@@ -101,9 +112,9 @@ def document_fields(doc: Document) -> dict[str, Any]:
             values[name] = value
     if doc.pages:
         values["pages"] = list(doc.pages)
-    keys = document_keys(doc.canonical, doc.site_path, doc.url)
-    if keys:
-        values["urls"] = " ".join(keys)
+    urls = url_terms(doc)
+    if urls:
+        values["urls"] = " ".join(urls)
     links = link_terms(doc)
     if links:
         values["links"] = " ".join(links)

@@ -218,3 +218,9 @@ def document_keys(canonical: str | None, site_path: str | None, url: str | None,
                 if key not in keys:
                     keys.append(key)
     return keys
+
+
+def pair_key(pair_id: str) -> str:
+    """A ``pair_id`` as a key (``pair:ID``; no address key starts so): documents that
+    share one are found by it as by an address."""
+    return "pair:" + quote(pair_id, safe="")
