@@ -61,7 +61,7 @@ def link_field() -> fields.KEYWORD:
 def url_terms(doc: Document) -> list[str]:
     """``LANG:KEY`` for each key of the document's own addresses, LANG its own language: so
     a link to an address in one language is one lookup, that finds no other language. A
-    ``pair_id`` is one more such address (:func:`search.links.pair_key`)."""
+    ``pair_id`` is one more such address (:func:`~search.documents.urls.pair_key`)."""
     keys = document_keys(doc.canonical, doc.site_path, doc.url)
     if doc.pair_id:
         keys.append(pair_key(doc.pair_id))
