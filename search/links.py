@@ -15,14 +15,15 @@ Order of evidence (:func:`declared_translation`): a shared ``pair_id``; the href
 document declares; those that other documents declare to it (a page only linked *to* gets
 its translation too); the site maps' groups. Only a document in the other language counts,
 and in the language the link declares; an address that names more than one such document is
-ambiguous and ignored. Found pairs (:func:`translation_of`) come last: declared links always
-win over them.
+ambiguous and ignored. The first document so named must name the first back, so that the
+relation is symmetric (what grouping results needs): X is Y's translation exactly when Y is
+X's. Found pairs (:func:`translation_of`) come last: declared links always win over them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -41,6 +42,8 @@ SITEMAP_LINKS_FILE = "sitemap-links.json"
 MAX_CANDIDATES = 2
 #: Site map groups looked at per document.
 MAX_GROUPS = 8
+#: Declared translations kept per open index (:class:`Translations`).
+MAX_CACHED = 20_000
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class SitemapCache:
 
 # -- resolving ------------------------------------------------------------------------------
 
+#: A document's stored fields.
+Stored = Mapping[str, Any]
+
 def _terms(stored: Mapping[str, Any], name: str) -> list[str]:
     value = stored.get(name)
     return value.split() if isinstance(value, str) else []
@@ -155,39 +161,52 @@ class _Lookup:
             return []
         return list(islice(matcher.all_ids(), MAX_CANDIDATES + 1))
 
-    def unique(self, field: str, texts: Iterable[str]) -> str | None:
-        """The id of the one document holding any of ``texts`` in ``field``; None if there
-        is none, or more than one (an ambiguous address)."""
+    def unique(self, field: str, texts: Iterable[str]) -> Stored | None:
+        """The one document holding any of ``texts`` in ``field``; None if there is none,
+        or more than one (an ambiguous address)."""
         found: set[int] = set()
         for text in texts:
             found.update(self.docnums(field, text))
-        return self.id(next(iter(found))) if len(found) == 1 else None
+        return self.searcher.stored_fields(found.pop()) if len(found) == 1 else None
 
-    def first(self, field: str, texts: Iterable[str]) -> str | None:
-        """The id of the first document holding any of ``texts`` in ``field``, or None."""
+    def first(self, field: str, texts: Iterable[str]) -> Stored | None:
+        """The first document holding any of ``texts`` in ``field``, or None."""
         for text in texts:
             found = self.docnums(field, text)
             if found:
-                return self.id(found[0])
+                return self.searcher.stored_fields(found[0])
         return None
 
-    def id(self, docnum: int) -> str:
-        return self.searcher.stored_fields(docnum)["id"]
 
-
-def declared_translation(searcher: Any, stored: Mapping[str, Any], *,
+def declared_translation(searcher: Any, stored: Stored, *,
                          sitemaps: SitemapLinks | None = None) -> str | None:
     """The id of the document the links declare to be ``stored``'s translation, or None.
 
     ``searcher``: a Whoosh searcher of the index; ``stored``: the document's stored fields;
     ``sitemaps``: the index's site map groups (:class:`SitemapCache`, or
     :func:`load_sitemap_links`); without them site maps are not consulted.
+
+    Symmetric by construction: the links must name Y for X and X for Y (a page whose own
+    links name another translation, or that two pages claim, is linked to neither; a shared
+    ``pair_id`` names both at once).
     """
+    look = _Lookup(searcher)
+    other = _declared_one_way(look, stored, sitemaps)
+    if other is None:
+        return None
+    if stored.get("pair") and other.get("pair") == stored.get("pair"):
+        return other["id"]  # a pair_id is one declaration for both
+    back = _declared_one_way(look, other, sitemaps)
+    return other["id"] if back is not None and back.get("id") == stored.get("id") else None
+
+
+def _declared_one_way(look: _Lookup, stored: Stored,
+                      sitemaps: SitemapLinks | None) -> Stored | None:
+    """The stored fields of the first document the evidence names for ``stored``."""
     lang = stored.get("lang")
     if lang not in LANGUAGES:
         return None
     others = [code for code in LANGUAGES if code != lang]
-    look = _Lookup(searcher)
     pair = stored.get("pair")
     if pair:
         found = look.first("urls", [f"{other}:{pair_key(pair)}" for other in others])
@@ -220,14 +239,21 @@ def declared_translation(searcher: Any, stored: Mapping[str, Any], *,
     return None
 
 
-def translation_of(searcher: Any, stored: Mapping[str, Any], found: Mapping[str, str], *,
+def translation_of(searcher: Any, stored: Stored, found: Mapping[str, str], *,
                    sitemaps: SitemapLinks | None = None) -> str | None:
     """``stored``'s translation: the declared one (:func:`declared_translation`), else the
     one ``found`` (doc id -> its translation's id, from finding unmarked pairs) names, if
     that document exists, is in the other language and declares no other translation."""
-    declared = declared_translation(searcher, stored, sitemaps=sitemaps)
-    if declared is not None or not found:
-        return declared
+    return _translation_of(
+        lambda doc: declared_translation(searcher, doc, sitemaps=sitemaps), searcher, stored,
+        found)
+
+
+def _translation_of(declared: Callable[[Stored], str | None], searcher: Any, stored: Stored,
+                    found: Mapping[str, str]) -> str | None:
+    mine = declared(stored)
+    if mine is not None or not found:
+        return mine
     other_id = found.get(stored.get("id"))
     if not other_id:
         return None
@@ -236,6 +262,39 @@ def translation_of(searcher: Any, stored: Mapping[str, Any], found: Mapping[str,
     if (other is None or other_id == stored.get("id") or lang not in LANGUAGES
             or other.get("lang") not in LANGUAGES or other.get("lang") == lang):
         return None
-    if declared_translation(searcher, other, sitemaps=sitemaps) not in (None, stored.get("id")):
+    if declared(other) not in (None, stored.get("id")):
         return None  # its declared translation is another document: that wins
     return other_id
+
+
+class Translations:
+    """One open index's translations (what :class:`~search.searcher.SearchIndex` asks): the
+    generation's site map groups (:class:`SitemapCache`), and the declared translations
+    already resolved on the current searcher, so that a document shown again costs a dict
+    lookup (at most :data:`MAX_CACHED`; forgotten when the searcher or the site maps
+    change, so a new commit or site map is seen at once)."""
+
+    def __init__(self) -> None:
+        self._sitemaps = SitemapCache()
+        self._for: tuple[Any, SitemapLinks] | None = None
+        self._declared: dict[str, str | None] = {}
+
+    def translation_of(self, searcher: Any, gen: Path, stored: Stored,
+                       found: Mapping[str, str]) -> str | None:
+        """:func:`translation_of` on ``searcher`` with the site maps of generation ``gen``."""
+        sitemaps = self._sitemaps.get(gen)
+        if (self._for is None or self._for[0] is not searcher
+                or self._for[1] is not sitemaps):
+            self._for, self._declared = (searcher, sitemaps), {}
+        cache = self._declared
+
+        def declared(doc: Stored) -> str | None:
+            doc_id = doc.get("id")
+            if doc_id in cache:
+                return cache[doc_id]
+            if len(cache) >= MAX_CACHED:
+                cache.clear()
+            result = cache[doc_id] = declared_translation(searcher, doc, sitemaps=sitemaps)
+            return result
+
+        return _translation_of(declared, searcher, stored, found)

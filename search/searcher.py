@@ -25,7 +25,7 @@ from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
-from search.links import SitemapCache, translation_of
+from search.links import Translations
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.positions import whoosh_positions
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
@@ -152,7 +152,7 @@ class SearchIndex:
         self._checked = time.monotonic()
         self._completions = CompletionSource()
         self._synonyms = _synonym_expander(options.get("synonyms"), self._ix.schema, options)
-        self._sitemaps = SitemapCache()
+        self._translations = Translations()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -626,8 +626,7 @@ class SearchIndex:
                      found: Mapping[str, str] | None = None) -> str | None:
         """``stored``'s translation (:func:`search.links.translation_of`); ``found``: pairs
         found without markup (doc id -> id), which declared links override."""
-        return translation_of(self._searcher, stored, found or {},
-                              sitemaps=self._sitemaps.get(self._gen))
+        return self._translations.translation_of(self._searcher, self._gen, stored, found or {})
 
     def stats(self) -> IndexStats:
         self.refresh()

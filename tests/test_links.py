@@ -361,3 +361,21 @@ def test_an_address_two_documents_claim_is_ambiguous(tmp_path):
     page(site, "sl/b.html", "sl", canonical("https://example.org/sl/"))
     index = build(tmp_path, site)
     assert translations(index, ["en/a.html"]) == {"en/a.html": None}
+
+
+def test_links_are_symmetric_or_nothing(tmp_path):
+    # en/x names sl/y, but sl/y names en/z (which names it back): sl/y and en/z are a pair,
+    # en/x has no translation (grouping never sees x -> y with y -> z).
+    site = tmp_path / "site"
+    page(site, "en/x.html", "en", alt("sl", "../sl/y.html"))
+    page(site, "sl/y.html", "sl", alt("en", "../en/z.html"))
+    page(site, "en/z.html", "en")
+    # Two English pages claim one Slovenian page that names neither: no pair at all.
+    page(site, "en/a.html", "en", alt("sl", "../sl/b.html"))
+    page(site, "en/c.html", "en", alt("sl", "../sl/b.html"))
+    page(site, "sl/b.html", "sl")
+    index = build(tmp_path, site)
+    ids = ["en/x.html", "sl/y.html", "en/z.html", "en/a.html", "en/c.html", "sl/b.html"]
+    assert translations(index, ids) == {
+        "en/x.html": None, "sl/y.html": "en/z.html", "en/z.html": "sl/y.html",
+        "en/a.html": None, "en/c.html": None, "sl/b.html": None}
