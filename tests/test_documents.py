@@ -861,3 +861,11 @@ def test_only_whole_files_have_a_site_path(tmp_path: Path) -> None:
     docs = {d.id: d for s in find_sources([tmp_path]) for d in read_source(s).documents}
     assert (docs["notes/a.txt"].site_path, docs["x"].site_path) == ("notes/a.txt", None)
     assert docs["notes/a.txt"].alternates == () and docs["notes/a.txt"].canonical is None
+
+
+def test_html_head_links_are_bounded() -> None:
+    from search.documents.html import MAX_HEAD_LINKS, parse_html
+
+    links = "".join(f'<link rel="alternate" hreflang="sl" href="/{n}">' for n in range(5000))
+    page = parse_html(f"<html><head>{links}</head><body><p>Text</p></body></html>".encode())
+    assert len(page.alternates) == MAX_HEAD_LINKS

@@ -57,6 +57,8 @@ _CHARSET = re.compile(
     re.I)
 _WS = re.compile(r"[ \t\r\n\f]+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·-]\s+|\s+[|»]\s*")
+#: At most this many alternates of a page are read (a page lists one per language it has).
+MAX_HEAD_LINKS = 256
 _DATE_META = ("article:published_time", "datepublished", "date", "dc.date", "dc.date.issued",
               "dcterms.date", "dcterms.issued", "dcterms.created", "pubdate", "publish-date",
               "publication_date", "og:published_time")
@@ -257,7 +259,8 @@ def head_links(root) -> tuple[str | None, tuple[tuple[str, str], ...]]:
             continue
         if "canonical" in rel and canonical is None:
             canonical = href
-        elif "alternate" in rel and (el.get("hreflang") or "").strip():
+        elif ("alternate" in rel and (el.get("hreflang") or "").strip()
+              and len(alternates) < MAX_HEAD_LINKS):
             alternates.append((el.get("hreflang").strip(), href))
     return canonical, tuple(alternates)
 
