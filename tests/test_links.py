@@ -379,3 +379,30 @@ def test_links_are_symmetric_or_nothing(tmp_path):
     assert translations(index, ids) == {
         "en/x.html": None, "sl/y.html": "en/z.html", "en/z.html": "sl/y.html",
         "en/a.html": None, "en/c.html": None, "sl/b.html": None}
+
+
+def test_a_rebuild_keeps_the_sitemap_links(tmp_path):
+    site = tmp_path / "site"
+    _sitemap_site(site)
+    sitemap(site, SITEMAP)
+    index = build(tmp_path, site)
+    old = IndexLayout(index).current()
+    report = index_paths([site], index, rebuild=True)
+    assert report.added == 3 and IndexLayout(index).current() != old
+    assert translations(index, ["sl/o-nas.html"]) == {"sl/o-nas.html": "en/about.html"}
+
+
+def test_links_name_documents_written_through_the_api(tmp_path):
+    from search.writer import open_writer
+
+    site = tmp_path / "site"
+    page(site, "en/about.html", "en", alt("sl", "https://example.org/sl/o-nas"))
+    index = build(tmp_path, site)
+    with SearchIndex(index) as ix:
+        assert ix.document("en/about.html").translation_id is None
+        with open_writer(index) as w:
+            w.add({"id": "news/42", "title": TEXT["sl"][0], "text": TEXT["sl"][1],
+                   "url": "https://example.org/sl/o-nas"})
+        ix.refresh(force=True)
+        assert ix.document("en/about.html").translation_id == "news/42"
+        assert ix.document("news/42").translation_id == "en/about.html"
