@@ -74,6 +74,8 @@ class SitemapLinks:
 def _alternate(raw: Any) -> Alternate | None:
     try:
         lang, keys = raw
+        if isinstance(keys, str):
+            return None
         return Alternate(lang if isinstance(lang, str) else None,
                          tuple(k for k in keys if isinstance(k, str)))
     except (TypeError, ValueError):

@@ -406,3 +406,16 @@ def test_links_name_documents_written_through_the_api(tmp_path):
         ix.refresh(force=True)
         assert ix.document("en/about.html").translation_id == "news/42"
         assert ix.document("news/42").translation_id == "en/about.html"
+
+
+@pytest.mark.parametrize("content", ["{broken", '{"sitemaps": [1, 2]}',
+                                     '{"sitemaps": {"x": [[["sl", "/sl/o-nas.html"]], 5]}}'])
+def test_a_damaged_sitemap_links_file_only_loses_its_links(tmp_path, content):
+    site = tmp_path / "site"
+    _sitemap_site(site)
+    sitemap(site, SITEMAP)
+    index = build(tmp_path, site)
+    (IndexLayout(index).current() / SITEMAP_LINKS_FILE).write_text(content)
+    with SearchIndex(index) as ix:
+        assert ix.document("sl/o-nas.html").translation_id is None
+        assert ix.search("ministrstvo").total >= 1
