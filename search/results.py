@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
@@ -23,6 +24,7 @@ from whoosh import sorting
 from search.analysis import LANGUAGES
 from search.analysis.fields import TEXT_KINDS, FieldName
 from search.dates import newest_first_key
+from search.links import Translations
 from search.model import UNKNOWN, DocumentView, Hit
 from search.query import ParsedQuery
 from search.ranking import LanguageBM25F, field_language
@@ -75,10 +77,13 @@ class ResultBuilder:
         self.positional = bool(positions) and any((LEAD, LEAD_ALL, ADJACENCY, TITLE_ADJACENCY))
         self._executor: Executor | None = None
         self._searcher: Any = None
+        self._gen: Path | None = None
+        #: Declared translation links, resolved lazily and cached (see :mod:`search.links`).
+        self._translations = Translations()
 
-    def follow(self, searcher: Any) -> None:
-        """Read the index through ``searcher`` from now on."""
-        self._searcher = searcher
+    def follow(self, searcher: Any, gen: Path | None = None) -> None:
+        """Read the index through ``searcher`` (of generation folder ``gen``) from now on."""
+        self._searcher, self._gen = searcher, gen
 
     def clear_cache(self) -> None:
         """Forget the scored postings kept from earlier queries (for measurements)."""
@@ -190,7 +195,8 @@ class ResultBuilder:
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
                    path=stored.get("path"), url=stored.get("url"), translated_terms=translated,
-                   page=page_of(stored.get("pages"), spans))
+                   page=page_of(stored.get("pages"), spans),
+                   translation_id=self.translation(stored))
 
     def view(self, stored: dict[str, Any], terms: dict | None) -> DocumentView:
         """A stored document whole, with the matches of the query's ``terms`` (if a query was
@@ -201,18 +207,15 @@ class ResultBuilder:
                             lang=stored["lang"], date=stored.get("date"), text=text,
                             html=paragraphs_html(text, spans), path=stored.get("path"),
                             url=stored.get("url"),
-                            translation_id=self._translation(stored),
+                            translation_id=self.translation(stored),
                             page=page_of(stored.get("pages"), spans),
                             page_count=len(stored["pages"]) if stored.get("pages") else None)
 
-    def _translation(self, stored: dict[str, Any]) -> str | None:
-        pair = stored.get("pair")
-        if not pair:
-            return None
-        for other in self._searcher.documents(pair=pair):
-            if other.get("lang") != stored.get("lang") and other.get("id") != stored.get("id"):
-                return other["id"]
-        return None
+    def translation(self, stored: dict[str, Any], *,
+                     found: Mapping[str, str] | None = None) -> str | None:
+        """``stored``'s translation (:func:`search.links.translation_of`); ``found``: pairs
+        found without markup (doc id -> id), which declared links override."""
+        return self._translations.translation_of(self._searcher, self._gen, stored, found or {})
 
 
 def _translated_words(texts: list[tuple[str, list[Span]]], lang: str,

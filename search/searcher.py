@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,7 @@ class SearchIndex:
         """Search ``searcher`` (of ``ix``, generation folder ``gen``) from now on."""
         self._ix, self._gen, self._searcher = ix, gen, searcher
         self._understanding.follow(ix, gen, searcher)
-        self._results.follow(searcher)
+        self._results.follow(searcher, gen)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -255,6 +256,11 @@ class SearchIndex:
                 self._understanding.apply_synonyms(parsed)
                 terms = query_terms(parsed.query.iter_all_terms())
             return self._results.view(stored, terms)
+
+    def _translation(self, stored: dict[str, Any], *,
+                     found: Mapping[str, str] | None = None) -> str | None:
+        """``stored``'s translation (see :meth:`ResultBuilder.translation`)."""
+        return self._results.translation(stored, found=found)
 
     def stats(self) -> IndexStats:
         self.refresh()
