@@ -25,6 +25,7 @@ from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
+from search.grouping import Pairs
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.positions import whoosh_positions
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
@@ -250,8 +251,13 @@ class SearchIndex:
 
     def search(self, text: str, *, lang: str | None = None, year: str | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
-               snippets: bool = True, correct: bool = True) -> Results:
+               snippets: bool = True, correct: bool = True,
+               group: bool | str = True) -> Results:
         """Search ``text`` in both languages; ``lang`` restricts to one.
+
+        With no language filter, a document and its translation are one hit (``group``:
+        True shows the better-ranked version, a language code that language's, False turns
+        folding off; see :mod:`search.grouping`); every hit names its translation.
 
         Misspelt words get a "did you mean" ``suggestion``; when no word of the query matches
         directly, its correction is searched instead (``corrected``), unless ``correct`` is
@@ -271,7 +277,7 @@ class SearchIndex:
             if correct and spelling is not None and spelling.replace:
                 results = self.search(spelling.text, lang=lang, year=year, sort=sort,
                                       page=page, per_page=per_page, snippets=snippets,
-                                      correct=False)
+                                      correct=False, group=group)
                 results.query, results.suggestion = text, None
                 results.corrected, results.verbatim = spelling.text, spelling.verbatim
                 results.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -303,6 +309,11 @@ class SearchIndex:
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
+            start = (page - 1) * per_page
+            pairs = Pairs(s.stored_fields, self._translation, lambda i: s.document(id=i),
+                          fold=group is not False and lang is None,
+                          prefer=group if isinstance(group, str) else None)
+            limit = pairs.limit(limit, start + per_page, MAX_RESULTS_WINDOW)
             # Re-ranking tells the documents found through translations (see _rerank).
             found = self._match(parsed.query, filters, limit,
                                 set().union(*words, _translated_terms(parsed)) if rerank
@@ -312,17 +323,17 @@ class SearchIndex:
             results.total = found.total
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
-            start = (page - 1) * per_page
             # A verbose query's many common words say little about where they stand.
             strength = 1.0 - verbosity(words) if self._query_weights else 1.0
             factors = ((lambda docnums: self._position_factors(found, words, docnums))
                        if rerank and positional and strength > 0 else None)
             ranked = (_rerank(found, words, tiers=lang is None, factors=factors,
-                              shown=start + per_page, strength=strength)
+                              shown=pairs.exact(start + per_page), strength=strength)
                       if rerank else found.top)
-            for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
-                results.hits.append(self._hit(s.stored_fields(docnum), score, rank, terms,
-                                              snippets, parsed))
+            rows, results.folded = pairs.page(found.top, ranked, start, per_page)
+            for rank, (docnum, score) in enumerate(rows, start + 1):
+                results.hits.append(pairs.annotate(docnum, self._hit(
+                    s.stored_fields(docnum), score, rank, terms, snippets, parsed)))
             if spelling is not None:
                 results.suggestion = spelling.text
         results.elapsed_ms = (time.perf_counter() - started) * 1000

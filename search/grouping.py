@@ -1,0 +1,231 @@
+"""A document and its translation shown once: folding translation pairs in a result list.
+
+A bilingual site publishes many pages twice, once in each language. With no language filter
+both versions match the same query, and a list showing both spends two places on one page
+and reads as a duplicate. Folding shows a pair once and links the other version from it.
+
+**Which version is shown** (``prefer``):
+
+- ``None`` (the default of :meth:`search.searcher.SearchIndex.search`, of the JSON API and
+  of ``search-cli query``): the better-ranked version. The query's own words decide: a
+  Slovenian query ranks the Slovenian version first, an English one the English version.
+- a language code (the web pages pass the visitor's UI language; the JSON API takes
+  ``group=sl``): that language's version, whenever the pair has one. The pair keeps the
+  place of its better-ranked version either way, so preferring a language never moves a
+  pair down the list; the hit keeps its own score, which may then be lower than the next
+  hit's.
+
+With a language filter nothing is folded (the caller does not ask for it): the other
+version is not among the results, but each hit still names its translation.
+
+**Bounded work.** Only the first :data:`GROUP_WINDOW` candidates of a query's ranking are
+looked at: their stored fields and their translations, once each. A pair is folded when
+both versions are among them; a pair with a version further down stays two results, each
+naming the other as its translation.
+
+**Pagination.** The window is the same set of documents for every page of a query (the
+caller always retrieves at least :data:`GROUP_WINDOW` candidates while folding, and the top
+of a ranking does not depend on how many are retrieved), so every page is a slice of one
+folded list: the ranked list with the worse-ranked version of each folded pair taken out
+and the shown version put in the pair's place. So a folded document appears on no page,
+every page but the last is full, the number of folded pairs is the same on every page, and
+the pages are counted from ``total - folded`` (:attr:`search.model.Results.pages`). The
+result count and the facets still count documents. The caller must rank exactly as far as
+:func:`exact_rank` says (taking out one version of a pair moves the rest up), and retrieve
+as many candidates as :func:`retrieval_limit` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from search.model import Hit
+
+#: How many of a query's top candidates folding looks at (stored fields and translation
+#: lookups, once each): the same as the re-ranking window, so folding retrieves no more
+#: candidates than ranking already does on a first page.
+GROUP_WINDOW = 100
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Version:
+    """What folding needs to know of one ranked document."""
+
+    id: str
+    lang: str
+    title: str = ""
+    translation_id: str | None = None  #: the id of the same document in another language
+
+
+@dataclass
+class Folded(Generic[K]):
+    """A ranked list with its translation pairs folded."""
+
+    rows: list[tuple[K, float]]  #: (key, score), best first: one row a pair
+    #: The key of each shown version of a folded pair -> the key of the version folded into it.
+    grouped: dict[K, K] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        """How many pairs were folded (documents left out of ``rows``)."""
+        return len(self.grouped)
+
+
+def fold(ranked: Sequence[tuple[K, float]], versions: dict[K, Version],
+         prefer: str | None = None) -> Folded[K]:
+    """Fold each translation pair of ``ranked`` ((key, score), best first) into one row.
+
+    ``versions`` describes the documents of the window: a document not in it is never
+    folded. Two documents are a pair when each names the other as its translation and their
+    languages differ. The pair takes the place of its better-ranked version and shows the
+    ``prefer`` language's version if it has one, else the better-ranked one.
+
+    >>> versions = {1: Version("a-en", "en", translation_id="a-sl"),
+    ...             2: Version("b-en", "en"),
+    ...             3: Version("a-sl", "sl", translation_id="a-en")}
+    >>> ranked = [(1, 9.0), (2, 5.0), (3, 4.0)]
+    >>> fold(ranked, versions).rows
+    [(1, 9.0), (2, 5.0)]
+    >>> folded = fold(ranked, versions, prefer="sl")
+    >>> folded.rows, folded.grouped, folded.count
+    ([(3, 4.0), (2, 5.0)], {3: 1}, 1)
+
+    A document outside the window, or one whose translation names another document, stays
+    a result of its own:
+
+    >>> fold(ranked, {1: versions[1], 2: versions[2]}).rows
+    [(1, 9.0), (2, 5.0), (3, 4.0)]
+    >>> fold(ranked, {**versions, 3: Version("a-sl", "sl", translation_id="c-en")}).count
+    0
+    """
+    key_of = {v.id: key for key, v in versions.items()}
+    scores = dict(ranked)
+    taken: set[K] = set()
+    grouped: dict[K, K] = {}
+    rows: list[tuple[K, float]] = []
+    for key, score in ranked:
+        if key in taken:
+            continue  # folded into a better-ranked version
+        taken.add(key)
+        mine = versions.get(key)
+        other = key_of.get(mine.translation_id) if mine and mine.translation_id else None
+        theirs = versions.get(other) if other is not None else None
+        if (other is None or other in taken or other not in scores or theirs is None
+                or theirs.translation_id != mine.id or theirs.lang == mine.lang):
+            rows.append((key, score))
+            continue
+        taken.add(other)
+        shown, hidden = (other, key) if prefer and theirs.lang == prefer \
+            and mine.lang != prefer else (key, other)
+        grouped[shown] = hidden
+        rows.append((shown, scores[shown]))
+    return Folded(rows, grouped)
+
+
+def retrieval_limit(limit: int, end: int, most: int) -> int:
+    """How many candidates to retrieve when folding, for a page ending at ``end``, where
+    ``limit`` would do without folding: the whole window, and enough beyond the page for
+    the documents folded before its end (at most one a pair of the window); at most
+    ``most``.
+
+    >>> retrieval_limit(10, 10, 10_000), retrieval_limit(100, 100, 10_000)
+    (100, 150)
+    """
+    return min(max(limit, GROUP_WINDOW, end + GROUP_WINDOW // 2), most)
+
+
+def exact_rank(end: int) -> int:
+    """How far the ranking must be exact for the folded page ending at ``end``: each
+    version taken out before its end moves one more document onto it, and each is the
+    partner of a document shown before it.
+
+    >>> exact_rank(10), exact_rank(300)
+    (20, 350)
+    """
+    return end + min(end, GROUP_WINDOW // 2)
+
+
+class Pairs:
+    """Folding and translation links for one search, over a searcher's stored documents.
+
+    ``stored(key)`` gives a ranked document's stored fields (``id``, ``lang``, ``title``),
+    ``translation(fields)`` the id of its translation or None, ``lookup(id)`` the stored
+    fields of a document by id (None when it is not indexed); ``fold`` says whether to fold
+    (no language filter), ``prefer`` which version to show (see the module's docstring).
+    """
+
+    def __init__(self, stored: Callable[[Any], dict[str, Any]],
+                 translation: Callable[[dict[str, Any]], str | None],
+                 lookup: Callable[[str], dict[str, Any] | None], *, fold: bool,
+                 prefer: str | None = None) -> None:
+        self._stored = stored
+        self._translation = translation
+        self._lookup = lookup
+        self.folding = fold
+        self.prefer = prefer
+        self._versions: dict[Any, Version] = {}
+        self._folded: Folded | None = None
+
+    def limit(self, limit: int, end: int, most: int) -> int:
+        """The candidates to retrieve (see :func:`retrieval_limit`)."""
+        return retrieval_limit(limit, end, most) if self.folding else limit
+
+    def exact(self, end: int) -> int:
+        """How far the ranking must be exact (see :func:`exact_rank`)."""
+        return exact_rank(end) if self.folding else end
+
+    def page(self, candidates: Sequence[tuple[Any, float]], ranked: Sequence[tuple[Any, float]],
+             start: int, per_page: int) -> tuple[list[tuple[Any, float]], int]:
+        """The rows of the page from ``start`` and the number of folded pairs.
+
+        ``candidates`` are the query's retrieved documents in first-stage order (their first
+        :data:`GROUP_WINDOW` are the window), ``ranked`` the same documents in final order.
+        """
+        if not self.folding:
+            return list(ranked[start:start + per_page]), 0
+        window = [key for key, _ in candidates[:GROUP_WINDOW]]
+        folded = fold(ranked, {key: self._version(key) for key in window}, self.prefer)
+        self._folded = folded
+        return folded.rows[start:start + per_page], folded.count
+
+    def annotate(self, key: Any, hit: Hit) -> Hit:
+        """``hit`` (of the document ``key``) with its translation: id, language and title,
+        and whether it was folded into this hit."""
+        version = self._version(key)
+        if version.translation_id is None:
+            return hit
+        hit.translation_id = version.translation_id
+        hidden = self._folded.grouped.get(key) if self._folded else None
+        other = self._versions.get(hidden) if hidden is not None else None
+        if other is None:
+            fields = self._lookup(version.translation_id)
+            other = _version(fields) if fields else None
+        if other is not None:
+            hit.translation_lang, hit.translation_title = other.lang, other.title
+        hit.grouped = hidden is not None
+        return hit
+
+    def _version(self, key: Any) -> Version:
+        if key not in self._versions:
+            fields = self._stored(key)
+            self._versions[key] = _version(fields, self._translation(fields))
+        return self._versions[key]
+
+
+def _version(fields: dict[str, Any], translation_id: str | None = None) -> Version:
+    return Version(id=fields["id"], lang=fields.get("lang", ""), title=fields.get("title", ""),
+                   translation_id=translation_id)
+
+
+def folded_ids(hits: Iterable[Hit]) -> list[str]:
+    """The ids of the documents folded into ``hits`` (their grouped translations).
+
+    >>> folded_ids([Hit("a", "", "en", None, 1.0, "", grouped=True, translation_id="b"),
+    ...             Hit("c", "", "en", None, 1.0, "", translation_id="d")])
+    ['b']
+    """
+    return [h.translation_id for h in hits if h.grouped and h.translation_id]
