@@ -18,35 +18,40 @@ and reads as a duplicate. Folding shows a pair once and links the other version 
 With a language filter nothing is folded (the caller does not ask for it): the other
 version is not among the results, but each hit still names its translation.
 
-**Bounded work.** Only the first :data:`GROUP_WINDOW` candidates of a query's ranking are
-looked at: their stored fields and their translations, once each. A pair is folded when
-both versions are among them; a pair with a version further down stays two results, each
-naming the other as its translation.
+**Bounded work.** Only a query's first :func:`window` candidates are looked at
+(``max(GROUP_WINDOW, WINDOW_PAGES * per_page)``: 30 for pages of 10): each one's stored
+fields and translation, once, and kept per index version (:class:`VersionCache`), so a
+document seen by an earlier query costs nothing more. A pair is folded when both versions
+are among them; a pair with a version further down stays two results, each naming the
+other as its translation.
 
-**Pagination.** The window is the same set of documents for every page of a query (the
-caller always retrieves at least :data:`GROUP_WINDOW` candidates while folding, and the top
-of a ranking does not depend on how many are retrieved), so every page is a slice of one
-folded list: the ranked list with the worse-ranked version of each folded pair taken out
-and the shown version put in the pair's place. So a folded document appears on no page,
-every page but the last is full, the number of folded pairs is the same on every page, and
-the pages are counted from ``total - folded`` (:attr:`search.model.Results.pages`). The
-result count and the facets still count documents. The caller must rank exactly as far as
-:func:`exact_rank` says (taking out one version of a pair moves the rest up), and retrieve
-as many candidates as :func:`retrieval_limit` says.
+**Pagination.** The window is the same set of documents for every page of a query at one
+``per_page`` (the caller retrieves at least the window while folding, and the top of a
+ranking does not depend on how many are retrieved), so every page is a slice of one folded
+list: the ranked list with the worse-ranked version of each folded pair taken out and the
+shown version put in the pair's place. So a folded document appears on no page, every page
+but the last is full, the number of folded pairs is the same on every page, and the pages
+are counted from ``total - folded`` (:attr:`search.model.Results.pages`). The result count
+and the facets still count documents. The caller ranks exactly as far as :func:`exact_rank`
+says (taking out one version of a pair moves the rest up) and retrieves as many candidates
+as :func:`retrieval_limit` says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from search.model import Hit
 
-#: How many of a query's top candidates folding looks at (stored fields and translation
-#: lookups, once each): the same as the re-ranking window, so folding retrieves no more
-#: candidates than ranking already does on a first page.
-GROUP_WINDOW = 100
+#: Folding looks at a query's first max(GROUP_WINDOW, WINDOW_PAGES * per_page) candidates
+#: (see :func:`window`): the first three pages of ten. Looking a document up the first time
+#: costs its stored fields and a translation lookup (1 ms on the 5,120-page help under load).
+GROUP_WINDOW = 30
+WINDOW_PAGES = 2
+#: Versions kept per index version (VersionCache): emptied when it is full.
+MAX_CACHED = 50_000
 
 K = TypeVar("K", bound=Hashable)
 
@@ -80,8 +85,9 @@ def fold(ranked: Sequence[tuple[K, float]], versions: dict[K, Version],
     """Fold each translation pair of ``ranked`` ((key, score), best first) into one row.
 
     ``versions`` describes the documents of the window: a document not in it is never
-    folded. Two documents are a pair when each names the other as its translation and their
-    languages differ. The pair takes the place of its better-ranked version and shows the
+    folded. Going down the list, a document not yet folded is paired with the document its
+    translation names, when that one is in the window, not yet folded and in another
+    language. The pair takes the place of its better-ranked version and shows the
     ``prefer`` language's version if it has one, else the better-ranked one.
 
     >>> versions = {1: Version("a-en", "en", translation_id="a-sl"),
@@ -94,12 +100,12 @@ def fold(ranked: Sequence[tuple[K, float]], versions: dict[K, Version],
     >>> folded.rows, folded.grouped, folded.count
     ([(3, 4.0), (2, 5.0)], {3: 1}, 1)
 
-    A document outside the window, or one whose translation names another document, stays
-    a result of its own:
+    A document outside the window stays a result of its own, and so does one whose
+    translation names a document in its own language:
 
     >>> fold(ranked, {1: versions[1], 2: versions[2]}).rows
     [(1, 9.0), (2, 5.0), (3, 4.0)]
-    >>> fold(ranked, {**versions, 3: Version("a-sl", "sl", translation_id="c-en")}).count
+    >>> fold(ranked, {**versions, 3: Version("a-sl", "en")}).count
     0
     """
     key_of = {v.id: key for key, v in versions.items()}
@@ -114,8 +120,8 @@ def fold(ranked: Sequence[tuple[K, float]], versions: dict[K, Version],
         mine = versions.get(key)
         other = key_of.get(mine.translation_id) if mine and mine.translation_id else None
         theirs = versions.get(other) if other is not None else None
-        if (other is None or other in taken or other not in scores or theirs is None
-                or theirs.translation_id != mine.id or theirs.lang == mine.lang):
+        if other is None or theirs is None or other in taken or other not in scores \
+                or theirs.lang == mine.lang:
             rows.append((key, score))
             continue
         taken.add(other)
@@ -126,27 +132,51 @@ def fold(ranked: Sequence[tuple[K, float]], versions: dict[K, Version],
     return Folded(rows, grouped)
 
 
-def retrieval_limit(limit: int, end: int, most: int) -> int:
-    """How many candidates to retrieve when folding, for a page ending at ``end``, where
-    ``limit`` would do without folding: the whole window, and enough beyond the page for
-    the documents folded before its end (at most one a pair of the window); at most
-    ``most``.
+def window(per_page: int) -> int:
+    """How many of a query's top candidates folding looks at, for pages of ``per_page``.
 
-    >>> retrieval_limit(10, 10, 10_000), retrieval_limit(100, 100, 10_000)
-    (100, 150)
+    >>> window(10), window(100)
+    (30, 200)
     """
-    return min(max(limit, GROUP_WINDOW, end + GROUP_WINDOW // 2), most)
+    return max(GROUP_WINDOW, WINDOW_PAGES * per_page)
 
 
-def exact_rank(end: int) -> int:
-    """How far the ranking must be exact for the folded page ending at ``end``: each
-    version taken out before its end moves one more document onto it, and each is the
-    partner of a document shown before it.
+def retrieval_limit(limit: int, end: int, size: int, most: int) -> int:
+    """How many candidates to retrieve when folding a window of ``size`` for a page ending
+    at ``end``, where ``limit`` would do without folding: the whole window, and enough
+    beyond the page for the documents folded before its end (at most one a pair of the
+    window); at most ``most``.
 
-    >>> exact_rank(10), exact_rank(300)
-    (20, 350)
+    >>> retrieval_limit(10, 10, 30, 10_000), retrieval_limit(100, 100, 30, 10_000)
+    (30, 115)
     """
-    return end + min(end, GROUP_WINDOW // 2)
+    return min(max(limit, size, end + size // 2), most)
+
+
+def exact_rank(end: int, size: int) -> int:
+    """How far the ranking must be exact for the folded page ending at ``end`` (window
+    ``size``): each version taken out before its end moves one more document onto it, and
+    each is the partner of a document shown before it.
+
+    >>> exact_rank(10, 30), exact_rank(300, 30)
+    (20, 315)
+    """
+    return end + min(end, size // 2)
+
+
+class VersionCache:
+    """The :class:`Version` of each document looked at, for one index version (a reader):
+    what folding reads of a document (stored fields, translation) is read once."""
+
+    def __init__(self) -> None:
+        self._reader: int | None = None
+        self._versions: dict[Any, Version] = {}
+
+    def for_reader(self, reader: object) -> dict[Any, Version]:
+        """The versions kept for ``reader`` (emptied for a new one, or once too many)."""
+        if self._reader != id(reader) or len(self._versions) >= MAX_CACHED:
+            self._reader, self._versions = id(reader), {}
+        return self._versions
 
 
 class Pairs:
@@ -155,77 +185,75 @@ class Pairs:
     ``stored(key)`` gives a ranked document's stored fields (``id``, ``lang``, ``title``),
     ``translation(fields)`` the id of its translation or None, ``lookup(id)`` the stored
     fields of a document by id (None when it is not indexed); ``fold`` says whether to fold
-    (no language filter), ``prefer`` which version to show (see the module's docstring).
+    (no language filter), ``prefer`` which version to show (see the module's docstring),
+    ``per_page`` the page size (it sets the :func:`window`); ``cache`` keeps versions
+    between searches (:meth:`VersionCache.for_reader`).
     """
 
     def __init__(self, stored: Callable[[Any], dict[str, Any]],
                  translation: Callable[[dict[str, Any]], str | None],
                  lookup: Callable[[str], dict[str, Any] | None], *, fold: bool,
-                 prefer: str | None = None) -> None:
+                 per_page: int, prefer: str | None = None,
+                 cache: dict[Any, Version] | None = None) -> None:
         self._stored = stored
         self._translation = translation
         self._lookup = lookup
         self.folding = fold
         self.prefer = prefer
-        self._versions: dict[Any, Version] = {}
+        self.window = window(per_page)
+        self._versions: dict[Any, Version] = {} if cache is None else cache
         self._folded: Folded | None = None
 
     def limit(self, limit: int, end: int, most: int) -> int:
         """The candidates to retrieve (see :func:`retrieval_limit`)."""
-        return retrieval_limit(limit, end, most) if self.folding else limit
+        return retrieval_limit(limit, end, self.window, most) if self.folding else limit
 
     def exact(self, end: int) -> int:
         """How far the ranking must be exact (see :func:`exact_rank`)."""
-        return exact_rank(end) if self.folding else end
+        return exact_rank(end, self.window) if self.folding else end
 
     def page(self, candidates: Sequence[tuple[Any, float]], ranked: Sequence[tuple[Any, float]],
              start: int, per_page: int) -> tuple[list[tuple[Any, float]], int]:
         """The rows of the page from ``start`` and the number of folded pairs.
 
-        ``candidates`` are the query's retrieved documents in first-stage order (their first
-        :data:`GROUP_WINDOW` are the window), ``ranked`` the same documents in final order.
+        ``candidates`` are the query's retrieved documents in first-stage order (the first
+        :attr:`window` of them are looked at), ``ranked`` the same documents in final order.
         """
         if not self.folding:
             return list(ranked[start:start + per_page]), 0
-        window = [key for key, _ in candidates[:GROUP_WINDOW]]
-        folded = fold(ranked, {key: self._version(key) for key in window}, self.prefer)
+        keys = [key for key, _ in candidates[:self.window]]
+        folded = fold(ranked, {key: self._version(key) for key in keys}, self.prefer)
         self._folded = folded
         return folded.rows[start:start + per_page], folded.count
 
     def annotate(self, key: Any, hit: Hit) -> Hit:
         """``hit`` (of the document ``key``) with its translation: id, language and title,
         and whether it was folded into this hit."""
-        version = self._version(key)
-        if version.translation_id is None:
-            return hit
-        hit.translation_id = version.translation_id
         hidden = self._folded.grouped.get(key) if self._folded else None
-        other = self._versions.get(hidden) if hidden is not None else None
-        if other is None:
-            fields = self._lookup(version.translation_id)
-            other = _version(fields) if fields else None
-        if other is not None:
-            hit.translation_lang, hit.translation_title = other.lang, other.title
+        if hidden is not None:
+            other: Version | None = self._versions[hidden]
+        else:
+            translation_id = self._version(key).translation_id
+            if translation_id is None:
+                return hit
+            other = self._versions.get(("id", translation_id))
+            if other is None:  # not in the window: looked up by id (and kept)
+                fields = self._lookup(translation_id)
+                other = _version(fields) if fields else Version(translation_id, "")
+                self._versions[("id", translation_id)] = other
+        hit.translation_id = other.id
+        hit.translation_lang, hit.translation_title = other.lang or None, other.title or None
         hit.grouped = hidden is not None
         return hit
 
     def _version(self, key: Any) -> Version:
-        if key not in self._versions:
+        version = self._versions.get(key)
+        if version is None:
             fields = self._stored(key)
-            self._versions[key] = _version(fields, self._translation(fields))
-        return self._versions[key]
+            version = self._versions[key] = _version(fields, self._translation(fields))
+        return version
 
 
 def _version(fields: dict[str, Any], translation_id: str | None = None) -> Version:
     return Version(id=fields["id"], lang=fields.get("lang", ""), title=fields.get("title", ""),
                    translation_id=translation_id)
-
-
-def folded_ids(hits: Iterable[Hit]) -> list[str]:
-    """The ids of the documents folded into ``hits`` (their grouped translations).
-
-    >>> folded_ids([Hit("a", "", "en", None, 1.0, "", grouped=True, translation_id="b"),
-    ...             Hit("c", "", "en", None, 1.0, "", translation_id="d")])
-    ['b']
-    """
-    return [h.translation_id for h in hits if h.grouped and h.translation_id]

@@ -25,7 +25,7 @@ from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
-from search.grouping import Pairs
+from search.grouping import Pairs, VersionCache
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.positions import whoosh_positions
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
@@ -140,6 +140,7 @@ class SearchIndex:
         #: The background rebuild of the cognate vocabulary, if one was started.
         self._cognates_thread: threading.Thread | None = None
         self._speller: tuple[int, Speller] | None = None  # (reader id, its speller)
+        self._versions = VersionCache()  # what result grouping read of each document
         self._searcher = self._ix.searcher(weighting=self._weighting)
         #: Term-at-a-time execution (same results as Whoosh's collector, faster); the
         #: ``fast=False`` option keeps Whoosh's collector, for comparison.
@@ -311,8 +312,9 @@ class SearchIndex:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
             start = (page - 1) * per_page
             pairs = Pairs(s.stored_fields, self._translation, lambda i: s.document(id=i),
-                          fold=group is not False and lang is None,
-                          prefer=group if isinstance(group, str) else None)
+                          fold=group is not False and lang is None, per_page=per_page,
+                          prefer=group if isinstance(group, str) else None,
+                          cache=self._versions.for_reader(s.reader()))
             limit = pairs.limit(limit, start + per_page, MAX_RESULTS_WINDOW)
             # Re-ranking tells the documents found through translations (see _rerank).
             found = self._match(parsed.query, filters, limit,

@@ -108,3 +108,12 @@ def write_jsonl(path: Path) -> Path:
         for record in records():
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
+
+
+def build_index(root: Path) -> Path:
+    """A real index of :func:`records` under ``root`` (built by the engine's indexer)."""
+    from search.indexer import index_paths
+
+    report = index_paths([write_jsonl(root / "grouping.jsonl")], root / "index")
+    assert report.indexed == len(records()), report.problems
+    return root / "index"

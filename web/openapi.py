@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.analysis import LANGUAGES
 from search.documents import MAX_TEXT_CHARS
+from search.grouping import GROUP_WINDOW, WINDOW_PAGES
 from search.writer import MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 from web import MAX_QUERY_STRING
 from web.params import DEFAULT_PER_PAGE, MAX_COMPLETE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
@@ -67,6 +69,18 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "snippets", "in": "query", "allowEmptyValue": True,
                          "description": "Whether to build highlighted snippets (slower).",
                          "schema": {"type": "boolean", "default": True}},
+                        {"name": "group", "in": "query", "allowEmptyValue": True,
+                         "description": "With no language filter, a document and its "
+                                        "translation are one hit: `true` shows the "
+                                        "better-ranked version, a language code that "
+                                        "language's version (in the place of the better-"
+                                        "ranked one), `false` lists every document. Pairs "
+                                        "are folded among the first max("
+                                        f"{GROUP_WINDOW}, {WINDOW_PAGES} × per_page) "
+                                        "candidates.",
+                         "schema": {"type": "string",
+                                    "enum": ["true", "false", *LANGUAGES],
+                                    "default": "true"}},
                     ],
                     "responses": {
                         "200": {"description": "A page of results.", "content": {
@@ -206,6 +220,12 @@ def _schemas() -> dict[str, Any]:
                 "translated_terms": {"type": "array", "items": {"type": "string"}},
                 "page": _nullable("integer", description="PDF: the page (from 1) of the "
                                   "first match."),
+                "translation_id": _nullable("string", description="The same document in "
+                                            "the other language, if indexed."),
+                "translation_lang": _nullable("string"),
+                "translation_title": _nullable("string", description=_AS_STORED),
+                "grouped": {"type": "boolean", "description": "The translation was folded "
+                            "into this hit (it is not listed on its own)."},
             },
         },
         "Results": {
@@ -237,6 +257,9 @@ def _schemas() -> dict[str, Any]:
                                      "lang": _nullable("string"),
                                      "expanded": {"type": "array",
                                                   "items": {"type": "string"}}}}},
+                "folded": {"type": "integer", "minimum": 0, "description": "Translation "
+                           "pairs shown as one hit (`grouped`). `total` and `facets` count "
+                           "documents; `pages` counts the `total - folded` hits."},
                 "elapsed_ms": {"type": "number"},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             },
