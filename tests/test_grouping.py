@@ -19,7 +19,8 @@ from search.searcher import SearchIndex
 
 #: A query in each language about the Tirana pair (and, more weakly, the Podgorica one).
 QUERIES = {"sl": "policijsko sodelovanje v Tirani", "en": "police cooperation in Tirana"}
-PAIRS: dict[str, str] = {"seed/sl/tirana": "seed/en/tirana", "seed/sl/podgorica": "seed/en/podgorica"}
+PAIRS: dict[str, str] = {"seed/sl/tirana": "seed/en/tirana",
+                         "seed/sl/podgorica": "seed/en/podgorica"}
 
 needs_help = pytest.mark.skipif(not HELP_DOCS.exists(),
                                 reason=f"{HELP_DOCS} is missing (the shared evaluation data)")
@@ -91,8 +92,9 @@ def test_a_pair_is_one_hit_the_better_ranked_version(ix: SearchIndex, lang: str)
     grouped = ix.search(QUERIES[lang], per_page=100)
     assert separate.hits[0].id == f"seed/{lang}/tirana"  # the query's language ranks first
     assert grouped.hits[0].id == f"seed/{lang}/tirana"
-    assert grouped.hits[0].grouped and grouped.hits[0].translation_id == f"seed/{other(lang)}/tirana"
-    assert grouped.hits[0].translation_lang == other(lang)
+    first = grouped.hits[0]
+    assert first.grouped and first.translation_id == f"seed/{other(lang)}/tirana"
+    assert first.translation_lang == other(lang)
     assert f"seed/{other(lang)}/tirana" not in ids(grouped)
     # Each pair once, in the order of its better version; the documents are still counted.
     assert grouped.total == separate.total and grouped.facets == separate.facets
