@@ -117,3 +117,4 @@ def build_index(root: Path) -> Path:
     report = index_paths([write_jsonl(root / "grouping.jsonl")], root / "index")
     assert report.indexed == len(records()), report.problems
     return root / "index"
+
