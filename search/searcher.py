@@ -180,9 +180,11 @@ class SearchIndex:
         return IndexWriter(self.path, timeout=timeout, on_commit=lambda: self.refresh(True))
 
     def clear_cache(self) -> None:
-        """Forget the scored postings kept from earlier queries (for measurements)."""
+        """Forget the scored postings kept from earlier queries (for measurements), and what
+        result grouping read of documents."""
         with self._lock:
             self._executor = None
+            self._versions = VersionCache()
 
     def refresh(self, force: bool = False) -> bool:
         """Pick up a commit or a rebuild made since; True if anything changed."""
