@@ -142,7 +142,7 @@ class OurEngine:
         if self.query_transform is not None:
             text = self.query_transform(text)
         results = self._index.search(text, lang=lang, per_page=limit, snippets=False,
-                                     group=False, **self.search_options)
+                                     **self.search_options)
         return [(h.id, h.score) for h in results.hits]
 
     def close(self) -> None:

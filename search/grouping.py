@@ -173,9 +173,9 @@ class VersionCache:
 
     def __init__(self) -> None:
         self._reader: int | None = None
-        self._versions: dict[Any, Version] = {}
+        self._versions: dict[Any, Version | None] = {}
 
-    def for_reader(self, reader: object) -> dict[Any, Version]:
+    def for_reader(self, reader: object) -> dict[Any, Version | None]:
         """The versions kept for ``reader`` (emptied for a new one, or once too many)."""
         if self._reader != id(reader) or len(self._versions) >= MAX_CACHED:
             self._reader, self._versions = id(reader), {}
@@ -197,14 +197,14 @@ class Pairs:
                  translation: Callable[[dict[str, Any]], str | None],
                  lookup: Callable[[str], dict[str, Any] | None], *, fold: bool,
                  per_page: int, prefer: str | None = None,
-                 cache: dict[Any, Version] | None = None) -> None:
+                 cache: dict[Any, Version | None] | None = None) -> None:
         self._stored = stored
         self._translation = translation
         self._lookup = lookup
         self.folding = fold
         self.prefer = prefer
         self.window = window(per_page)
-        self._versions: dict[Any, Version] = {} if cache is None else cache
+        self._versions: dict[Any, Version | None] = {} if cache is None else cache
         self._folded: Folded | None = None
 
     def limit(self, limit: int, end: int, most: int) -> int:
@@ -234,16 +234,18 @@ class Pairs:
         and whether it was folded into this hit."""
         hidden = self._folded.grouped.get(key) if self._folded else None
         if hidden is not None:
-            other: Version | None = self._versions[hidden]
+            other = self._versions[hidden]
         else:
             translation_id = self._version(key).translation_id
             if translation_id is None:
                 return hit
-            other = self._versions.get(("id", translation_id))
-            if other is None:  # not in the window: looked up by id (and kept)
+            found = ("id", translation_id)
+            if found not in self._versions:  # not in the window: looked up by id (and kept)
                 fields = self._lookup(translation_id)
-                other = _version(fields) if fields else Version(translation_id, "")
-                self._versions[("id", translation_id)] = other
+                self._versions[found] = _version(fields) if fields else None
+            other = self._versions[found]
+            if other is None:
+                return hit  # named, but not indexed: nothing to link to
         hit.translation_id = other.id
         hit.translation_lang, hit.translation_title = other.lang or None, other.title or None
         hit.grouped = hidden is not None

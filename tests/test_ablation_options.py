@@ -221,7 +221,7 @@ def test_adapter_passes_open_and_index_options(monkeypatch: pytest.MonkeyPatch,
         def __init__(self, index_dir, **options) -> None:
             opened.append(options)
 
-        def search(self, text, lang=None, per_page=10, snippets=True, group=True):
+        def search(self, text, lang=None, per_page=10, snippets=True):
             opened[-1].setdefault("queries", []).append(text)
             return types.SimpleNamespace(hits=[types.SimpleNamespace(id="d000001", score=1.0)])
 

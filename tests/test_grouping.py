@@ -226,3 +226,14 @@ def test_folding_looks_at_a_bounded_window(group_index: Path, monkeypatch) -> No
         second = fresh.search("Python", per_page=5, page=2)
         # The same window: read once. Only a hit from beyond it may be new.
         assert set(looked[again:]) <= set(ids(second)) - set(looked[:again])
+
+
+def test_a_translation_not_indexed_is_not_linked(group_index: Path, monkeypatch) -> None:
+    # A declared link may name a page not indexed (yet): no link to a missing page.
+    with SearchIndex(group_index) as fresh:
+        real = fresh._translation
+        monkeypatch.setattr(fresh, "_translation", lambda stored: "nowhere/en/walrus"
+                            if stored["id"] == "odd/sl/walrus" else real(stored))
+        by_id = {h.id: h for h in fresh.search("walrus", group=False).hits}
+        assert by_id["odd/sl/walrus"].translation_id is None
+        assert by_id["odd/en/walrus"].translation_id == "odd/sl/walrus"

@@ -161,10 +161,11 @@ def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> Sea
 
 
 def _group(args: Mapping[str, str]) -> bool | str:
-    """The ``group`` parameter: true (default), false, or a language whose version to show."""
-    raw = (args.get("group") or "true").strip().lower()
+    """The ``group`` parameter: ``true`` (the default, also when empty), ``false``, or a
+    language whose version to show (``sl``)."""
+    raw = args.get("group") or "true"
     if raw in LANGUAGES:
         return raw
-    if raw not in ("true", "false", "1", "0", "yes", "no"):
+    if raw not in ("true", "false"):
         raise ParamError("err_bad_group", "bad_group", langs=", ".join(LANGUAGES))
-    return raw in ("true", "1", "yes")
+    return raw == "true"
