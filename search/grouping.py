@@ -39,6 +39,7 @@ as :func:`retrieval_limit` says.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -172,13 +173,23 @@ class VersionCache:
     what folding reads of a document (stored fields, translation) is read once."""
 
     def __init__(self) -> None:
-        self._reader: int | None = None
+        self._reader: Callable[[], object] = lambda: None
         self._versions: dict[Any, Version | None] = {}
 
     def for_reader(self, reader: object) -> dict[Any, Version | None]:
-        """The versions kept for ``reader`` (emptied for a new one, or once too many)."""
-        if self._reader != id(reader) or len(self._versions) >= MAX_CACHED:
-            self._reader, self._versions = id(reader), {}
+        """The versions kept for ``reader`` (emptied for a new one, or once too many).
+
+        The reader is held weakly and compared by identity, not by ``id()``: a new reader
+        may reuse a freed one's ``id()``, and its document numbers mean other documents.
+
+        >>> class Reader: pass
+        >>> cache, a, b = VersionCache(), Reader(), Reader()
+        >>> cache.for_reader(a)["x"] = None
+        >>> "x" in cache.for_reader(a), "x" in cache.for_reader(b)
+        (True, False)
+        """
+        if self._reader() is not reader or len(self._versions) >= MAX_CACHED:
+            self._reader, self._versions = weakref.ref(reader), {}
         return self._versions
 
 

@@ -237,3 +237,23 @@ def test_a_translation_not_indexed_is_not_linked(group_index: Path, monkeypatch)
         by_id = {h.id: h for h in fresh.search("walrus", group=False).hits}
         assert by_id["odd/sl/walrus"].translation_id is None
         assert by_id["odd/en/walrus"].translation_id == "odd/sl/walrus"
+
+
+def test_a_commit_is_seen_by_grouping_at_once(tmp_path: Path) -> None:
+    # What grouping read of documents is kept per index version: a new translation counts
+    # from the next search, and the documents renumbered by a commit are not confused.
+    path = build_index(tmp_path)
+    with SearchIndex(path) as fresh:
+        assert fresh.search("walrus").folded == 1
+        with fresh.writer() as w:
+            w.add({"id": "odd/sl/walrus", "lang": "sl", "title": "Mrož brez para",
+                   "text": "Kolonijo mrožev na pomolu so danes zjutraj znova prešteli. Walrus."})
+        results = fresh.search("walrus")
+        assert results.folded == 0 and len(results.hits) == 2
+        assert {h.id: h.translation_id for h in results.hits} == {
+            "odd/sl/walrus": None, "odd/en/walrus": None}
+        with fresh.writer() as w:
+            w.add({"id": "odd/sl/mroz", "lang": "sl", "pair_id": "walrus", "title": "Mrož",
+                   "text": "Mrož na pomolu. Walrus."})
+        (hit,) = [h for h in fresh.search("walrus", group="en").hits if h.grouped]
+        assert hit.id == "odd/en/walrus" and hit.translation_id == "odd/sl/mroz"
