@@ -177,29 +177,35 @@ def _terminal_snippet(snippet: str) -> str:
               help="Page of results.")
 @click.option("--no-correct", "verbatim", is_flag=True,
               help="Search misspelt words as typed, even when nothing matches them.")
+@click.option("--no-group", "separate", is_flag=True,
+              help="List a document and its translation as two results (by default, with "
+                   "no --lang, a pair is one result: the better-ranked version).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @SYNONYMS_OPTION
 def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str | None,
-          sort: str, limit: int, page: int, verbatim: bool, as_json: bool,
+          sort: str, limit: int, page: int, verbatim: bool, separate: bool, as_json: bool,
           synonym_files: tuple[Path, ...]) -> None:
     """Search the index for WORDS (quote them or not).
 
     Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
     A filter alone (year:2024, or --year 2024 '*') lists the documents, newest first.
     A query none of whose words is in the index is corrected ("passwrd" searches
-    "password") unless --no-correct is given.
+    "password") unless --no-correct is given. With no --lang, a document and its
+    translation are one result, the better-ranked version, its line ending in "also in sl:
+    ID" (--no-group lists both; JSON: translation_id, grouped, folded).
 
     \b
     Examples:
       search-cli query policija --lang sl
       search-cli query passwrd --no-correct
       search-cli query mnz --synonyms synonyms/sl.txt
+      search-cli query "police cooperation" --no-group
     """
     text = " ".join(words)
     synonyms = _load_synonyms(synonym_files)
     with _open(index_dir, **({"synonyms": synonyms} if synonyms else {})) as ix:
         results = ix.search(text, lang=lang, year=year, sort=sort, page=page, per_page=limit,
-                            correct=not verbatim)
+                            correct=not verbatim, group=not separate)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -213,11 +219,16 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
     else:
         langs = ", ".join(f"{k}: {v:,}" for k, v in results.facets.get("lang", {}).items())
         shown = f"{first}" if first == last else f"{first}-{last}"
+        folded = (f"; {_count(results.folded, 'pair')} of translations shown once "
+                  "(--no-group lists both)") if results.folded else ""
         click.echo(f"{_count(results.total, 'result')} ({langs}); showing {shown}, "
-                   f"{results.elapsed_ms:.0f} ms\n")
+                   f"{results.elapsed_ms:.0f} ms{folded}\n")
     for hit in results.hits:
         page = f"page {hit.page}" if hit.page else None
-        meta = " · ".join(x for x in (hit.lang, readable_date(hit.date), hit.id, page) if x)
+        also = (f"also in {hit.translation_lang or '?'}: {hit.translation_id}"
+                if hit.translation_id else None)
+        meta = " · ".join(x for x in (hit.lang, readable_date(hit.date), hit.id, page, also)
+                          if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
         if hit.translated_terms:

@@ -156,6 +156,9 @@ class Hit:
     translated_terms: list[str] = field(default_factory=list)  #: cross-language terms that matched
     page: int | None = None  #: paged formats (PDF): the page of the first match, from 1
     translation_id: str | None = None  #: id of the same document in the other language
+    translation_lang: str | None = None  #: that document's language
+    translation_title: str | None = None  #: that document's title
+    grouped: bool = False  #: its translation was folded into this hit (see search.grouping)
 
     def to_dict(self) -> dict:
         """JSON-ready; ``path`` (where the file lives on the server) is left out."""
@@ -171,6 +174,9 @@ class Hit:
             "translated_terms": self.translated_terms,
             "page": self.page,
             "translation_id": self.translation_id,
+            "translation_lang": self.translation_lang,
+            "translation_title": self.translation_title,
+            "grouped": self.grouped,
         }
 
 
@@ -197,10 +203,13 @@ class Results:
     elapsed_ms: float = 0.0
     #: declared synonyms the query used: [{"matched", "lang", "expanded"}]
     synonyms: list[dict] = field(default_factory=list)
+    #: Translation pairs shown as one hit (see search.grouping): ``total`` counts documents,
+    #: the list ``total - folded`` hits.
+    folded: int = 0
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-(self.total - self.folded) // self.per_page))
 
     def to_dict(self) -> dict:
         return {
@@ -216,6 +225,7 @@ class Results:
             "suggestion": self.suggestion,
             "synonyms": self.synonyms,
             "corrected": self.corrected,
+            "folded": self.folded,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
         }

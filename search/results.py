@@ -195,8 +195,7 @@ class ResultBuilder:
         return Hit(id=stored["id"], title=stored.get("title", ""), lang=stored["lang"],
                    date=stored.get("date"), score=float(score or 0.0), snippet=html, rank=rank,
                    path=stored.get("path"), url=stored.get("url"), translated_terms=translated,
-                   page=page_of(stored.get("pages"), spans),
-                   translation_id=self.translation(stored))
+                   page=page_of(stored.get("pages"), spans))  # translation: search.grouping
 
     def view(self, stored: dict[str, Any], terms: dict | None) -> DocumentView:
         """A stored document whole, with the matches of the query's ``terms`` (if a query was

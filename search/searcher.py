@@ -18,6 +18,7 @@ from whoosh import query as wq
 
 from search.analysis import LANGUAGES
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
+from search.grouping import Pairs, VersionCache
 from search.model import UNKNOWN, DocumentView, IndexStats, Results
 from search.query import ParsedQuery
 from search.query_weighting import verbosity
@@ -77,6 +78,7 @@ class SearchIndex:
         self._query_weights = bool(options.get("query_weights", True))
         self._checked = time.monotonic()
         self._completions = CompletionSource()
+        self._versions = VersionCache()  # what result grouping read of each document
         self._use(self._ix, self._gen, self._ix.searcher(weighting=self._weighting))
 
     def _use(self, ix: Any, gen: Any, searcher: Any) -> None:
@@ -109,9 +111,11 @@ class SearchIndex:
         return IndexWriter(self.path, timeout=timeout, on_commit=lambda: self.refresh(True))
 
     def clear_cache(self) -> None:
-        """Forget the scored postings kept from earlier queries (for measurements)."""
+        """Forget the scored postings kept from earlier queries (for measurements), and what
+        result grouping read of documents."""
         with self._lock:
             self._results.clear_cache()
+            self._versions = VersionCache()
 
     def refresh(self, force: bool = False) -> bool:
         """Pick up a commit or a rebuild made since; True if anything changed."""
@@ -153,8 +157,13 @@ class SearchIndex:
 
     def search(self, text: str, *, lang: str | None = None, year: str | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
-               snippets: bool = True, correct: bool = True) -> Results:
+               snippets: bool = True, correct: bool = True,
+               group: bool | str = True) -> Results:
         """Search ``text`` in both languages; ``lang`` restricts to one.
+
+        With no language filter, a document and its translation are one hit (``group``:
+        True shows the better-ranked version, a language code that language's, False turns
+        folding off; see :mod:`search.grouping`); every hit names its translation.
 
         Misspelt words get a "did you mean" ``suggestion``; when no word of the query matches
         directly, its correction is searched instead (``corrected``), unless ``correct`` is
@@ -175,7 +184,7 @@ class SearchIndex:
             if correct and spelling is not None and spelling.replace:
                 results = self.search(spelling.text, lang=lang, year=year, sort=sort,
                                       page=page, per_page=per_page, snippets=snippets,
-                                      correct=False)
+                                      correct=False, group=group)
                 results.query, results.suggestion = text, None
                 results.corrected, results.verbatim = spelling.text, spelling.verbatim
                 results.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -207,6 +216,12 @@ class SearchIndex:
             limit = min(page * per_page, MAX_RESULTS_WINDOW)
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
+            start = (page - 1) * per_page
+            pairs = Pairs(s.stored_fields, self._translation, lambda i: s.document(id=i),
+                          fold=group is not False and lang is None, per_page=per_page,
+                          prefer=group if isinstance(group, str) else None,
+                          cache=self._versions.for_reader(s.reader()))
+            limit = pairs.limit(limit, start + per_page, MAX_RESULTS_WINDOW)
             # Re-ranking tells the documents found through translations (see _rerank).
             found = self._results.match(parsed.query, filters, limit,
                                         set().union(*words, translated_terms(parsed)) if rerank
@@ -217,15 +232,16 @@ class SearchIndex:
             results.total = found.total
             results.facets = found.facets
             terms = query_terms(parsed.query.iter_all_terms()) if snippets else {}
-            start = (page - 1) * per_page
             # A verbose query's many common words say little about where they stand.
             strength = 1.0 - verbosity(words) if self._query_weights else 1.0
             ranked = (self._results.rerank(found, words, tiers=lang is None,
-                                           shown=start + per_page, strength=strength)
+                                           shown=pairs.exact(start + per_page),
+                                           strength=strength)
                       if rerank else found.top)
-            for rank, (docnum, score) in enumerate(ranked[start:start + per_page], start + 1):
-                results.hits.append(self._results.hit(s.stored_fields(docnum), score, rank,
-                                                      terms, snippets, parsed))
+            rows, results.folded = pairs.page(found.top, ranked, start, per_page)
+            for rank, (docnum, score) in enumerate(rows, start + 1):
+                results.hits.append(pairs.annotate(docnum, self._results.hit(
+                    s.stored_fields(docnum), score, rank, terms, snippets, parsed)))
             if spelling is not None:
                 results.suggestion = spelling.text
         results.elapsed_ms = (time.perf_counter() - started) * 1000

@@ -52,6 +52,9 @@ class SearchParams:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     snippets: bool = True
+    #: Fold a page and its translation into one hit (see search.grouping): True, False, or a
+    #: language code (the JSON API's ``group=sl``: show that language's version).
+    group: bool | str = True
 
     @property
     def filtered(self) -> bool:
@@ -60,8 +63,11 @@ class SearchParams:
     def query_string(self, **changes: object) -> str:
         """URL query for these parameters with ``changes`` applied (None removes a key)."""
         values: dict[str, object] = {"q": self.q, "lang": self.lang, "year": self.year,
-                                     "sort": self.sort, "page": self.page}
+                                     "sort": self.sort, "page": self.page,
+                                     "group": None if self.group is True else self.group}
         values.update(changes)
+        if values.get("group") is False:
+            values["group"] = "false"
         if values.get("sort") == "relevance":
             values["sort"] = None
         if values.get("page") == 1:
@@ -151,4 +157,15 @@ def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> Sea
         raise ParamError("err_bad_snippets", "bad_snippets")
     snippets = raw_snippets in ("true", "1", "yes")
     return SearchParams(q=q, lang=lang, year=year, sort=sort, page=page, per_page=per_page,
-                        snippets=snippets)
+                        snippets=snippets, group=_group(args))
+
+
+def _group(args: Mapping[str, str]) -> bool | str:
+    """The ``group`` parameter: ``true`` (the default, also when empty), ``false``, or a
+    language whose version to show (``sl``)."""
+    raw = args.get("group") or "true"
+    if raw in LANGUAGES:
+        return raw
+    if raw not in ("true", "false"):
+        raise ParamError("err_bad_group", "bad_group", langs=", ".join(LANGUAGES))
+    return raw == "true"
