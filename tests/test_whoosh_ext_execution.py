@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_EN, SEED_SL, SEEDS
-from whoosh import fields, index
 from whoosh import query as wq
-from whoosh.matching.binary import AndNotMatcher
 
 from search.model import Document
 from search.ranking import LanguageBM25F
 from search.schema import document_fields
 from search.searcher import SearchIndex
 from search.storage import open_index
-from search.whoosh_ext import fixes as whoosh_fixes
 from search.whoosh_ext.execution import Executor
 
 #: Paragraphs of the seed releases become documents, written in this many commits.
@@ -154,28 +151,6 @@ def test_matched_terms_report_which_words_a_document_has(segmented_index: Path) 
             matched = {t.decode() for _f, t in found.matched_terms(docnum)}
             assert ("border" in matched) == ("border" in text)
             assert ("polic" in matched) == ("polic" in text)
-
-
-def test_whoosh_and_not_fix(tmp_path: Path) -> None:
-    """The pinned Whoosh lets the first document of ``a ANDNOT b`` through when ``b``
-    starts earlier; the fix removes it. If this fails on the *unpatched* side, Whoosh was
-    fixed upstream and ``search/whoosh_ext/fixes.py`` can go."""
-    schema = fields.Schema(t=fields.KEYWORD)
-    ix = index.create_in(str(tmp_path), schema)
-    with ix.writer() as w:
-        for words in ("b", "a b", "a"):
-            w.add_document(t=words)
-    q = wq.AndNot(wq.Term("t", "a"), wq.Term("t", "b"))
-    patched = AndNotMatcher._find_first
-    try:
-        AndNotMatcher._find_first = whoosh_fixes.ORIGINAL_FIND_FIRST
-        with ix.searcher() as s:
-            assert sorted(s.docs_for_query(q)) == [1, 2]  # the bug: doc 1 has "b"
-    finally:
-        AndNotMatcher._find_first = patched
-    whoosh_fixes.apply()
-    with ix.searcher() as s:
-        assert sorted(s.docs_for_query(q)) == [2]
 
 
 def test_cached_postings_give_the_same_results(segmented_index: Path) -> None:

@@ -1,4 +1,9 @@
-"""search.storage's reading storage: the same index contents as Whoosh's own, without copies."""
+"""search.whoosh_ext.pread: the same index contents as Whoosh's own storage, without copies.
+
+Stock Whoosh's ``FileStorage`` maps a segment file and copies what it opens; ``ReadStorage``
+reads with ``os.pread``. The file object is checked against ``io.BytesIO``; a whole index,
+and searches over it, against the same index opened with ``fast=False`` (Whoosh's storage).
+"""
 
 from __future__ import annotations
 
@@ -137,6 +142,9 @@ def test_an_index_reads_the_same_as_with_whoosh_storage(seed_index: Path) -> Non
     assert isinstance(ours.storage, ReadStorage)
     theirs = FileIndex(FileStorage(str(gen)), indexname=INDEX_NAME)
     assert _contents(ours) == _contents(theirs)
+    stock, _gen = open_index(seed_index, fast=False)
+    assert type(stock.storage) is FileStorage
+    assert _contents(stock) == _contents(ours)
 
 
 def test_searches_are_the_same_as_with_whoosh_storage(seed_index: Path, monkeypatch) -> None:
@@ -150,8 +158,8 @@ def test_searches_are_the_same_as_with_whoosh_storage(seed_index: Path, monkeypa
                     for r in (ix.search(q) for q in queries)]
 
     ours = run()
-    import search.storage
+    import search.whoosh_ext.opening
 
-    monkeypatch.setattr(search.storage, "ReadStorage",
+    monkeypatch.setattr(search.whoosh_ext.opening, "ReadStorage",
                         lambda path, readonly=False: FileStorage(path, readonly=readonly))
     assert run() == ours
