@@ -2,9 +2,10 @@
 
 Stock Whoosh (``SegmentWriter``, ``MpWriter``) analyses each field with a chain of Token
 objects, keeps every posting as a tuple in a pool that it sorts at the end, and writes a
-segment a posting at a time. The writers here write the same bytes (tests/
-test_indexing_speed_equivalence.py compares whole indexes with stock Whoosh's) in less time;
-``index_paths(..., fast=False)``-style callers use Whoosh's own writers.
+segment a posting at a time. The writers here write the same bytes
+(``tests/test_whoosh_ext_writers.py`` compares whole indexes with stock Whoosh's) in less
+time; ``fast=False`` (``index_paths``, ``IndexWriter``) uses Whoosh's own writers, through
+:func:`search.whoosh_ext.opening.segment_writer`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from search.whoosh_ext.fast_analysis import ExistenceIndexer, field_indexer
 #
 # Whoosh's own writers, with the per-word work done in bulk. What they write is what
 # ``SegmentWriter`` writes, byte for byte (same terms, frequencies, positions, weights, block
-# statistics, lengths, stored fields; tests/test_indexing_speed_equivalence.py compares
+# statistics, lengths, stored fields; tests/test_whoosh_ext_writers.py compares
 # whole indexes); only the way there is shorter:
 #
 # * text fields are analysed by :func:`search.whoosh_ext.fast_analysis.field_indexer` (one
