@@ -42,7 +42,8 @@ def stop_word_tail(executor: Any, stop_words: Iterable[str],
     ``floor * TAIL_SCORE`` times its word's share of the stop words' IDF: below every real
     match (``floor``: the lowest real score). Only set operations (in C) touch every
     document, so a stop word in most of a large index costs little; document sets are read
-    through ``executor`` (block by block, cached).
+    through ``executor`` (an :class:`~search.whoosh_ext.execution.Executor`: block by block,
+    cached; or, with ``fast=False``, a :class:`WhooshDocuments`).
     """
     searcher = executor.searcher
     fields = spelling_fields(searcher.schema)
