@@ -67,10 +67,10 @@ class SearchIndex:
             translate if isinstance(translate, Translator)
             else default_translator() if translate else None)
         self._lock = threading.RLock()
-        #: Parsing, translation, synonyms, spelling (see :mod:`search.understanding`).
-        #: The spelling fields' terms of each segment, read once for the speller and the
-        #: completion table.
+        # The spelling fields' terms of each segment, read once for the speller and the
+        # completion table.
         terms = SegmentTerms(self._fast)
+        #: Parsing, translation, synonyms, spelling (see :mod:`search.understanding`).
         self._understanding = QueryUnderstanding(self._ix.schema, self._weighting, translator,
                                                  self._lock, terms=terms, **options)
         #: Matching, re-ranking, hits (see :mod:`search.results`); the ``fast=False`` option
