@@ -8,7 +8,7 @@ query has hundreds of terms. Here every clause's result is a pair of arrays over
 document numbers (scores, and whether the document matched), and a term's scores are added
 to them in one vectorised step. The arithmetic is the executor's, operation for operation (a
 term's score times its boost, added in the same order), so the scores are the same to the
-last bit; ``tests/test_whoosh_ext_execution.py`` compares both with Whoosh.
+last bit; ``tests/test_whoosh_ext_dense.py`` compares both with Whoosh.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ speeding them up (``tests/test_whoosh_ext_fixes.py``).
 **Writing.** Stock Whoosh's ``ix.writer()`` is a ``SegmentWriter`` (``MpWriter`` with
 ``procs``); :func:`segment_writer` gives ours (:mod:`search.whoosh_ext.writers`: the same
 bytes, written in less time), or with ``fast=False`` exactly what ``ix.writer()`` gives.
+``tests/test_whoosh_ext_switch.py`` checks that ``fast=False`` uses none of ours.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the wanted ones are found by bisection; the blocks the executor has already unpi
 scoring are reused as they are (:func:`positions_from_blocks`).
 
 :func:`whoosh_positions` is the reference (Whoosh's own matcher, used with ``fast=False``);
-``tests/test_whoosh_ext_execution.py`` checks that both give the same positions.
+``tests/test_whoosh_ext_positions.py`` checks that both give the same positions.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ so the total and the facets stay exact.
 
 The result is the same as scoring everything: the same documents in the same order with the
 same scores (only sums may differ in the last bit, from the order of addition), and as many
-of them as the query matches up to ``limit``. ``tests/test_whoosh_ext_execution.py``
+of them as the query matches up to ``limit``. ``tests/test_whoosh_ext_pruning.py``
 compares it with the unpruned executor and with Whoosh's collector. Negative boosts (which
 would break the bounds) and shapes other than an OR at the root (or an AND NOT of one) are
 evaluated unpruned.

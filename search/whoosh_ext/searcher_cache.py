@@ -5,7 +5,8 @@ of the index: the ranking asks, for every term it scores, how many documents eac
 has (:func:`search.ranking.language_doc_count`), two term look-ups each time. Here such
 values are kept in the searcher object itself (in its ``__dict__``, under a name Whoosh does
 not use), so they are computed once per searcher, are dropped with it, and a searcher opened
-after a commit never sees a stale value; no module-level cache is needed.
+after a commit never sees a stale value; no module-level cache is needed
+(``tests/test_whoosh_ext_searcher_cache.py``).
 """
 
 from __future__ import annotations
