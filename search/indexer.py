@@ -254,7 +254,7 @@ def _save_after_commit(ix: Any, gen: Path, fast: bool = True) -> None:
     :class:`~search.whoosh_ext.terms.SegmentTerms`: once."""
     from search.completion import completions_for_reader
 
-    terms = SegmentTerms(fast)
+    terms = SegmentTerms(fast, max_kept=None)  # dropped when both are made
     try:
         save_vocabulary(ix, gen, terms)
     except Exception:  # noqa: BLE001 - the index is committed and fine without it

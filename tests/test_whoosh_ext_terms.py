@@ -99,3 +99,32 @@ def test_kept_tables_are_bounded_and_follow_the_segments(two_segments: Path) -> 
         kept.retain([segment_id(second)])  # the first merged away
         assert kept.frequencies(first, name) is not table
         assert kept.frequencies(first, name) == table
+
+
+def test_an_update_reads_its_new_segment_once(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a commit the indexer makes the spelling vocabulary and the completion table:
+    the new segment's spelling fields are read once for both, the old segment not at all
+    (its tables are kept with the generation)."""
+    for lang, texts in DOCUMENTS.items():
+        _write(tmp_path / "docs", f"{lang}-first", lang, texts[0])
+    index_paths([tmp_path / "docs"], tmp_path / "index")
+    reads: list[tuple[str | None, str]] = []
+    real = terms_module.field_frequencies
+    monkeypatch.setattr(terms_module, "field_frequencies",
+                        lambda leaf, name, fast=True: reads.append((segment_id(leaf), name))
+                        or real(leaf, name, fast))
+    from whoosh.reading import SegmentReader
+
+    stock = SegmentReader.iter_field
+    monkeypatch.setattr(SegmentReader, "iter_field",
+                        lambda self, name, *a, **k: reads.append(("iter_field", name))
+                        or stock(self, name, *a, **k))
+    _write(tmp_path / "docs", "sl-second", "sl", DOCUMENTS["sl"][1])
+    index_paths([tmp_path / "docs"], tmp_path / "index")
+    ix, _gen = open_index(tmp_path / "index")
+    with ix.reader() as reader:
+        segments = [segment_id(leaf) for leaf, _base in reader.leaf_readers()]
+    assert len(segments) == 2
+    fields = list(spelling_fields().values())
+    assert sorted(reads) == sorted((segments[-1], name) for name in fields), reads

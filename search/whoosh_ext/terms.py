@@ -11,9 +11,10 @@ term (about three times faster). A reader of another kind, or ``fast=False``, ta
 Whoosh's ``iter_field``; ``tests/test_whoosh_ext_terms.py`` checks that both agree.
 
 :class:`SegmentTerms` is the one per-segment reader the two share: a segment's tables are
-read once and handed to both (the indexer makes both after a commit), and kept while they
-are small (:data:`MAX_KEPT_TERMS`), so a search process that rebuilds both after a commit
-reads each new segment once.
+read once and handed to both (the indexer makes both after a commit, with a reader that
+lives only for that step), and a search process's reader keeps them while they are small
+(:data:`MAX_KEPT_TERMS`: the segments of an update), so that rebuilding both after a commit
+reads each new segment once without holding a large index's vocabulary twice.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ __all__ = ["SegmentTerms", "field_frequencies", "segment_id"]
 _TERMINFO_DF = struct.Struct("!I")
 _TERMINFO_DF_OFFSET = 5
 _FIELD_NUMBER = struct.Struct("!H")
-#: Terms a :class:`SegmentTerms` keeps in memory at most (beyond, tables are not kept:
-#: reading a large segment again costs less than holding its whole vocabulary twice).
-MAX_KEPT_TERMS = 200_000
+#: Terms a long-lived :class:`SegmentTerms` keeps in memory at most (beyond, tables are not
+#: kept: reading a large segment again costs less than holding its whole vocabulary twice).
+MAX_KEPT_TERMS = 50_000
 
 
 def field_frequencies(reader: Any, name: str, fast: bool = True) -> dict[str, int]:
@@ -74,11 +75,12 @@ def segment_id(leaf: Any) -> str | None:
 class SegmentTerms:
     """The terms and document frequencies of fields, per segment, read once and shared.
 
-    ``fast=False`` reads with Whoosh's ``iter_field`` (see :func:`field_frequencies`).
+    ``fast=False`` reads with Whoosh's ``iter_field`` (see :func:`field_frequencies`);
+    ``max_kept``: terms kept at most (None: all, for a reader used for one step only).
     Thread-safe: the completion table is rebuilt in a background thread.
     """
 
-    def __init__(self, fast: bool = True, max_kept: int = MAX_KEPT_TERMS) -> None:
+    def __init__(self, fast: bool = True, max_kept: int | None = MAX_KEPT_TERMS) -> None:
         self.fast = fast
         self.max_kept = max_kept
         #: (segment id, field name) -> term -> document frequency
@@ -98,7 +100,8 @@ class SegmentTerms:
         table = field_frequencies(leaf, name, self.fast)
         if key is not None:
             with self._lock:
-                if key not in self._tables and self._kept + len(table) <= self.max_kept:
+                room = self.max_kept is None or self._kept + len(table) <= self.max_kept
+                if key not in self._tables and room:
                     self._tables[key] = table
                     self._kept += len(table)
         return table
