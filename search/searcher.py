@@ -171,7 +171,8 @@ class SearchIndex:
         page = max(1, int(page))
         with self._lock:
             s = self._searcher
-            parsed = self._understanding.parse(text)
+            understood = self._understanding.understand(text)
+            parsed = understood.parsed
             expansions, synonym_terms = self._understanding.apply_synonyms(parsed)
             # A word a declared synonym explains is no misspelling: no correction then.
             spelling = None if expansions else self._understanding.check_spelling(parsed)
@@ -196,7 +197,7 @@ class SearchIndex:
             filters: list[tuple[str, Any]] = [
                 (name, value) for name, value in (("lang", with_unknown(lang)), ("year", year))
                 if value]
-            words = self._understanding.word_terms(text) if sort == "relevance" else []
+            words = understood.words if sort == "relevance" else []
             if synonym_terms and words:  # a synonym's match covers the word it stands for
                 for word, extra in synonym_terms.items():
                     own = self._understanding.word_terms(word)

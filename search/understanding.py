@@ -15,7 +15,8 @@ import math
 import re
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from whoosh import query as wq
@@ -38,12 +39,23 @@ COGNATE_REBUILD_GROWTH = 0.1
 #: A query word belongs to a language when it is this many times more frequent (per document)
 #: in that language's documents than in the other's.
 WORD_LANGUAGE_RATIO = 3.0
+#: How many words' analysed forms the word rates remember (analysis is costly; see _word_rates).
+TOKEN_CACHE = 50_000
 #: Score a word's translations with the IDF of all of them together (see _shared_idf).
 SHARED_IDF = True
 
 _WORD = re.compile(r"^\w+$")
 log = logging.getLogger(__name__)
 _STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
+
+
+@dataclass
+class Understood:
+    """A query as understood: the parsed query, and the index terms of each of its content
+    words (repeats included), analysed once and used again for re-ranking."""
+
+    parsed: ParsedQuery
+    words: list[set[tuple[str, bytes]]]
 
 
 class QueryUnderstanding:
@@ -72,6 +84,8 @@ class QueryUnderstanding:
         #: The background rebuild of the cognate vocabulary, if one was started.
         self._cognates_thread: threading.Thread | None = None
         self._speller: tuple[int, Speller] | None = None  # (reader id, its speller)
+        #: (field, word) -> the word's first query term in that field (None: none).
+        self._tokens: dict[tuple[str, str], str | None] = {}
         self._query_weights = bool(options.get("query_weights", True))
         self._lock = lock
         self._synonyms = _synonym_expander(options.get("synonyms"), schema, options)
@@ -82,6 +96,8 @@ class QueryUnderstanding:
     def follow(self, ix: Any, gen: Any, searcher: Any) -> None:
         """Read the index through ``searcher`` from now on (``ix`` and its generation folder
         ``gen`` are where the cognate and spelling vocabularies are kept)."""
+        if ix is not self._ix:  # a rebuilt index may analyse differently
+            self._tokens.clear()
         self._ix, self._gen, self._searcher = ix, gen, searcher
 
     def close(self) -> None:
@@ -101,12 +117,20 @@ class QueryUnderstanding:
     def parse(self, text: str) -> ParsedQuery:
         """The query as understood: parsed, translated, its terms weighed (see
         :meth:`QueryParser.parse`)."""
-        translate = self._translate if self._translator is not None else None
-        words = self._parser.word_terms(text) if self._query_weights else []
+        return self.understand(text).parsed
+
+    def understand(self, text: str) -> Understood:
+        """:meth:`parse`, with the terms of the query's words (each analysed once; their
+        rates in each language, for its home language and its translation, looked up once)."""
+        rates: dict[str, dict[str, float]] = {}  # this query's words' rates (_word_rates)
+        translate = partial(self._translate, rates=rates) if self._translator is not None \
+            else None
+        terms = self._parser.word_terms(text)
+        words = terms if self._query_weights else []
         home = None
         if translate is not None and len({frozenset(w) for w in words}) >= MONOLINGUAL_WORDS:
             distinct = {w.lower() for w in WORDS.findall(text[:MAX_QUERY_CHARS])} - _STOP_WORDS
-            home = query_language(_word_language(self._word_rates(w)) for w in distinct)
+            home = query_language(_word_language(self._word_rates(w, rates)) for w in distinct)
         parsed = self._parser.parse(text, expand=self._expand_prefix,
                                     translate=None if home else translate)
         if parsed.query is not wq.NullQuery:
@@ -115,7 +139,7 @@ class QueryUnderstanding:
                 parsed.query = _scale_language(parsed.query, other, self._parser.foreign_boost)
             if self._query_weights:
                 parsed.query = weigh(parsed.query, words, self._body_idf)
-        return parsed
+        return Understood(parsed, [set(t) for t in terms])
 
     def _body_idf(self, fieldname: str, text: str) -> float:
         """A term's IDF in its language's body field (0 when absent): titles are short and
@@ -143,7 +167,8 @@ class QueryUnderstanding:
 
     # -- translation ------------------------------------------------------------------------
 
-    def _translate(self, words: list[str]) -> list[Translation]:
+    def _translate(self, words: list[str],
+                   rates: dict[str, dict[str, float]] | None = None) -> list[Translation]:
         """Translations of the query's words, from the language(s) the query looks written in.
 
         A word belongs to a language when, analysed as that language, it is clearly more
@@ -162,11 +187,11 @@ class QueryUnderstanding:
         for word in dict.fromkeys(w.lower() for w in words):
             if len(word) < 2 or word.isdigit() or word in _STOP_WORDS:
                 continue
-            rates = self._word_rates(word)
-            lang = _word_language(rates)
+            word_rates = self._word_rates(word, rates)
+            lang = _word_language(word_rates)
             if lang:
                 votes[lang] += 1
-            candidates.append((word, lang, rates))
+            candidates.append((word, lang, word_rates))
         if not candidates:
             return []
         sources = [code for code, other in (("sl", "en"), ("en", "sl"))
@@ -207,18 +232,32 @@ class QueryUnderstanding:
             out.append(t)
         return out
 
-    def _word_rates(self, word: str) -> dict[str, float]:
-        """Share of each language's documents containing ``word`` (analysed as that language)."""
+    def _word_rates(self, word: str,
+                    known: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
+        """Share of each language's documents containing ``word`` (analysed as that language);
+        ``known``: the rates already looked up for this query, and where to keep these."""
+        if known is not None and word in known:
+            return known[word]
         s = self._searcher
         rate = {}
         for lang in ("sl", "en"):
             name = f"body_{lang}"
-            df = 0
-            for token in s.schema[name].analyzer(word, mode="query"):
-                df = s.doc_frequency(name, token.text)
-                break
+            token = self._query_token(s, name, word)
+            df = s.doc_frequency(name, token) if token is not None else 0
             rate[lang] = df / language_doc_count(s, lang)
+        if known is not None:
+            known[word] = rate
         return rate
+
+    def _query_token(self, searcher: Any, name: str, word: str) -> str | None:
+        """``word``'s first query term in field ``name`` (analysis only: cached for good)."""
+        key = (name, word)
+        if key not in self._tokens:
+            if len(self._tokens) >= TOKEN_CACHE:
+                self._tokens.clear()
+            self._tokens[key] = next(
+                (t.text for t in searcher.schema[name].analyzer(word, mode="query")), None)
+        return self._tokens[key]
 
     def _cognate_index(self) -> CognateIndex:
         """The snapshot of this index's words that cognates are looked up in.
