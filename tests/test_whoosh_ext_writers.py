@@ -94,7 +94,7 @@ def test_one_process_build_is_byte_identical(tmp_path, limitmb):
 
 def test_multi_block_posting_lists_are_byte_identical(tmp_path):
     # Terms in more than one 128-posting block: written a whole term at a time, with block
-    # statistics folded per block (search.indexer._TermWriter).
+    # statistics folded per block (search.whoosh_ext.postings_writer._TermWriter).
     docs = _documents(700)
     stock = _build(tmp_path / "stock", SegmentWriter, docs)
     fast = _build(tmp_path / "fast", FastSegmentWriter, docs)
