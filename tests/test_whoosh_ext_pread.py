@@ -74,6 +74,18 @@ def test_reads_like_an_in_memory_file(tmp_path_factory, ops) -> None:
             assert ours.tell() == model.tell()
 
 
+def test_reading_the_rest_past_the_end_reads_nothing_and_stays(data_file) -> None:
+    """Found by the property test above: after a seek past the end, ``read()`` moved the
+    position back (a negative size)."""
+    ours, model = _view(data_file), io.BytesIO(DATA)
+    ours.read(6167)
+    ours.peek()  # reads ahead up to the end
+    for f in (ours, model):
+        f.seek(len(DATA) + 1)
+    assert ours.read() == model.read() == b""
+    assert ours.tell() == model.tell() == len(DATA) + 1
+
+
 def test_parts_have_their_own_positions(data_file) -> None:
     whole = PreadStructFile(_view(data_file), name="data")
     a, b = whole.subset(0, 100), whole.subset(1000, 100)

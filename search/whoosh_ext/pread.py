@@ -67,7 +67,7 @@ class PreadFile:
     def read(self, size: int | None = -1) -> bytes:
         pos = self._pos
         if size is None or size < 0:
-            size = self._length - pos
+            size = max(0, self._length - pos)  # nothing, not a negative size, past the end
         start, data = self._chunk  # the common case first: inside the read-ahead
         if start <= pos and pos + size <= start + len(data):
             self._pos = pos + size
