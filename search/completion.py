@@ -39,6 +39,7 @@ from search.analysis import LANGUAGES
 from search.analysis.fields import is_spelling_field
 from search.analysis.filters import WORDS, fold
 from search.cache import read_cache, write_cache
+from search.whoosh_ext.terms import SegmentTerms, segment_id
 
 #: Completions per request, at most.
 MAX_COMPLETIONS = 8
@@ -317,14 +318,15 @@ def _writing(word: str, text: str, look: int = 20) -> str | None:
 # -- building ------------------------------------------------------------------------------------
 
 
-def _segment_data(leaf: Any) -> tuple[dict[str, int], list[tuple[int, str, str]]]:
-    """(surface word -> documents, [(docnum, title, lang)]) of one segment."""
+def _segment_data(leaf: Any, terms: SegmentTerms
+                  ) -> tuple[dict[str, int], list[tuple[int, str, str]]]:
+    """(surface word -> documents, [(docnum, title, lang)]) of one segment (its words read
+    through ``terms``, the per-segment reader shared with the spelling vocabulary)."""
     words: Counter[str] = Counter()
     for name in _spelling_fields(leaf.schema):
-        for term, info in leaf.iter_field(name):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
+        for word, df in terms.frequencies(leaf, name).items():
             if not word.isdigit():
-                words[word] += info.doc_frequency()
+                words[word] += df
     titles = []
     for docnum in range(leaf.doc_count_all()):
         if leaf.is_deleted(docnum):
@@ -334,14 +336,6 @@ def _segment_data(leaf: Any) -> tuple[dict[str, int], list[tuple[int, str, str]]
         if title:
             titles.append((docnum, title, stored.get("lang", "")))
     return dict(words), titles
-
-
-def _segment_id(leaf: Any) -> str | None:
-    try:
-        segment = leaf.segment()
-        return segment.segment_id() if segment is not None else None
-    except (AttributeError, NotImplementedError):
-        return None
 
 
 def _texts_of(titles: Iterable[tuple[str, str]]) -> Counter[tuple[str, str, str]]:
@@ -361,17 +355,21 @@ def _texts_of(titles: Iterable[tuple[str, str]]) -> Counter[tuple[str, str, str]
     return out
 
 
-def completions_for_reader(reader: Any, folder: str | Path | None = None) -> CompletionIndex:
+def completions_for_reader(reader: Any, folder: str | Path | None = None,
+                           terms: SegmentTerms | None = None) -> CompletionIndex:
     """The :class:`CompletionIndex` of a Whoosh reader, cached in ``folder`` (the index
-    generation's folder) per segment and for the whole set of segments."""
+    generation's folder) per segment and for the whole set of segments; segments' words are
+    read through ``terms``."""
     folder = Path(folder) if folder is not None else None
     if not reader.doc_count_all():
         return CompletionIndex({}, {})  # an empty index has no segments to read
     leaves = list(reader.leaf_readers())
-    ids = [_segment_id(leaf) for leaf, _base in leaves]
+    ids = [segment_id(leaf) for leaf, _base in leaves]
     deleted = tuple(leaf.doc_count_all() - leaf.doc_count() for leaf, _base in leaves)
     cacheable = folder is not None and all(ids)
     key = ("completions", FORMAT, tuple(ids), deleted)
+    if terms is not None:
+        terms.retain(ids)
     if cacheable:
         found = read_cache(folder / CACHE_FILE, key)
         if found is not None:
@@ -385,7 +383,9 @@ def completions_for_reader(reader: Any, folder: str | Path | None = None) -> Com
         if path is not None:
             data = read_cache(path, segment_key)
         if data is None:
-            data = _segment_data(leaf)
+            if terms is None:
+                terms = SegmentTerms()
+            data = _segment_data(leaf, terms)
             if path is not None:
                 write_cache(path, segment_key, data)
         seg_words, seg_titles = data
@@ -410,9 +410,11 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
 class CompletionSource:
     """The completion table of an index as it changes: built on first use, then rebuilt in
     a background thread after a commit while the previous table keeps answering (a
-    visitor typing never waits for a rebuild)."""
+    visitor typing never waits for a rebuild). ``terms``: the per-segment term reader it
+    shares with the spelling vocabulary."""
 
-    def __init__(self) -> None:
+    def __init__(self, terms: SegmentTerms | None = None) -> None:
+        self.terms = terms if terms is not None else SegmentTerms()
         self._index: CompletionIndex | None = None
         self._built_for: int | None = None  # id() of the reader it was built from
         self._building = False
@@ -428,7 +430,7 @@ class CompletionSource:
             if index is not None:
                 self._building = True
         if index is None:
-            index = completions_for_reader(reader, folder)
+            index = completions_for_reader(reader, folder, self.terms)
             with self._lock:
                 self._index, self._built_for = index, id(reader)
             return index
@@ -441,7 +443,7 @@ class CompletionSource:
     def _rebuild(self, ix: Any, reader_id: int, folder: str | Path | None) -> None:
         try:
             with ix.reader() as reader:  # its own reader: the searcher's may be closed
-                index = completions_for_reader(reader, folder)
+                index = completions_for_reader(reader, folder, self.terms)
             with self._lock:
                 self._index, self._built_for = index, reader_id
         except Exception:  # noqa: BLE001 - keep the previous table

@@ -35,7 +35,8 @@ from search.storage import (
     open_index,
     write_json,
 )
-from search.whoosh_ext.writers import FastMpWriter, FastSegmentWriter
+from search.whoosh_ext.opening import segment_writer
+from search.whoosh_ext.terms import SegmentTerms
 
 __all__ = ["index_paths", "default_index_path"]
 
@@ -85,6 +86,7 @@ def index_paths(
     timeout: float = 60.0,
     analysis: Mapping[str, bool] | None = None,
     on_progress: Callable[[IndexProgress], None] | None = None,
+    fast: bool = True,
 ) -> IndexReport:
     """Index files and folders, incrementally unless ``rebuild``.
 
@@ -107,6 +109,9 @@ def index_paths(
     ``progress(done, total)`` is called as each file is finished; ``on_progress`` gets an
     :class:`~search.progress.IndexProgress` after every document and every page of a PDF, so
     that one large file shows its documents or pages advancing.
+
+    ``fast=False`` writes with stock Whoosh's writers, analysis chains and file storage
+    instead of :mod:`search.whoosh_ext`'s (the same index, byte for byte, only slower).
     """
     started = time.perf_counter()
     options = analysis_options(analysis)  # checked before anything is written
@@ -125,7 +130,7 @@ def index_paths(
         while True:
             try:
                 report = _index_locked(paths, layout, rebuild, tracker, procs, timeout,
-                                       options, failed)
+                                       options, failed, fast)
                 break
             except _DocumentFailed as exc:
                 # Nothing was committed: redo the run without that file, which is reported
@@ -145,7 +150,8 @@ def index_paths(
 
 def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
                   progress: ProgressTracker, procs: int | None, timeout: float,
-                  options: Mapping[str, bool], failed: Mapping[str, str]) -> IndexReport:
+                  options: Mapping[str, bool], failed: Mapping[str, str],
+                  fast: bool = True) -> IndexReport:
     """``index_paths`` once the folder's writer lock is held (files are listed only now, so
     a writer that had to wait sees what changed meanwhile). Files in ``failed`` are skipped
     and reported."""
@@ -166,7 +172,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         ix = create_index(gen, options)
         manifest: dict[str, dict[str, Any]] = {}
     else:
-        ix, gen = open_index(layout.root)
+        ix, gen = open_index(layout.root, fast=fast)
         manifest = load_manifest(gen)
 
     changed = [s for s in sources
@@ -183,9 +189,10 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         # for good, where a fresh build can still be checked and redone before it is used.
         procs = 1
     try:
-        writer = (FastMpWriter(ix, procs=procs, multisegment=True, timeout=timeout)
+        writer = (segment_writer(ix, fast=fast, procs=procs, multisegment=True,
+                                 timeout=timeout)
                   if procs > 1 else
-                  FastSegmentWriter(ix, timeout=timeout, limitmb=POOL_MB_ONE_PROCESS))
+                  segment_writer(ix, fast=fast, timeout=timeout, limitmb=POOL_MB_ONE_PROCESS))
     except LockError as exc:  # a writer that does not use our lock (another program)
         if fresh:
             layout.discard(gen)
@@ -198,7 +205,8 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
             if fresh and rebuild:  # documents without a file are not rebuilt from files
                 from search.writer import carry_over
 
-                report.added += carry_over(writer, layout.root, written, report.problems)
+                report.added += carry_over(writer, layout.root, written, report.problems,
+                                           fast=fast)
             seen = {str(s.path) for s in sources}
             if not fresh:
                 report.deleted += _delete_stale(writer, searcher, read, seen, roots, written)
@@ -225,7 +233,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         layout.discard(gen)
         raise _DocumentsLost()
     if committed:
-        _save_after_commit(ix, gen)
+        _save_after_commit(ix, gen, fast)
     # After the commit: a crash in between leaves sources.json behind the index, which only
     # makes the next run re-read those files (deletions are decided from the index itself).
     try:
@@ -241,19 +249,21 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
     return report
 
 
-def _save_after_commit(ix: Any, gen: Path) -> None:
+def _save_after_commit(ix: Any, gen: Path, fast: bool = True) -> None:
     """Keep the commit's spelling vocabulary and completion table beside it, so that no
     search has to make them (an optimisation only: a search process makes them itself when
-    they are missing)."""
+    they are missing). Both read the new segments' words through one
+    :class:`~search.whoosh_ext.terms.SegmentTerms`: once."""
     from search.completion import completions_for_reader
 
+    terms = SegmentTerms(fast, max_kept=None)  # dropped when both are made
     try:
-        save_vocabulary(ix, gen)
+        save_vocabulary(ix, gen, terms)
     except Exception:  # noqa: BLE001 - the index is committed and fine without it
         log.exception("Could not save the spelling vocabulary of %s", gen)
     try:
         with ix.reader() as reader:
-            completions_for_reader(reader, gen)
+            completions_for_reader(reader, gen, terms)
     except Exception:  # noqa: BLE001 - as above
         log.exception("Could not save the completion table of %s", gen)
 

@@ -26,6 +26,7 @@ from search.analysis.fields import TEXT_KINDS, FieldName
 from search.analysis.filters import words
 from search.model import UNKNOWN
 from search.translation import Translation
+from search.whoosh_ext.direct_query import plain_words_query
 
 #: How strongly a title match counts against a body match (tuned on the development halves).
 TITLE_BOOST = 0.6
@@ -135,12 +136,14 @@ class QueryParser:
                  path_boosts: dict[str, float] | None = None,
                  or_factor: float = OR_FACTOR, and_boost: float = AND_BOOST,
                  translate_boost: float = TRANSLATE_BOOST,
-                 foreign_boost: float = FOREIGN_BOOST) -> None:
+                 foreign_boost: float = FOREIGN_BOOST, fast: bool = True) -> None:
         boosts = {k: v for k, v in field_boosts(title_boost, path_boosts).items() if v > 0}
         names = [name for name in boosts if name in schema]
         self._boosts = {name: boosts[name] for name in names}
         self.translate_boost = translate_boost
         self.foreign_boost = foreign_boost
+        #: False: every query through Whoosh's parser (no direct building of plain words).
+        self.fast = fast
         self._schema = schema
         self._stop_words = stop_words()
         group = syntax.AndGroup if mode == "and" else OrGroup.factory(or_factor)
@@ -206,24 +209,12 @@ class QueryParser:
         """The parser's query for text of plain words only, built directly (None otherwise).
 
         Whoosh's parser spends most of a short query's time on grammar it does not need
-        here; this gives the same query (the same terms, boosts and order, as
-        ``tests/test_query.py`` checks against the parser) for the common case.
+        here; :func:`~search.whoosh_ext.direct_query.plain_words_query` gives the same query
+        for the common case (not with ``fast=False``).
         """
-        if self.mode == "and" or _SYNTAX.search(body):
+        if not self.fast or self.mode == "and" or _SYNTAX.search(body):
             return None
-        terms: list[wq.Query] = []
-        seen = set()
-        for word in body.split():
-            for name, boost in self._boosts.items():
-                tokens = self._field_terms(name, word)
-                if len(tokens) > 1:
-                    return None  # "e-mail", "chart,update": the parser builds more than terms
-                if tokens and (name, tokens[0]) not in seen:
-                    seen.add((name, tokens[0]))
-                    terms.append(wq.Term(name, tokens[0], boost=boost))
-        if not terms:
-            return None
-        return terms[0] if len(terms) == 1 else wq.Or(terms)
+        return plain_words_query(body.split(), self._boosts, self._field_terms)
 
     def _field_terms(self, name: str, word: str) -> tuple[str, ...]:
         """A word's query terms in one field (analysis only: cached for good)."""

@@ -16,6 +16,7 @@ from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
 from search.analysis.fields import FieldName
 from search.model import UNKNOWN
+from search.whoosh_ext.searcher_cache import searcher_cache
 
 #: Defaults tuned on the development halves (benchmarks/quality.py).
 K1 = 1.2
@@ -30,7 +31,7 @@ def field_language(fieldname: str) -> str | None:
 
 
 def language_doc_count(searcher: Any, lang: str) -> int:
-    cache = searcher.__dict__.setdefault("_lang_doc_counts", {})
+    cache = searcher_cache(searcher, "lang_doc_counts")
     if lang not in cache:
         # Documents of unknown language have every language's fields: they count too.
         cache[lang] = (searcher.doc_frequency("lang", lang)

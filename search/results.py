@@ -30,7 +30,7 @@ from search.query import ParsedQuery
 from search.ranking import LanguageBM25F, field_language
 from search.snippets import Span, match_spans, page_of, paragraphs_html, snippet, spans_matching
 from search.spelling import weak_fields
-from search.stop_word_tail import stop_word_tail
+from search.stop_word_tail import WhooshDocuments, stop_word_tail
 from search.whoosh_ext.execution import FACETS, Executor, Matches
 from search.whoosh_ext.positions import whoosh_positions
 
@@ -109,13 +109,17 @@ class ResultBuilder:
         if not STOP_WORD_TAIL or not stops:
             return found
         floor = min(score for _, score in found.top)
-        if self._executor is None or self._executor.searcher is not self._searcher:
-            self._executor = Executor(self._searcher)
-        top, every = stop_word_tail(self._executor, stops, filters, {d for d, _ in found.top},
+        if not self._fast:
+            documents: Any = WhooshDocuments(self._searcher, FACETS)
+        else:
+            if self._executor is None or self._executor.searcher is not self._searcher:
+                self._executor = Executor(self._searcher)
+            documents = self._executor
+        top, every = stop_word_tail(documents, stops, filters, {d for d, _ in found.top},
                                     limit - len(found.top), floor if floor > 0 else 1.0)
         if not every:
             return found
-        extra = self._executor.facets(dict.fromkeys(every, 0.0))
+        extra = documents.facets(dict.fromkeys(every, 0.0))
         facets = {}
         for name in set(found.facets) | set(extra):
             counts = dict(found.facets.get(name, {}))

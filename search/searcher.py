@@ -28,12 +28,10 @@ from search.snippets import query_terms
 from search.storage import IndexLayout, open_index, read_engine_info
 from search.translation import Translator
 from search.understanding import QueryUnderstanding
-from search.whoosh_ext.fixes import apply as _apply_whoosh_fixes
+from search.whoosh_ext.terms import SegmentTerms
 
 if TYPE_CHECKING:
     from search.writer import IndexWriter
-
-_apply_whoosh_fixes()
 
 #: Hard limits that keep any request cheap, whatever it asks for.
 MAX_PER_PAGE = 100
@@ -55,29 +53,35 @@ class SearchIndex:
     words stand in them, default True, see :data:`search.results.LEAD`; ``query_weights``:
     weigh the query's terms by how often it repeats them and, in long queries, by how
     selective they are, fade the re-ranking for long queries, and leave a long query in one
-    language untranslated, default True, see :mod:`search.query_weighting`).
+    language untranslated, default True, see :mod:`search.query_weighting`; ``fast``: False
+    reads and searches with stock Whoosh only, none of :mod:`search.whoosh_ext`'s
+    replacements: its file storage, parser, collector and term reading, for comparison).
     """
 
     def __init__(self, path: str | Path | None = None, **options: Any) -> None:
         self._layout = IndexLayout(path)
         self.path = self._layout.root
-        self._ix, self._gen = open_index(self.path)
+        self._fast = bool(options.get("fast", True))
+        self._ix, self._gen = open_index(self.path, fast=self._fast)
         self._weighting = LanguageBM25F(**options.get("bm25", {}))
         translate = options.get("translate", True)
         translator: Translator | None = (
             translate if isinstance(translate, Translator)
             else Translator() if translate else None)  # the index's own
         self._lock = threading.RLock()
+        # The spelling fields' terms of each segment, read once for the speller and the
+        # completion table.
+        terms = SegmentTerms(self._fast)
         #: Parsing, translation, synonyms, spelling (see :mod:`search.understanding`).
         self._understanding = QueryUnderstanding(self._ix.schema, self._weighting, translator,
-                                                 self._lock, **options)
+                                                 self._lock, terms=terms, **options)
         #: Matching, re-ranking, hits (see :mod:`search.results`); the ``fast=False`` option
         #: keeps Whoosh's collector, for comparison.
-        self._results = ResultBuilder(self._weighting, fast=options.get("fast", True),
+        self._results = ResultBuilder(self._weighting, fast=self._fast,
                                       positions=options.get("positions", True))
         self._query_weights = bool(options.get("query_weights", True))
         self._checked = time.monotonic()
-        self._completions = CompletionSource()
+        self._completions = CompletionSource(terms)
         self._versions = VersionCache()  # what result grouping read of each document
         self._use(self._ix, self._gen, self._ix.searcher(weighting=self._weighting))
 
@@ -108,7 +112,8 @@ class SearchIndex:
         block) whose commit this index shows at once (others within REFRESH_INTERVAL)."""
         from search.writer import IndexWriter
 
-        return IndexWriter(self.path, timeout=timeout, on_commit=lambda: self.refresh(True))
+        return IndexWriter(self.path, timeout=timeout, on_commit=lambda: self.refresh(True),
+                           fast=self._fast)
 
     def clear_cache(self) -> None:
         """Forget the scored postings kept from earlier queries (for measurements), and what
@@ -127,7 +132,7 @@ class SearchIndex:
             gen = self._layout.current()
             if gen is not None and gen != self._gen:
                 try:
-                    ix, gen = open_index(self.path)
+                    ix, gen = open_index(self.path, fast=self._fast)
                 except Exception:  # noqa: BLE001 - swapped again meanwhile: keep the old view
                     return False
                 old = self._searcher

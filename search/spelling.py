@@ -5,7 +5,8 @@ construction.
 :func:`search.schema.spelling_fields`), folded (``država`` and ``drzava`` are one entry, shown
 as the form most documents use), each with its document frequency in each language. It is
 read from the term index, never from postings: a word's document frequency is in its term
-info. It is made for each commit and kept beside the index files of the generation
+info (:mod:`search.whoosh_ext.terms`, the per-segment reader the completion table shares).
+It is made for each commit and kept beside the index files of the generation
 (:data:`VOCABULARY_FILE`), from per-segment tables (:data:`SEGMENTS_FILE`): Whoosh segments
 never change, so a commit that adds one reads only that segment's words, and one that merges
 segments reads the merged one. The indexer makes it after every commit (see
@@ -34,7 +35,6 @@ searched instead (see :func:`check_query`).
 from __future__ import annotations
 
 import re
-import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -50,6 +50,7 @@ from search.analysis.filters import WORDS, fold
 from search.cache import read_cache, write_cache
 from search.query import _positive_words, stop_words
 from search.schema import spelling_fields
+from search.whoosh_ext.terms import SegmentTerms, segment_id
 
 #: Query words checked (and corrected) per query; a longer query is never replaced.
 MAX_WORDS = 10
@@ -82,10 +83,6 @@ STRONG, WEAK, UNKNOWN = "strong", "weak", "unknown"
 #: word and language.
 _SHIFT = 32
 _MASK = (1 << _SHIFT) - 1
-#: The document frequency in a whoosh3 term info (``W3TermInfo``: flags B, weight f, df I).
-_TERMINFO_DF = struct.Struct("!I")
-_TERMINFO_DF_OFFSET = 5
-_FIELD_NUMBER = struct.Struct("!H")
 
 
 def max_edits(length: int) -> int:
@@ -211,65 +208,36 @@ def unpack(packed: int) -> tuple[int, ...]:
     return tuple((packed >> (_SHIFT * i)) & _MASK for i in range(len(spelling_fields())))
 
 
-def field_frequencies(reader: Any, name: str, fast: bool = True) -> dict[str, int]:
-    """Every term of field ``name`` in one segment's reader, with its document frequency.
-
-    Reads the term index directly (whoosh3's layout: a 2-byte field number before each term,
-    the document frequency at a fixed place in its term info): about three times faster
-    than Whoosh's ``iter_field``, which decodes every term info into an object.
-    ``fast=False``, or a reader of another kind, takes Whoosh's way
-    (``tests/test_spelling.py`` checks that both give the same).
-    """
-    if name not in reader.schema:
-        return {}
-    terms = getattr(reader, "_terms", None)
-    tindex = getattr(terms, "_tindex", None)
-    fieldmap = getattr(terms, "_fieldmap", None)
-    if fast and isinstance(fieldmap, dict) and hasattr(tindex, "items_from"):
-        number = fieldmap.get(name)
-        if number is None:
-            return {}
-        prefix = _FIELD_NUMBER.pack(number)
-        out: dict[str, int] = {}
-        for key, value in tindex.items_from(prefix):
-            if key[:2] != prefix:
-                break
-            out[key[2:].decode("utf-8")] = _TERMINFO_DF.unpack_from(value,
-                                                                    _TERMINFO_DF_OFFSET)[0]
-        return out
-    return {(t.decode("utf-8") if isinstance(t, bytes) else t): info.doc_frequency()
-            for t, info in reader.iter_field(name)}
-
-
-def segment_counts(reader: Any, fast: bool = True) -> dict[str, int]:
-    """Surface word -> packed document frequencies, for one segment's reader."""
+def segment_counts(reader: Any, terms: SegmentTerms | None = None) -> dict[str, int]:
+    """Surface word -> packed document frequencies, for one segment's reader (its terms
+    read through ``terms``, the per-segment reader shared with the completion table)."""
+    terms = terms if terms is not None else SegmentTerms()
     counts: dict[str, int] = {}
     for i, name in enumerate(spelling_fields().values()):
         shift = _SHIFT * i
-        for word, df in field_frequencies(reader, name, fast).items():
+        for word, df in terms.frequencies(reader, name).items():
             counts[word] = counts.get(word, 0) + (min(df, _MASK) << shift)
     return counts
 
 
 def _segments(reader: Any) -> list[tuple[str | None, Any]]:
     """(segment id or None, leaf reader) of every segment of a reader."""
-    out = []
-    for leaf, _base in reader.leaf_readers():
-        segment = leaf.segment() if hasattr(leaf, "segment") else None
-        out.append((segment.segment_id() if segment is not None else None, leaf))
-    return out
+    return [(segment_id(leaf), leaf) for leaf, _base in reader.leaf_readers()]
 
 
-def vocabulary_for_reader(reader: Any, folder: str | Path | None = None) -> Vocabulary:
+def vocabulary_for_reader(reader: Any, folder: str | Path | None = None,
+                          terms: SegmentTerms | None = None) -> Vocabulary:
     """The :class:`Vocabulary` of a reader's index.
 
     With ``folder`` (the reader's generation folder), it is read from there when it was made
     for the reader's segments, and otherwise made from the per-segment tables kept there
-    (reading only the segments not in them) and saved. A folder that cannot be written just
-    means no cache.
+    (reading only the segments not in them, through ``terms``) and saved. A folder that
+    cannot be written just means no cache.
     """
     segments = _segments(reader)
     ids = [sid for sid, _ in segments]
+    if terms is not None:
+        terms.retain(ids)
     known = folder is not None and None not in ids
     path = Path(folder) / VOCABULARY_FILE if folder is not None else None
     key = ("spelling", FORMAT, tuple(sorted(ids))) if known else None
@@ -286,7 +254,7 @@ def vocabulary_for_reader(reader: Any, folder: str | Path | None = None) -> Voca
     for sid, leaf in segments:
         table = old.get(sid) if sid is not None else None
         if table is None:
-            table = segment_counts(leaf)
+            table = segment_counts(leaf, terms)
         if sid is not None:
             parts[sid] = table
         for word, packed in table.items():
@@ -299,11 +267,11 @@ def vocabulary_for_reader(reader: Any, folder: str | Path | None = None) -> Voca
     return vocabulary
 
 
-def save_vocabulary(ix: Any, folder: str | Path) -> None:
+def save_vocabulary(ix: Any, folder: str | Path, terms: SegmentTerms | None = None) -> None:
     """Make (or update) and keep the vocabulary of index ``ix`` in its generation ``folder``:
     the indexer calls this after each commit, so that searching never has to."""
     with ix.reader() as reader:
-        vocabulary_for_reader(reader, folder)
+        vocabulary_for_reader(reader, folder, terms)
 
 
 # -- correcting --------------------------------------------------------------------------------

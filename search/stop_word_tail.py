@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from whoosh import query as wq
+
 from search.analysis.fields import is_spelling_field
 
 #: Stop words of one query looked up (each costs one pass over its documents).
@@ -42,7 +44,8 @@ def stop_word_tail(executor: Any, stop_words: Iterable[str],
     ``floor * TAIL_SCORE`` times its word's share of the stop words' IDF: below every real
     match (``floor``: the lowest real score). Only set operations (in C) touch every
     document, so a stop word in most of a large index costs little; document sets are read
-    through ``executor`` (block by block, cached).
+    through ``executor`` (an :class:`~search.whoosh_ext.execution.Executor`: block by block,
+    cached; or, with ``fast=False``, a :class:`WhooshDocuments`).
     """
     searcher = executor.searcher
     fields = spelling_fields(searcher.schema)
@@ -71,3 +74,40 @@ def stop_word_tail(executor: Any, stop_words: Iterable[str],
             ranked.extend((d, idf * scale) for d in heapq.nsmallest(need - len(ranked), group))
         every |= group
     return ranked, every
+
+
+class WhooshDocuments:
+    """The document sets :func:`stop_word_tail` reads (and the facet counts of its documents),
+    through Whoosh's public API: the ``fast=False`` path. The
+    :class:`~search.whoosh_ext.execution.Executor` reads the same sets from the postings
+    blocks, cached; ``tests/test_whoosh_ext_execution.py`` compares the two."""
+
+    def __init__(self, searcher: Any, facets: Iterable[str]) -> None:
+        self.searcher = searcher
+        self.facet_names = tuple(facets)
+
+    def deleted(self) -> frozenset[int]:
+        live = set(self.searcher.reader().all_doc_ids())
+        return frozenset(d for d in range(self.searcher.doc_count_all()) if d not in live)
+
+    def docset(self, name: str, value: str | tuple[str, ...]) -> frozenset[int]:
+        """Documents whose ``name`` field holds ``value`` (any of a tuple of values)."""
+        if not isinstance(value, str):
+            return frozenset().union(*(self.docset(name, v) for v in value))
+        if name not in self.searcher.schema:
+            return frozenset()
+        return frozenset(self.searcher.docs_for_query(wq.Term(name, value)))
+
+    def facets(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
+        """Each facet's value counts over ``docnums``, most frequent first."""
+        docs = set(docnums)
+        out = {}
+        for name in self.facet_names:
+            counts = {}
+            if name in self.searcher.schema:
+                for term in self.searcher.lexicon(name):
+                    value = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                    if value and (n := len(docs & self.docset(name, value))):
+                        counts[value] = n
+            out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return out

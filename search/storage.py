@@ -36,7 +36,7 @@ from search import __version__
 from search.analysis import LANGUAGES, analysis_options
 from search.errors import IncompatibleIndex, IndexLocked, IndexNotFound, IndexNotWritable
 from search.schema import build_schema, text_fields
-from search.whoosh_ext.pread import INDEX_NAME, ReadStorage
+from search.whoosh_ext.opening import open_generation
 
 #: Bump when the schema or any analyser changes in a way that needs a rebuild.
 INDEX_FORMAT = 3  # 2: one spelling field per language; 3: address keys (urls, links)
@@ -247,8 +247,13 @@ def read_engine_info(gen: Path) -> dict[str, Any]:
         return {}
 
 
-def open_index(root: str | Path | None = None) -> tuple[index.Index, Path]:
-    """Open the current generation, refusing indexes this version cannot read."""
+def open_index(root: str | Path | None = None, *, fast: bool = True
+               ) -> tuple[index.Index, Path]:
+    """Open the current generation, refusing indexes this version cannot read.
+
+    ``fast=False`` reads it through Whoosh's own file storage instead of ours (see
+    :func:`search.whoosh_ext.opening.open_generation`, which also applies our fixes of
+    Whoosh's bugs, once per process)."""
     layout = IndexLayout(root)
     gen = layout.current()
     if gen is None:
@@ -264,7 +269,7 @@ def open_index(root: str | Path | None = None) -> tuple[index.Index, Path]:
             f"{info.get('engine_version', 'unknown')} (index format {info.get('format', '?')}); "
             f"this is version {__version__} (format {INDEX_FORMAT}). {_rebuild_hint(layout.root)}")
     try:
-        return index.FileIndex(ReadStorage(str(gen)), indexname=INDEX_NAME), gen
+        return open_generation(gen, fast), gen
     except index.EmptyIndexError as exc:
         raise IndexNotFound(f"The index at {layout.root} is empty or unfinished. "
                             f"{_rebuild_hint(layout.root)}") from exc

@@ -32,6 +32,7 @@ from search.ranking import LanguageBM25F, language_doc_count
 from search.schema import spelling_fields
 from search.spelling import SpellCheck, Speller, check_query, vocabulary_for_reader
 from search.translation import Translation, Translator
+from search.whoosh_ext.terms import SegmentTerms
 
 #: The cognate vocabulary (see :class:`~search.cognates.CognateIndex`) is a snapshot of the
 #: index's words: rebuilt after a commit only once it is this old (seconds) or the document
@@ -63,16 +64,19 @@ class QueryUnderstanding:
     """Parsing, translation, synonyms, prefix expansion and spelling of one index's queries.
 
     ``options`` are :class:`~search.searcher.SearchIndex`'s (the parser's, ``synonyms``,
-    ``query_weights``); ``translator`` is None for no translation. ``lock`` is the index's:
-    the background rebuild of the cognate vocabulary publishes its result under it.
+    ``query_weights``, ``fast``); ``translator`` is None for no translation. ``lock`` is the
+    index's: the background rebuild of the cognate vocabulary publishes its result under it.
+    ``terms``: the per-segment term reader the speller's vocabulary is made with.
     """
 
     def __init__(self, schema: Any, weighting: LanguageBM25F, translator: Translator | None,
-                 lock: threading.RLock, **options: Any) -> None:
+                 lock: threading.RLock, terms: SegmentTerms | None = None,
+                 **options: Any) -> None:
         self._weighting = weighting
+        self._terms = terms
         parser_options = {k: options[k] for k in ("mode", "title_boost", "path_boosts",
                                                   "or_factor", "and_boost", "translate_boost",
-                                                  "foreign_boost")
+                                                  "foreign_boost", "fast")
                           if k in options}
         self._parser = QueryParser(schema, **parser_options)
         self._translator = translator
@@ -328,7 +332,8 @@ class QueryUnderstanding:
         generation folder (made after each commit by the indexer, else here, once)."""
         reader = self._searcher.reader()
         if self._speller is None or self._speller[0] != id(reader):
-            self._speller = (id(reader), Speller(vocabulary_for_reader(reader, self._gen)))
+            self._speller = (id(reader), Speller(vocabulary_for_reader(reader, self._gen,
+                                                                       self._terms)))
         return self._speller[1]
 
 

@@ -49,7 +49,7 @@ from search.indexer import POOL_MB_ONE_PROCESS
 from search.model import Document, IndexReport, Problem
 from search.schema import document_fields
 from search.storage import IndexLayout, create_index, locked_message, open_index
-from search.whoosh_ext.writers import FastSegmentWriter
+from search.whoosh_ext.opening import segment_writer
 
 __all__ = ["IndexWriter", "open_writer", "prepare_document", "json_type", "DOCUMENT_FIELDS"]
 
@@ -168,14 +168,17 @@ class IndexWriter:
     :class:`~search.errors.IndexNotFound` instead). ``timeout``: seconds to wait for another
     writer (``search-cli index``, another ``IndexWriter``) before
     :class:`~search.errors.IndexLocked` is raised. After a clean ``with`` block,
-    :attr:`report` says what was added, updated, deleted or left unchanged.
+    :attr:`report` says what was added, updated, deleted or left unchanged. ``fast=False``
+    writes with stock Whoosh's writer, analysis chains and file storage (the same index,
+    only slower; see :mod:`search.whoosh_ext`).
     """
 
     def __init__(self, path: str | Path | None = None, *, timeout: float = 60.0,
-                 create: bool = True, on_commit: Any = None) -> None:
+                 create: bool = True, on_commit: Any = None, fast: bool = True) -> None:
         self._layout = IndexLayout(path)
         self.path = self._layout.root
         self.timeout = timeout
+        self.fast = fast
         self.create = create
         self._on_commit = on_commit
         #: id -> the document to write, or None to delete; in order of the last change.
@@ -195,7 +198,7 @@ class IndexWriter:
             self._layout.clean_orphans()
             if self._layout.current() is not None or not self.create:
                 # Fails here on an index this version cannot read (or none, if not create).
-                open_index(self.path)
+                open_index(self.path, fast=self.fast)
         except BaseException:
             stack.close()
             raise
@@ -266,10 +269,11 @@ class IndexWriter:
             gen = layout.new_generation()
             ix = create_index(gen)
         else:
-            ix, gen = open_index(self.path)
+            ix, gen = open_index(self.path, fast=self.fast)
         report = IndexReport()
         try:
-            writer = FastSegmentWriter(ix, timeout=self.timeout, limitmb=POOL_MB_ONE_PROCESS)
+            writer = segment_writer(ix, fast=self.fast, timeout=self.timeout,
+                                    limitmb=POOL_MB_ONE_PROCESS)
         except LockError as exc:  # a writer that does not use our lock (another program)
             if fresh:
                 layout.discard(gen)
@@ -314,7 +318,7 @@ class IndexWriter:
         return report
 
 
-def _index(writer: FastSegmentWriter, doc: Document) -> None:
+def _index(writer: Any, doc: Document) -> None:
     """Add one document; an analyser failing on it is reported as that document's fault."""
     try:
         writer.add_document(**document_fields(doc))
@@ -323,7 +327,8 @@ def _index(writer: FastSegmentWriter, doc: Document) -> None:
                               f"analysis ({type(exc).__name__}: {exc})", doc_id=doc.id) from exc
 
 
-def carry_over(writer: Any, root: Path, skip: set[str], problems: list[Problem]) -> int:
+def carry_over(writer: Any, root: Path, skip: set[str], problems: list[Problem], *,
+               fast: bool = True) -> int:
     """Copy the documents that have no source file from the current index at ``root`` into
     ``writer`` (a rebuild's); returns how many. Ids in ``skip`` (read from files in this
     rebuild) are left out: a file's document replaces a written one of the same id.
@@ -333,7 +338,7 @@ def carry_over(writer: Any, root: Path, skip: set[str], problems: list[Problem])
     an incompatible version), that is reported in ``problems`` and nothing is copied.
     """
     try:
-        old, _ = open_index(root)
+        old, _ = open_index(root, fast=fast)
     except IndexNotFound:
         return 0
     except SearchError as exc:
@@ -364,9 +369,10 @@ def carry_over(writer: Any, root: Path, skip: set[str], problems: list[Problem])
 
 
 def open_writer(path: str | Path | None = None, *, timeout: float = 60.0,
-                create: bool = True) -> IndexWriter:
+                create: bool = True, fast: bool = True) -> IndexWriter:
     """A writer on the index at ``path`` without opening it for searching; use it in a
     ``with`` block. With ``create`` (the default) a missing index is created by the first
-    commit; ``create=False`` raises :class:`~search.errors.IndexNotFound` instead."""
-    return IndexWriter(path, timeout=timeout, create=create)
+    commit; ``create=False`` raises :class:`~search.errors.IndexNotFound` instead.
+    ``fast=False``: stock Whoosh's writer (see :class:`IndexWriter`)."""
+    return IndexWriter(path, timeout=timeout, create=create, fast=fast)
 

@@ -25,7 +25,6 @@ MAX_LINES = 500
 OVERSIZE = {
     "search.translation": "h4-languages rewrites it",
     "search.whoosh_ext.execution": "h3-whoosh-ext / h6-speed",
-    "search.whoosh_ext.writers": "h3-whoosh-ext",
 }
 
 #: The rooms in the order data flows through them; a module imports only from its own room

@@ -250,37 +250,6 @@ def test_not_operator_excludes(parser):
                    if isinstance(q, wq.Or))
 
 
-# -- the shortcut for plain words gives exactly the parser's query ---------------------------
-
-PLAIN_QUERIES = [
-    "meja", "nadzor na notranjih mejah", "sodelovanje policij", "Šaranović", "saranovic",
-    "border controls", "the police and the border", "v in na", "a police",
-    "Ustvarjanje pogovornega okna Basic", "Creating a Basic Dialog", "meja meja", "HTML 5",
-    "naïve café", "spreadsheets, inserting charts", "1999 2024", "ČŠŽ čšž", "Lithuania; Vilnius.",
-]
-SYNTAX_QUERIES = ['"border control"', "police -migrants", "meja NOT Hrvaška", "title:meja",
-                  "polic*", "(a b)", "e-mail", "chart,update", "don't", "border AND police"]
-
-
-@pytest.mark.parametrize("text", PLAIN_QUERIES)
-@pytest.mark.parametrize("mode", ["or", "andish"])
-def test_plain_words_shortcut_equals_the_parser(text, mode):
-    from search.query import _lift_nots
-
-    p = QueryParser(build_schema(), mode=mode)
-    fast = p._simple(text)
-    assert fast is not None
-    slow = _lift_nots(p._parser.parse(text))
-    assert fast == slow and str(fast) == str(slow)
-    assert p.parse(text).query == p._with_coordination(slow, p.parse(text).words)
-
-
-@pytest.mark.parametrize("text", SYNTAX_QUERIES)
-def test_syntax_is_left_to_the_parser(parser, text):
-    assert parser._simple(text) is None
-    assert parser.parse(text).query is not wq.NullQuery
-
-
 # -- the syntax through a real index: filters alone, signs on stop words, shouted queries -----
 
 SYNTAX_DOCS = [

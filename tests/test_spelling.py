@@ -20,7 +20,6 @@ from search.spelling import (
     VOCABULARY_FILE,
     Speller,
     Vocabulary,
-    field_frequencies,
     pack,
     vocabulary_for_reader,
 )
@@ -138,15 +137,6 @@ def test_the_index_keeps_each_words_frequency_by_language(ix) -> None:
     assert vocabulary.display("drzavljani") == "državljani"
 
 
-def test_fast_term_reading_equals_whooshs(help_index: Path) -> None:
-    ix, _gen = open_index(help_index)
-    with ix.reader() as reader:
-        for leaf, _base in reader.leaf_readers():
-            for name in spelling_fields().values():
-                fast = field_frequencies(leaf, name)
-                assert fast and fast == field_frequencies(leaf, name, fast=False)
-
-
 def test_vocabulary_is_made_at_index_time_and_kept_with_the_generation(
         help_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gen = IndexLayout(help_index).current()
@@ -167,8 +157,8 @@ def test_a_commit_reads_only_its_new_segments(tmp_path: Path,
     read = []
     real = spelling.segment_counts
     monkeypatch.setattr(spelling, "segment_counts",
-                        lambda leaf, fast=True: read.append(leaf.segment().segment_id())
-                        or real(leaf, fast))
+                        lambda leaf, terms=None: read.append(leaf.segment().segment_id())
+                        or real(leaf, terms))
     write_corpus(tmp_path / "more", [("sl", "sl/kolo", "Kolo", "Kolesarska steza ob reki.")])
     index_paths([tmp_path / "docs", tmp_path / "more"], tmp_path / "index")
     ix, gen = open_index(tmp_path / "index")

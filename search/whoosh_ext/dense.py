@@ -1,12 +1,14 @@
 """Query evaluation into dense score arrays (numpy), for large indexes.
 
-The executor's dictionaries of document scores cost a Python step per posting; at 200,000
+Stock Whoosh scores document by document through its matcher tree; the term-at-a-time
+executor (:mod:`search.whoosh_ext.execution`) scores into dictionaries instead. The
+executor's dictionaries of document scores cost a Python step per posting; at 200,000
 documents a frequent word has a hundred thousand postings in each of its fields, and a long
-query has hundreds of terms. Here every clause's result is a pair of arrays over all document
-numbers (scores, and whether the document matched), and a term's scores are added to them
-in one vectorised step. The arithmetic is the executor's, operation for operation (a term's
-score times its boost, added in the same order), so the scores are the same to the last bit;
-``tests/test_execution.py`` compares both with Whoosh.
+query has hundreds of terms. Here every clause's result is a pair of arrays over all
+document numbers (scores, and whether the document matched), and a term's scores are added
+to them in one vectorised step. The arithmetic is the executor's, operation for operation (a
+term's score times its boost, added in the same order), so the scores are the same to the
+last bit; ``tests/test_whoosh_ext_dense.py`` compares both with Whoosh.
 """
 
 from __future__ import annotations

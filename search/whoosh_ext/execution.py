@@ -12,7 +12,8 @@ computed once per term); only sums may differ in the last bit, from a different 
 Facets and the total come from the same dictionary, so counting them costs one pass over
 the matches instead of a second matcher run. Query shapes this module does not know
 (phrases, ranges, wildcards left unexpanded, ...) make :meth:`Executor.run` return None:
-the caller then uses Whoosh's own collector, which gives the same results, only slower.
+the caller then uses Whoosh's own collector, which gives the same results, only slower
+(``tests/test_whoosh_ext_execution.py`` compares the two; ``fast=False`` uses only Whoosh's).
 
 Wide ORs are pruned exactly (:mod:`search.whoosh_ext.pruning`), and indexes of many documents are
 evaluated into numpy arrays instead of dictionaries (:mod:`search.whoosh_ext.dense`).

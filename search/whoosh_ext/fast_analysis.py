@@ -9,9 +9,11 @@ surface word to index term, applied to the word list that one regular-expression
 Only positions depend on the sequence, and only through the stop filter's renumbering.
 
 :func:`field_indexer` returns, for a field whose analyser is made of the known steps only, a
-function with exactly the output of ``field.index(value)``; for anything else it returns None
-and the caller uses Whoosh's own path. ``tests/test_indexing_speed_equivalence.py`` checks the
-two agree. Nothing here is pickled into an index: the schema keeps the analysers themselves.
+function with exactly the output of ``field.index(value)``; for anything else it returns
+None and the caller uses Whoosh's own path (as do stock Whoosh's writers, chosen with
+``fast=False``). ``tests/test_whoosh_ext_analysis.py`` checks the two agree, and
+``tests/test_whoosh_ext_writers.py`` that whole indexes do. Nothing here is pickled into an
+index: the schema keeps the analysers themselves.
 """
 
 from __future__ import annotations

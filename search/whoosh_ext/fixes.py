@@ -1,12 +1,14 @@
-"""A fix for a bug in the pinned Whoosh (whoosh3 3.54.0), applied when the searcher loads.
+"""A fix for a bug in the pinned Whoosh (whoosh3 3.54.0), applied where an index is opened.
 
 ``AndNotMatcher`` ("a ANDNOT b") checks its first document against ``b`` only when ``b``
 happens to be positioned on exactly that document: when ``b`` starts on an earlier one, the
 first document of ``a`` is returned even if ``b`` contains it. Every cross-language clause
 of our queries is such an AND NOT (a translation, minus documents that already hold the
 original word), so one wrong document per clause leaked into results. Found by comparing
-Whoosh's collector with :mod:`search.whoosh_ext.execution`, which does not share the bug; the test
-``tests/test_execution.py`` pins the fix.
+Whoosh's collector with :mod:`search.whoosh_ext.execution`, which does not share the bug;
+``tests/test_whoosh_ext_fixes.py`` pins the bug and the fix. :func:`apply` is called by
+:func:`search.whoosh_ext.opening.open_generation` each time an index is opened (it is
+idempotent), never at import: importing this module changes nothing.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ its header alone (its last document number) when it holds none of the wanted doc
 the wanted ones are found by bisection; the blocks the executor has already unpickled while
 scoring are reused as they are (:func:`positions_from_blocks`).
 
-:func:`whoosh_positions` is the reference (Whoosh's own matcher); ``tests/test_execution.py``
-checks that both give the same positions.
+:func:`whoosh_positions` is the reference (Whoosh's own matcher, used with ``fast=False``);
+``tests/test_whoosh_ext_positions.py`` checks that both give the same positions.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Stock Whoosh opens a segment file by mapping it and copying every part it opens 
 ``BytesIO``, or by reading through one shared file object. :class:`ReadStorage` instead hands
 Whoosh :class:`PreadStructFile` views that read with ``os.pread`` at absolute offsets: the
 index is held once (as page cache), opening is cheap and threads share no file position.
-What Whoosh reads is byte for byte the same (tests/test_storage_read.py compares a stock
-``FileStorage`` index with ours). ``search.storage.open_index(..., fast=False)``-style
-callers use Whoosh's own ``FileStorage``.
+What Whoosh reads is byte for byte the same (``tests/test_whoosh_ext_pread.py`` compares a
+stock ``FileStorage`` index with ours). With ``fast=False``
+(:func:`search.whoosh_ext.opening.open_generation`) Whoosh's own ``FileStorage`` is used.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class PreadFile:
     def read(self, size: int | None = -1) -> bytes:
         pos = self._pos
         if size is None or size < 0:
-            size = max(0, self._length - pos)  # (past the end, as a file: nothing)
+            size = max(0, self._length - pos)  # nothing, not a negative size, past the end
         start, data = self._chunk  # the common case first: inside the read-ahead
         if start <= pos and pos + size <= start + len(data):
             self._pos = pos + size

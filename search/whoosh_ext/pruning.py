@@ -1,5 +1,10 @@
 """Exact early termination for wide OR queries (MaxScore, term at a time).
 
+Stock Whoosh prunes document at a time: its top-N collector, walking the matcher tree,
+skips blocks of postings whose quality (best possible score) cannot enter the top N, and
+then cannot count the matches, which our totals and facets need. The term-at-a-time executor
+(:mod:`search.whoosh_ext.execution`) has no matcher tree, so it prunes by terms instead.
+
 A long query (a pasted paragraph) searches every word in six fields, and a query at 200,000
 documents has frequent words with a hundred thousand postings each; scoring every posting is
 what such queries cost. Yet once the rarest terms have been scored, the frequent ones rarely
@@ -16,9 +21,10 @@ so the total and the facets stay exact.
 
 The result is the same as scoring everything: the same documents in the same order with the
 same scores (only sums may differ in the last bit, from the order of addition), and as many
-of them as the query matches up to ``limit``. ``tests/test_execution.py`` compares it with the
-unpruned executor and with Whoosh's collector. Negative boosts (which would break the bounds)
-and shapes other than an OR at the root (or an AND NOT of one) are evaluated unpruned.
+of them as the query matches up to ``limit``. ``tests/test_whoosh_ext_pruning.py``
+compares it with the unpruned executor and with Whoosh's collector. Negative boosts (which
+would break the bounds) and shapes other than an OR at the root (or an AND NOT of one) are
+evaluated unpruned.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""search.storage's reading storage: the same index contents as Whoosh's own, without copies."""
+"""search.whoosh_ext.pread: the same index contents as Whoosh's own storage, without copies.
+
+Stock Whoosh's ``FileStorage`` maps a segment file and copies what it opens; ``ReadStorage``
+reads with ``os.pread``. The file object is checked against ``io.BytesIO``; a whole index,
+and searches over it, against the same index opened with ``fast=False`` (Whoosh's storage).
+"""
 
 from __future__ import annotations
 
@@ -69,14 +74,16 @@ def test_reads_like_an_in_memory_file(tmp_path_factory, ops) -> None:
             assert ours.tell() == model.tell()
 
 
-def test_read_to_the_end_from_past_the_end_stays_put(data_file) -> None:
-    # Found by the property test above: reading "the rest" from beyond the end moved the
-    # position back by one.
-    ours = _view(data_file)
-    ours.seek(len(DATA) - 1, 0)
-    ours.peek()
-    ours.seek(len(DATA) + 1)
-    assert ours.read(-1) == b"" and ours.tell() == len(DATA) + 1
+def test_reading_the_rest_past_the_end_reads_nothing_and_stays(data_file) -> None:
+    """Found by the property test above: after a seek past the end, ``read()`` moved the
+    position back (a negative size)."""
+    ours, model = _view(data_file), io.BytesIO(DATA)
+    ours.read(6167)
+    ours.peek()  # reads ahead up to the end
+    for f in (ours, model):
+        f.seek(len(DATA) + 1)
+    assert ours.read() == model.read() == b""
+    assert ours.tell() == model.tell() == len(DATA) + 1
 
 
 def test_parts_have_their_own_positions(data_file) -> None:
@@ -147,6 +154,9 @@ def test_an_index_reads_the_same_as_with_whoosh_storage(seed_index: Path) -> Non
     assert isinstance(ours.storage, ReadStorage)
     theirs = FileIndex(FileStorage(str(gen)), indexname=INDEX_NAME)
     assert _contents(ours) == _contents(theirs)
+    stock, _gen = open_index(seed_index, fast=False)
+    assert type(stock.storage) is FileStorage
+    assert _contents(stock) == _contents(ours)
 
 
 def test_searches_are_the_same_as_with_whoosh_storage(seed_index: Path, monkeypatch) -> None:
@@ -160,8 +170,8 @@ def test_searches_are_the_same_as_with_whoosh_storage(seed_index: Path, monkeypa
                     for r in (ix.search(q) for q in queries)]
 
     ours = run()
-    import search.storage
+    import search.whoosh_ext.opening
 
-    monkeypatch.setattr(search.storage, "ReadStorage",
+    monkeypatch.setattr(search.whoosh_ext.opening, "ReadStorage",
                         lambda path, readonly=False: FileStorage(path, readonly=readonly))
     assert run() == ours

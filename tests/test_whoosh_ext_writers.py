@@ -1,7 +1,8 @@
-"""The fast indexing path writes exactly what Whoosh's own path writes.
+"""search.whoosh_ext.writers: the fast indexing path writes exactly what Whoosh's own writes.
 
-``search.whoosh_ext.fast_analysis`` (analysis without a token stream), ``search.indexer``'s writers
-(postings grouped by term, written a block at a time) and ``iter_source`` (documents streamed
+The segment writers of ``search.whoosh_ext.writers`` (with the compiled analysis of
+``search.whoosh_ext.fast_analysis``, tested on its own in ``test_whoosh_ext_analysis.py``;
+postings grouped by term, written a block at a time) and ``iter_source`` (documents streamed
 while a JSONL file is read) only change how fast an index is built: terms, frequencies,
 positions, weights, lengths and stored fields must be the same, and a one-process build must
 even give the same segment files, byte for byte.
@@ -17,74 +18,17 @@ from pathlib import Path
 
 import pytest
 from conftest import SEEDS
+from test_whoosh_ext_analysis import OPTION_SETS, WORDS, random_texts
 from whoosh import index as windex
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
-from search.analysis import ANALYSIS_OPTIONS, analysis_options
 from search.documents import find_sources, iter_source, read_source
 from search.documents import language as language_module
 from search.model import Document, Problem
 from search.schema import build_schema, document_fields
-from search.whoosh_ext.fast_analysis import compile_chain, field_indexer
 from search.whoosh_ext.writers import FastMpWriter, FastSegmentWriter
-
-WORDS = ["The", "the", "and", "in", "je", "policija", "Policija", "mejo", "mejah", "Šaranović",
-         "saranovicu", "Črna", "gora", "crossings", "crossed", "border's", "O’Neill", "2024",
-         "12345678", "x", "ć", "đak", "Straße", "ﬁsh", "c\u030cas", "ÆØ", "a" * 70, "in", "pri",
-         "ki", "to", "is", "of", "meja-2024", "under_score", "İstanbul", "ΟΔΟΣ", "naïve",
-         "sodelovanja", "varovala", "ministrom", "don't", "it's", "v", "z", "s"]
-
-
-def random_texts(n: int, seed: int = 7) -> list[str]:
-    rnd = random.Random(seed)
-    seps = [" ", " ", " ", ", ", ". ", "\n", "\n\n", " - ", "'", "’", "(", ") "]
-    texts = ["", " ", "in", "the and of", "Policija je varovala mejo in Šaranovića"]
-    for _ in range(n):
-        k = rnd.randint(0, 40)
-        texts.append("".join(rnd.choice(WORDS) + rnd.choice(seps) for _ in range(k)))
-    return texts
-
-
-OPTION_SETS = [dict(zip(ANALYSIS_OPTIONS, values, strict=True))
-               for values in ((True, True), (False, True), (True, False), (False, False))]
-
-
-@pytest.mark.parametrize("options", OPTION_SETS)
-def test_field_indexers_give_whooshs_items(options):
-    schema = build_schema(analysis_options(options))
-    fast = {name: field_indexer(schema[name]) for name in schema.names()}
-    text_fields = [n for n in schema.names() if n.startswith(("title_", "body_")) or n == "spell"]
-    assert all(fast[n] is not None for n in text_fields)
-    for text in random_texts(300):
-        memo: dict = {}
-        for name in text_fields:
-            expected = sorted(schema[name].index(text))
-            assert sorted(fast[name](text, memo)) == expected, (name, text)
-
-
-def test_unknown_analysers_are_left_to_whoosh():
-    from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
-    from whoosh.fields import ID, KEYWORD, TEXT
-
-    assert compile_chain(StandardAnalyzer()) is None
-    assert field_indexer(TEXT(analyzer=StemmingAnalyzer())) is None
-    assert field_indexer(ID()) is None
-    assert field_indexer(KEYWORD()) is None
-
-
-def test_positions_follow_the_stop_filters_renumbering():
-    schema = build_schema()
-    [(term, freq, weight, value)] = [item for item in field_indexer(schema["body_en"])(
-        "the and of crossings", {})]
-    assert (term, freq, weight) == (b"cross", 1, 1.0)
-    assert schema["body_en"].format.decode_positions(value) == [3]
-    items = dict((t, v) for t, _, _, v in field_indexer(schema["body_en"])(
-        "the crossing of the border and the crossings", {}))
-    assert schema["body_en"].format.decode_positions(items[b"cross"]) == [1, 3]
-    assert field_indexer(schema["body_en"])("the and of", {}) == []
-
 
 # -- whole indexes ----------------------------------------------------------------------------
 
@@ -150,7 +94,7 @@ def test_one_process_build_is_byte_identical(tmp_path, limitmb):
 
 def test_multi_block_posting_lists_are_byte_identical(tmp_path):
     # Terms in more than one 128-posting block: written a whole term at a time, with block
-    # statistics folded per block (search.indexer._TermWriter).
+    # statistics folded per block (search.whoosh_ext.postings_writer._TermWriter).
     docs = _documents(700)
     stock = _build(tmp_path / "stock", SegmentWriter, docs)
     fast = _build(tmp_path / "fast", FastSegmentWriter, docs)

@@ -1,0 +1,58 @@
+"""search.whoosh_ext.direct_query: a text of plain words gives exactly the parser's query.
+
+Stock Whoosh's ``MultifieldParser`` parses every text; the direct builder makes the same
+query (terms, boosts, order, ``str()``) for texts of plain words, in both languages and
+every mode; anything with syntax, and every text with ``fast=False``, goes to the parser.
+"""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import query as wq
+
+from search.query import QueryParser
+from search.schema import build_schema
+
+PLAIN_QUERIES = [
+    "meja", "nadzor na notranjih mejah", "sodelovanje policij", "Šaranović", "saranovic",
+    "border controls", "the police and the border", "v in na", "a police",
+    "Ustvarjanje pogovornega okna Basic", "Creating a Basic Dialog", "meja meja", "HTML 5",
+    "naïve café", "spreadsheets, inserting charts", "1999 2024", "ČŠŽ čšž", "Lithuania; Vilnius.",
+]
+SYNTAX_QUERIES = ['"border control"', "police -migrants", "meja NOT Hrvaška", "title:meja",
+                  "polic*", "(a b)", "e-mail", "chart,update", "don't", "border AND police"]
+
+
+@pytest.mark.parametrize("text", PLAIN_QUERIES)
+@pytest.mark.parametrize("mode", ["or", "andish"])
+def test_plain_words_shortcut_equals_the_parser(text, mode):
+    from search.query import _lift_nots
+
+    p = QueryParser(build_schema(), mode=mode)
+    fast = p._simple(text)
+    assert fast is not None
+    slow = _lift_nots(p._parser.parse(text))
+    assert fast == slow and str(fast) == str(slow)
+    assert p.parse(text).query == p._with_coordination(slow, p.parse(text).words)
+
+
+@pytest.mark.parametrize("text", SYNTAX_QUERIES)
+def test_syntax_is_left_to_the_parser(text):
+    parser = QueryParser(build_schema())
+    assert parser._simple(text) is None
+    assert parser.parse(text).query is not wq.NullQuery
+
+
+@pytest.mark.parametrize("text", PLAIN_QUERIES + SYNTAX_QUERIES)
+def test_fast_false_parses_everything_with_whoosh(text, monkeypatch):
+    import search.query
+
+    def never(*args, **kwargs):
+        raise AssertionError("the direct builder was used with fast=False")
+
+    fast = QueryParser(build_schema(), mode="andish")
+    expected = fast.parse(text).query
+    monkeypatch.setattr(search.query, "plain_words_query", never)
+    stock = QueryParser(build_schema(), mode="andish", fast=False)
+    assert stock._simple(text) is None
+    assert stock.parse(text).query == expected
