@@ -25,9 +25,10 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
@@ -122,11 +123,11 @@ class Executor:
         # (An index without documents has an EmptyReader, which has no term table.)
         self._segments = [(sub.reader(), offset) for sub, offset in (subs or [(searcher, 0)])
                           if hasattr(sub.reader(), "_terms")]
-        self._lengths: dict[tuple[int, str], bytes | None] = {}
+        self._lengths: dict[tuple, Any] = {}  # (segment, field[, "np"]) -> lengths
         self._facet_values: dict[str, tuple[list[str], Any]] = {}  # codes: bytearray or array
         self._docsets: dict[tuple[str, str], frozenset[int]] = {}
         self._deleted: frozenset[int] | None = None
-        self._norms: dict[tuple[float, float, float], list[float]] = {}
+        self._norms: dict[tuple, Any] = {}  # (b, k1, avgfl[, "np"]) -> norm per length
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
         self._maxima: dict[tuple[str, bytes], float] = {}  #: the largest of cached scores
         self._language: str | None = None  #: during run(): the language filter, if any
@@ -343,22 +344,27 @@ class Executor:
         keep: list[Block] | None = None
         if key in self._keep and self._postings_count(key) <= KEPT_POSTINGS:
             keep = self._blocks[key] = []
-        idf = None
-        all_ids, all_scores = array("I"), array("d")
-        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format,
-                                                            keep=keep):
+        params = None
+        id_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        for offset, lengths, ids, tfs in self._term_arrays(fieldname, btext, fieldobj.format,
+                                                           keep):
             if lengths is None:
                 raise Unsupported
-            if idf is None:
-                idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
-                # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            if params is None:
+                params = idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
                 k1p1 = k1 + 1
-                norm = self._norm(b, k1, avgfl)
-            all_ids.extend(ids if not offset else (d + offset for d in ids))
-            all_scores.extend(idf * ((tf * k1p1) / (tf + norm[lengths[d]]))
-                              for d, tf in zip(ids, weights, strict=False))
-        if idf is None:
+                norm = self._norm_array(b, k1, avgfl)
+            # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))), the
+            # same operations in the same order on float64: the same bits.
+            score_parts.append(idf * ((tfs * k1p1) / (tfs + norm[lengths[ids]])))
+            id_parts.append(ids + offset if offset else ids)
+        if params is None:
             return None
+        all_ids = array("I", (np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0])
+                        .astype(np.uint32).tobytes())
+        all_scores = array("d", (np.concatenate(score_parts) if len(score_parts) > 1
+                                 else score_parts[0]).tobytes())
         self._cached += len(all_ids)
         if self._cached > CACHED_POSTINGS:
             self._scores.clear()
@@ -366,6 +372,80 @@ class Executor:
             self._cached = len(all_ids)
         self._scores[key] = (all_ids, all_scores)
         return all_ids, all_scores
+
+    def _term_arrays(self, fieldname: str, btext: bytes, fmt: Any,
+                     keep: list[Block] | None = None
+                     ) -> Iterator[tuple[int, np.ndarray | None, np.ndarray, np.ndarray]]:
+        """(docnum offset, length bytes as an array, local ids, term frequencies) for each
+        segment holding the term, each as one numpy array (int64, float64): a term's
+        blocks are unpickled one by one, but their numbers decoded in bulk."""
+        key = (fieldname, btext)
+        for index, info in self._term_infos(key):
+            reader, offset = self._segments[index]
+            terms = reader._terms
+            m = terms._codec.postings_reader(terms._postfile, info, fmt, term=key, scorer=None)
+            lens = self._field_lengths_array(index, reader, fieldname)
+            if isinstance(m, W3LeafMatcher):
+                deltas: list[Any] = []
+                weights: list[Any] = []
+                counts: list[int] = []
+                values: list[Any] = []
+                while m.is_active():
+                    if m._data is None:
+                        m._read_data()
+                    data = m._data
+                    n = m._blocklength
+                    deltas.append(data[0])
+                    w = data[1]
+                    weights.append(repeat(1.0 if w is None else w, n)
+                                   if w is None or isinstance(w, float) else w)
+                    counts.append(n)
+                    if keep is not None:
+                        values.append(data[2])
+                    m._next_block()
+                total = sum(counts)
+                summed = np.cumsum(np.fromiter(chain.from_iterable(deltas), dtype=np.int64,
+                                               count=total))
+                # Each block's deltas start from 0: take off the sum of the blocks before.
+                ends = np.cumsum(counts)
+                base = np.zeros(len(counts), dtype=np.int64)
+                base[1:] = summed[ends[:-1] - 1]
+                ids = summed - np.repeat(base, counts) if not m._byteids else np.fromiter(
+                    chain.from_iterable(deltas), dtype=np.int64, count=total)
+                tfs = np.fromiter(chain.from_iterable(weights), dtype=np.float64, count=total)
+                if keep is not None:
+                    local = ids.tolist()
+                    for start, end, vals in zip(chain((0,), ends.tolist()), ends.tolist(),
+                                                values, strict=False):
+                        keep.append((offset, local[start:end], vals))
+                yield offset, lens, ids, tfs
+            elif isinstance(m, ListMatcher):
+                ids_ = m._ids
+                weights_ = m._weights
+                if keep is not None:
+                    keep.append((offset, ids_, m._values))
+                ids = np.fromiter(ids_, dtype=np.int64, count=len(ids_))
+                tfs = (np.full(len(ids_), m._all_weights or 1.0) if weights_ is None
+                       else np.fromiter(weights_, dtype=np.float64, count=len(ids_)))
+                yield offset, lens, ids, tfs
+            else:
+                raise Unsupported
+
+    def _field_lengths_array(self, index: int, reader: Any, fieldname: str
+                             ) -> np.ndarray | None:
+        """:meth:`_field_lengths` as a numpy array of bytes (None: not readable)."""
+        key = (index, fieldname, "np")
+        if key not in self._lengths:
+            raw = self._field_lengths(index, reader, fieldname)
+            self._lengths[key] = None if raw is None else np.frombuffer(raw, dtype=np.uint8)
+        return self._lengths[key]
+
+    def _norm_array(self, b: float, k1: float, avgfl: float) -> np.ndarray:
+        """:meth:`_norm` as a numpy array."""
+        key = (b, k1, avgfl, "np")
+        if key not in self._norms:
+            self._norms[key] = np.array(self._norm(b, k1, avgfl), dtype=np.float64)
+        return self._norms[key]
 
     def _term_infos(self, key: tuple[str, bytes]) -> list[tuple[int, Any]]:
         """(segment index, term info) of each segment holding the term; looked up once a
