@@ -242,8 +242,10 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
 def _save_after_commit(ix: Any, gen: Path) -> None:
     """Keep the commit's spelling vocabulary and completion table beside it, so that no
     search has to make them (an optimisation only: a search process makes them itself when
-    they are missing)."""
+    they are missing), and the columns of its new segments' postings (without them,
+    searching reads Whoosh's blocks, only slower)."""
     from search.completion import completions_for_reader
+    from search.whoosh_ext.columnar import save_columns
 
     try:
         save_vocabulary(ix, gen)
@@ -254,6 +256,10 @@ def _save_after_commit(ix: Any, gen: Path) -> None:
             completions_for_reader(reader, gen)
     except Exception:  # noqa: BLE001 - as above
         log.exception("Could not save the completion table of %s", gen)
+    try:
+        save_columns(ix, gen)
+    except Exception:  # noqa: BLE001 - as above
+        log.exception("Could not save the postings columns of %s", gen)
 
 
 def _is_under(path: str, roots: list[str]) -> bool:

@@ -25,7 +25,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, repeat
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from whoosh.util.numeric import byte_to_length
 
 from search.model import UNKNOWN
 from search.ranking import field_language
+from search.whoosh_ext.columnar import SegmentColumns, decode_postings, open_columns
 from search.whoosh_ext.positions import Block, block_positions, positions_from_blocks
 
 __all__ = ["Executor", "Matches"]
@@ -45,6 +46,8 @@ __all__ = ["Executor", "Matches"]
 _LENGTHS = [byte_to_length(b) for b in range(256)]
 #: Postings whose scores are kept between queries (12 bytes each: about 24 MB).
 CACHED_POSTINGS = 2_000_000
+#: Terms whose term infos are kept between queries (a few hundred bytes each).
+CACHED_INFOS = 50_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
 #: Pruning (:mod:`search.whoosh_ext.pruning`) considers stopping full scoring only before a
@@ -107,8 +110,15 @@ class Executor:
     for the segments they were built from.
     """
 
-    def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None) -> None:
+    def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None,
+                 columns: bool = True) -> None:
         self.searcher = searcher
+        #: Read postings from the segments' columns where written (see
+        #: :mod:`search.whoosh_ext.columnar`); False: always from Whoosh's blocks.
+        self.columns = columns
+        storage = getattr(getattr(searcher, "_ix", None), "storage", None)
+        self._folder: str | None = getattr(storage, "folder", None)
+        self._segment_columns: dict[int, SegmentColumns | None] = {}
         #: Evaluate into numpy arrays (:mod:`search.whoosh_ext.dense`): None decides by the
         #: index's size.
         self.dense = dense
@@ -131,14 +141,17 @@ class Executor:
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
         self._maxima: dict[tuple[str, bytes], float] = {}  #: the largest of cached scores
         self._language: str | None = None  #: during run(): the language filter, if any
-        #: During run(): each term's per-segment term infos (looked up once), and the blocks
-        #: of postings kept for the positions of the terms in ``_keep``.
+        #: Each term's per-segment term infos, looked up once for this searcher's life (up
+        #: to CACHED_INFOS terms); during run(), the blocks of postings kept for the
+        #: positions of the terms in ``_keep``.
         self._infos: dict[tuple[str, bytes], list[tuple[int, Any]]] = {}
         self._blocks: dict[tuple[str, bytes], list[Block]] = {}
         self._keep: frozenset[tuple[str, bytes]] = frozenset()
         self._cached = 0
         #: Terms scored for the pruning's candidates only, over this executor's life.
         self.pruned_terms = 0
+        #: Segment postings of a term read from columns, over this executor's life.
+        self.column_reads = 0
 
     # -- the public entry point -------------------------------------------------------------
 
@@ -182,7 +195,6 @@ class Executor:
             return None
         finally:
             self._language = None
-            self._infos = {}
             blocks, self._blocks, self._keep = self._blocks, {}, frozenset()
         deleted = self.deleted()
         if deleted:
@@ -376,60 +388,42 @@ class Executor:
     def _term_arrays(self, fieldname: str, btext: bytes, fmt: Any,
                      keep: list[Block] | None = None
                      ) -> Iterator[tuple[int, np.ndarray | None, np.ndarray, np.ndarray]]:
-        """(docnum offset, length bytes as an array, local ids, term frequencies) for each
-        segment holding the term, each as one numpy array (int64, float64): a term's
-        blocks are unpickled one by one, but their numbers decoded in bulk."""
+        """(docnum offset, length bytes as an array, local ids, weights) for each segment
+        holding the term, each as one numpy array (int64, float64): from the segment's
+        columns (:mod:`search.whoosh_ext.columnar`) when it has the term's, else from
+        Whoosh's blocks, unpickled one by one but decoded in bulk. ``keep`` receives the
+        blocks read (for positions), unless the columns served some segment: then none are
+        kept (positions read only the blocks they need)."""
         key = (fieldname, btext)
         for index, info in self._term_infos(key):
             reader, offset = self._segments[index]
-            terms = reader._terms
-            m = terms._codec.postings_reader(terms._postfile, info, fmt, term=key, scorer=None)
             lens = self._field_lengths_array(index, reader, fieldname)
-            if isinstance(m, W3LeafMatcher):
-                deltas: list[Any] = []
-                weights: list[Any] = []
-                counts: list[int] = []
-                values: list[Any] = []
-                while m.is_active():
-                    if m._data is None:
-                        m._read_data()
-                    data = m._data
-                    n = m._blocklength
-                    deltas.append(data[0])
-                    w = data[1]
-                    weights.append(repeat(1.0 if w is None else w, n)
-                                   if w is None or isinstance(w, float) else w)
-                    counts.append(n)
-                    if keep is not None:
-                        values.append(data[2])
-                    m._next_block()
-                total = sum(counts)
-                summed = np.cumsum(np.fromiter(chain.from_iterable(deltas), dtype=np.int64,
-                                               count=total))
-                # Each block's deltas start from 0: take off the sum of the blocks before.
-                ends = np.cumsum(counts)
-                base = np.zeros(len(counts), dtype=np.int64)
-                base[1:] = summed[ends[:-1] - 1]
-                ids = summed - np.repeat(base, counts) if not m._byteids else np.fromiter(
-                    chain.from_iterable(deltas), dtype=np.int64, count=total)
-                tfs = np.fromiter(chain.from_iterable(weights), dtype=np.float64, count=total)
-                if keep is not None:
-                    local = ids.tolist()
-                    for start, end, vals in zip(chain((0,), ends.tolist()), ends.tolist(),
-                                                values, strict=False):
-                        keep.append((offset, local[start:end], vals))
-                yield offset, lens, ids, tfs
-            elif isinstance(m, ListMatcher):
-                ids_ = m._ids
-                weights_ = m._weights
-                if keep is not None:
-                    keep.append((offset, ids_, m._values))
-                ids = np.fromiter(ids_, dtype=np.int64, count=len(ids_))
-                tfs = (np.full(len(ids_), m._all_weights or 1.0) if weights_ is None
-                       else np.fromiter(weights_, dtype=np.float64, count=len(ids_)))
-                yield offset, lens, ids, tfs
-            else:
-                raise Unsupported
+            columns = self._columns(index) if self.columns else None
+            found = columns.get(key) if columns is not None else None
+            if found is not None:
+                self.column_reads += 1
+                if keep is not None:  # no blocks read: positions will read the few needed
+                    self._blocks.pop(key, None)
+                    keep = None
+                yield offset, lens, found[0], found[1]
+                continue
+            values: list[Any] | None = [] if keep is not None else None
+            try:
+                ids, tfs = decode_postings(reader, key, info, fmt, values)
+            except TypeError:
+                raise Unsupported from None
+            if keep is not None:
+                keep.extend((offset, local, vals) for local, vals in values or ())
+            yield offset, lens, ids, tfs
+
+    def _columns(self, index: int) -> SegmentColumns | None:
+        """The columns of segment ``index`` (None: it has none)."""
+        if index not in self._segment_columns:
+            reader, _offset = self._segments[index]
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            self._segment_columns[index] = open_columns(
+                self._folder, segment.segment_id() if segment is not None else None)
+        return self._segment_columns[index]
 
     def _field_lengths_array(self, index: int, reader: Any, fieldname: str
                              ) -> np.ndarray | None:
@@ -448,10 +442,13 @@ class Executor:
         return self._norms[key]
 
     def _term_infos(self, key: tuple[str, bytes]) -> list[tuple[int, Any]]:
-        """(segment index, term info) of each segment holding the term; looked up once a
-        run (the look-up is what a term costs most when it has few postings)."""
+        """(segment index, term info) of each segment holding the term; looked up once
+        (the look-up is what a term costs most when it has few postings, and the terms of
+        frequent words recur from query to query)."""
         infos = self._infos.get(key)
         if infos is None:
+            if len(self._infos) >= CACHED_INFOS:
+                self._infos.clear()
             infos = []
             for index, (reader, _offset) in enumerate(self._segments):
                 if not hasattr(reader, "_terms"):  # an empty or another kind of reader
