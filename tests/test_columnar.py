@@ -19,6 +19,7 @@ from search.searcher import SearchIndex, _whoosh_match
 from search.storage import open_index
 from search.whoosh_ext import columnar
 from search.whoosh_ext.execution import Executor
+from search.whoosh_ext.positions import whoosh_positions
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def columns_index(segmented_index: Path, tmp_path_factory: pytest.TempPathFactor
     path = tmp_path_factory.mktemp("columns") / "index"
     shutil.copytree(segmented_index, path, symlinks=True)
     ix, gen = open_index(path)
-    for old in Path(gen).glob(columnar.PREFIX + "*"):  # written by the indexer, at 1024
+    for old in Path(gen).glob(columnar.PREFIX + "*"):  # written by the indexer, at MIN_POSTINGS
         old.unlink()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(columnar, "MIN_POSTINGS", 2)
@@ -151,9 +152,28 @@ def test_columns_of_another_format_are_ignored(columns_index: Path, tmp_path: Pa
     import marshal
 
     table = folder / f"{columnar.PREFIX}{segment_id}.terms.marshal"
-    _version, data = marshal.loads(table.read_bytes())
-    table.write_bytes(marshal.dumps((columnar.FORMAT + 1, data)))
+    _version, *data = marshal.loads(table.read_bytes())
+    table.write_bytes(marshal.dumps((columnar.FORMAT + 1, *data)))
     assert columnar.open_columns(folder, segment_id) is None
     table.write_bytes(b"garbage")
     assert columnar.open_columns(folder, segment_id) is None
     assert np.load(folder / f"{columnar.PREFIX}{segment_id}.ids.npy").dtype == np.uint32
+
+
+def test_positions_through_columns_equal_whoosh(columns_index: Path) -> None:
+    """Positions read from the blocks the columns point at are Whoosh's, for every document
+    of a sample of terms (deleted documents included)."""
+    idx = SearchIndex(columns_index)
+    s = idx._searcher
+    ex = Executor(s)
+    compared = 0
+    for fieldname in ("body_en", "body_sl", "title_sl"):
+        for btext in list(s.reader().lexicon(fieldname))[::5]:
+            if s.doc_frequency(fieldname, btext) < 2:
+                continue
+            docnums = range(s.doc_count_all())
+            expected = whoosh_positions(s, fieldname, btext, docnums)
+            assert ex.positions((fieldname, btext), docnums) == expected, (fieldname, btext)
+            compared += bool(expected)
+    assert compared > 50
+    idx.close()

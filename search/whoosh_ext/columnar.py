@@ -7,7 +7,7 @@ queries search each word in six fields. At 200,000 documents that reading was mo
 query's time.
 
 So for each segment the indexer also writes, after the commit, the postings of every term
-with at least :data:`MIN_POSTINGS` of them in a scorable field as two arrays (document
+with at least :data:`MIN_POSTINGS` of them (a block) in a scorable field as two arrays (document
 numbers, uint32; frequencies, float32 where that is exact) and a table of where each term
 starts. The executor memory-maps them and takes a term's postings as two slices: no
 per-block work at all. Positions stay in Whoosh's blocks (re-ranking reads them for a few
@@ -37,19 +37,22 @@ __all__ = ["MIN_POSTINGS", "SegmentColumns", "decode_postings", "open_columns",
 
 #: Terms with at least this many postings in a segment get columns: below it, Whoosh's
 #: blocks are few and cheap to read.
-MIN_POSTINGS = 1024
+MIN_POSTINGS = 128
 #: Bump when the layout of the files changes (older files are then ignored and remade).
-FORMAT = 1
+FORMAT = 2
 #: File names in the index's generation folder, per segment id.
 PREFIX = "columns-"
 _IDS, _TFS, _TABLE = ".ids.npy", ".tfs.npy", ".terms.marshal"
 
 
 def decode_postings(reader: Any, key: tuple[str, bytes], info: Any, fmt: Any,
-                    values: list[Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    values: list[Any] | None = None, where: list[int] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """One segment's postings of a term, from Whoosh's blocks: (local document numbers as
     int64, weights as float64). ``values`` receives each block's (local ids, encoded
-    values), for positions. Raises TypeError for a kind of postings it does not know."""
+    values), for positions; ``where`` each block's (offset in the postings file, postings)
+    (nothing for postings kept in the term table). Raises TypeError for a kind of
+    postings it does not know."""
     terms = reader._terms
     m = terms._codec.postings_reader(terms._postfile, info, fmt, term=key, scorer=None)
     if isinstance(m, W3LeafMatcher):
@@ -57,7 +60,11 @@ def decode_postings(reader: Any, key: tuple[str, bytes], info: Any, fmt: Any,
         weights: list[Any] = []
         counts: list[int] = []
         data_values: list[Any] = []
+        position = m._baseoffset
         while m.is_active():
+            if where is not None:
+                where.append((position, m._blocklength))
+            position = m._nextoffset
             if m._data is None:
                 m._read_data()
             data = m._data
@@ -101,17 +108,42 @@ def decode_postings(reader: Any, key: tuple[str, bytes], info: Any, fmt: Any,
 class SegmentColumns:
     """The columns of one segment, memory-mapped."""
 
-    def __init__(self, ids: np.ndarray, tfs: np.ndarray,
-                 table: dict[tuple[str, bytes], tuple[int, int]]) -> None:
+    def __init__(self, ids: np.ndarray, tfs: np.ndarray, starts: np.ndarray,
+                 offsets: np.ndarray, table: dict[tuple[str, bytes], tuple[int, ...]]) -> None:
         self._ids, self._tfs, self._table = ids, tfs, table
+        #: Per block of Whoosh's postings: its first posting (an index into ``_ids``) and
+        #: where it is in the postings file.
+        self._starts, self._offsets = starts, offsets
 
     def get(self, key: tuple[str, bytes]) -> tuple[np.ndarray, np.ndarray] | None:
         """(local document numbers, weights as float64) of a term with columns, else None."""
         where = self._table.get(key)
         if where is None:
             return None
-        start, end = where
+        start, end = where[0], where[1]
         return self._ids[start:end].astype(np.int64), self._tfs[start:end].astype(np.float64)
+
+    def blocks_of(self, key: tuple[str, bytes], local: list[int]) -> dict[int, list[int]] | None:
+        """Which of Whoosh's blocks hold the documents of ``local`` (local docnums) that have
+        the term: {block offset in the postings file: [docnum, ...]}; None without columns
+        or block table for the term (postings kept in the term table have no blocks)."""
+        where = self._table.get(key)
+        if where is None or where[2] == where[3]:
+            return None
+        start, end, bstart, bend = where
+        ids = self._ids[start:end]
+        wanted = np.asarray(local, dtype=np.int64)
+        j = np.searchsorted(ids, wanted)
+        inside = j < len(ids)
+        present = np.zeros(len(wanted), dtype=bool)
+        present[inside] = ids[j[inside]] == wanted[inside]
+        starts = self._starts[bstart:bend]
+        block = np.searchsorted(starts, j[present] + start, side="right") - 1
+        out: dict[int, list[int]] = {}
+        for b, d in zip(self._offsets[bstart:bend][block].tolist(),
+                        wanted[present].tolist(), strict=True):
+            out.setdefault(b, []).append(d)
+        return out
 
     def __contains__(self, key: tuple[str, bytes]) -> bool:
         return key in self._table
@@ -130,14 +162,16 @@ def open_columns(folder: str | Path | None, segment_id: str | None) -> SegmentCo
     ids_path, tfs_path, table_path = _paths(Path(folder), segment_id)
     try:
         with open(table_path, "rb") as fh:
-            version, table = marshal.load(fh)
+            version, table, starts, offsets = marshal.load(fh)
         if version != FORMAT:
             return None
         ids = np.load(ids_path, mmap_mode="r") if table else np.zeros(0, np.uint32)
         tfs = np.load(tfs_path, mmap_mode="r") if table else np.zeros(0, np.float32)
+        starts_np = np.frombuffer(starts, dtype=np.int64)
+        offsets_np = np.frombuffer(offsets, dtype=np.int64)
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    return SegmentColumns(ids, tfs, table)
+    return SegmentColumns(ids, tfs, starts_np, offsets_np, table)
 
 
 def _segment_terms(leaf: Any, schema: Any) -> Iterator[tuple[tuple[str, bytes], Any, Any]]:
@@ -154,11 +188,14 @@ def write_segment(leaf: Any, schema: Any, folder: Path, segment_id: str) -> None
     """Write the columns of one segment (the table last: its presence means complete)."""
     id_parts: list[np.ndarray] = []
     tf_parts: list[np.ndarray] = []
-    table: dict[tuple[str, bytes], tuple[int, int]] = {}
+    table: dict[tuple[str, bytes], tuple[int, int, int, int]] = {}
+    starts: list[int] = []
+    offsets: list[int] = []
     at = 0
     for key, info, fmt in _segment_terms(leaf, schema):
+        where: list[tuple[int, int]] = []
         try:
-            ids, tfs = decode_postings(leaf, key, info, fmt)
+            ids, tfs = decode_postings(leaf, key, info, fmt, where=where)
         except TypeError:
             continue
         narrow = tfs.astype(np.float32)
@@ -166,7 +203,13 @@ def write_segment(leaf: Any, schema: Any, folder: Path, segment_id: str) -> None
             continue  # a weight float32 cannot hold: this term stays with Whoosh's blocks
         id_parts.append(ids.astype(np.uint32))
         tf_parts.append(narrow)
-        table[key] = (at, at + len(ids))
+        first = len(starts)
+        posting = at
+        for offset, count in where:
+            starts.append(posting)
+            offsets.append(offset)
+            posting += count
+        table[key] = (at, at + len(ids), first, len(starts))
         at += len(ids)
     ids_path, tfs_path, table_path = _paths(folder, segment_id)
     for path, parts, dtype in ((ids_path, id_parts, np.uint32), (tfs_path, tf_parts, np.float32)):
@@ -176,7 +219,8 @@ def write_segment(leaf: Any, schema: Any, folder: Path, segment_id: str) -> None
         os.replace(tmp, path)
     tmp = table_path.with_name(table_path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        marshal.dump((FORMAT, table), fh)
+        marshal.dump((FORMAT, table, np.asarray(starts, dtype=np.int64).tobytes(),
+                      np.asarray(offsets, dtype=np.int64).tobytes()), fh)
     os.replace(tmp, table_path)
 
 

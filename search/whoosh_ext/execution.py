@@ -38,7 +38,13 @@ from whoosh.util.numeric import byte_to_length
 from search.model import UNKNOWN
 from search.ranking import field_language
 from search.whoosh_ext.columnar import SegmentColumns, decode_postings, open_columns
-from search.whoosh_ext.positions import Block, block_positions, positions_from_blocks
+from search.whoosh_ext.positions import (
+    Block,
+    block_positions,
+    positions_at,
+    positions_from_blocks,
+    segment_positions,
+)
 
 __all__ = ["Executor", "Matches"]
 
@@ -77,6 +83,9 @@ class Matches:
     _leaves: dict[tuple[str, bytes], array] = field(default_factory=dict, repr=False)
     _matched: dict[int, set[tuple[str, bytes]]] = field(default_factory=dict, repr=False)
     _blocks: dict[tuple[str, bytes], list[Block]] = field(default_factory=dict, repr=False)
+    #: Reads a term's positions in some documents (the executor's, guided by the columns).
+    _read_positions: Callable[[tuple[str, bytes], Iterable[int]], dict[int, list[int]]] | None \
+        = field(default=None, repr=False)
 
     def matched_terms(self, docnum: int) -> set[tuple[str, bytes]]:
         """The query's (field, term) pairs present in a document (as Whoosh's ``terms=True``).
@@ -100,6 +109,8 @@ class Matches:
         blocks = self._blocks.get(term)
         if blocks is not None:
             return positions_from_blocks(searcher.schema[term[0]].format, blocks, docnums)
+        if self._read_positions is not None:
+            return self._read_positions(term, docnums)
         return block_positions(searcher, term[0], term[1], docnums)
 
 
@@ -184,6 +195,7 @@ class Executor:
             if dense:
                 matches = run_dense(self, q, limit, filters, leaves)
                 matches._blocks = self._blocks
+                matches._read_positions = self.positions
                 return matches
             found = (eval_pruned(self, q, leaves, limit, filters) if self.prune and by_score
                      else None)
@@ -213,7 +225,8 @@ class Executor:
             matched = others.union(scores)
         top = _top(scores, limit) if order is None else self._ordered(scores, limit, *order)
         return Matches(total=len(matched), facets=self.facets(matched), top=top,
-                       _leaves={k: v for k, v in leaves.items() if v}, _blocks=blocks)
+                       _leaves={k: v for k, v in leaves.items() if v}, _blocks=blocks,
+                       _read_positions=self.positions)
 
     def _filtered_language(self, filters: list[tuple[str, Any]]) -> str | None:
         """The one language whose fields can match under the ``lang`` filter, if any.
@@ -415,6 +428,32 @@ class Executor:
             if keep is not None:
                 keep.extend((offset, local, vals) for local, vals in values or ())
             yield offset, lens, ids, tfs
+
+    def positions(self, term: tuple[str, bytes], docnums: Iterable[int]
+                  ) -> dict[int, list[int]]:
+        """A term's positions in each of ``docnums`` that holds it (as
+        :func:`~search.whoosh_ext.positions.block_positions`): in a segment with the term's
+        columns, the blocks holding the documents are known and read directly."""
+        fieldname, btext = term
+        fmt = self.searcher.schema[fieldname].format
+        wanted = sorted(docnums)
+        infos = dict(self._term_infos(term))
+        out: dict[int, list[int]] = {}
+        for index, (reader, offset) in enumerate(self._segments):
+            if index not in infos:
+                continue
+            end = offset + reader.doc_count_all()
+            local = [d - offset for d in wanted if offset <= d < end]
+            if not local:
+                continue
+            columns = self._columns(index) if self.columns else None
+            blocks = columns.blocks_of(term, local) if columns is not None else None
+            if blocks is not None:
+                positions_at(reader, term, infos[index], fmt, blocks, offset, out)
+            else:
+                segment_positions(self.searcher, reader, offset, fieldname, btext, fmt, local,
+                                  out)
+        return out
 
     def _columns(self, index: int) -> SegmentColumns | None:
         """The columns of segment ``index`` (None: it has none)."""
