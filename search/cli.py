@@ -252,7 +252,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything beyond localhost needs --public.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
-              help="Port to listen on (0 picks a free one).")
+              envvar="PORT", help="Port to listen on (0 picks a free one; also $PORT).")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Worker threads of the waitress server (in each worker process).")
 @click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
@@ -312,6 +312,9 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
         _check_writable(query_log)
         config.update(QUERY_LOG=str(query_log),
                       QUERY_LOG_MAX_BYTES=int(query_log_max_mb * 1024 * 1024))
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     run_server(host=host, port=port, index=str(index_dir), threads=threads, workers=workers,
                config=config, **kwargs)
 

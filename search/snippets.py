@@ -174,16 +174,6 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
     return balance_bidi("".join(out))
 
 
-def sentences(text: str) -> list[Span]:
-    """Sentence spans (ending at ., !, ? or a line break), blank ones skipped."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        s, e = _strip(text, *m.span())
-        if e > s:
-            out.append((s, e))
-    return out
-
-
 def _strip(text: str, s: int, e: int) -> Span:
     """``(s, e)`` without the white space at either end."""
     while s < e and text[s].isspace():

@@ -391,9 +391,9 @@ def test_translate_boost_zero_turns_translation_off(pair_index):
 def test_cognate_vocabulary_follows_new_documents(tmp_path, monkeypatch):
     import time
 
-    from search import searcher as searcher_module
+    from search import understanding
 
-    monkeypatch.setattr(searcher_module, "COGNATE_MAX_AGE", 0.0)
+    monkeypatch.setattr(understanding, "COGNATE_MAX_AGE", 0.0)
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.jsonl").write_text(json.dumps(
@@ -410,7 +410,7 @@ def test_cognate_vocabulary_follows_new_documents(tmp_path, monkeypatch):
         assert ix.refresh(force=True)
         ix.search("kategorija")  # serves the old vocabulary, rebuilds it in the background
         deadline = time.monotonic() + 30
-        while ix._cognates_building and time.monotonic() < deadline:
+        while ix._understanding._cognates_building and time.monotonic() < deadline:
             time.sleep(0.05)
         hits = ix.search("kategorija", lang="en").hits
         assert [h.id for h in hits] == ["en-cat"] and hits[0].translated_terms == ["category"]

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from search import query_words
 from search.analysis import LANGUAGES
-from search.analysis.filters import WORDS
 
 MAX_QUERY = 500
 #: Words with ``*`` or ``?`` per query. Each expands to up to hundreds of indexed words in
@@ -87,7 +87,7 @@ def parse_query(raw: str | None) -> str:
     q = " ".join((raw or "").split())
     if len(q) > MAX_QUERY:
         raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
-    longest = max((len(m.group(0)) for m in WORDS.finditer(q)), default=0)
+    longest = max((len(word) for word in query_words(q)), default=0)
     if longest > MAX_WORD:
         raise ParamError("err_word_too_long", "word_too_long", max=MAX_WORD, n=longest)
     wildcards = sum(1 for word in q.split() if ("*" in word or "?" in word)
