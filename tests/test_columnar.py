@@ -15,7 +15,8 @@ import pytest
 from test_execution import QUERIES, _long_queries, _matches, segmented_index  # noqa: F401
 
 from search.indexer import index_paths
-from search.searcher import SearchIndex, _whoosh_match
+from search.results import _whoosh_match
+from search.searcher import SearchIndex
 from search.storage import open_index
 from search.whoosh_ext import columnar
 from search.whoosh_ext.execution import Executor
