@@ -164,6 +164,14 @@ class Executor:
         #: Segment postings of a term read from columns, over this executor's life.
         self.column_reads = 0
 
+    def forget_scores(self) -> None:
+        """Forget the scored postings and term infos kept from earlier queries (for
+        measurements: a pass over a sample of queries starts as a stream of new ones)."""
+        self._scores.clear()
+        self._maxima.clear()
+        self._infos.clear()
+        self._cached = 0
+
     # -- the public entry point -------------------------------------------------------------
 
     def run(self, q: wq.Query, *, limit: int, filters: Iterable[tuple[str, str]] = (),
