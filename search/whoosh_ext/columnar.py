@@ -10,8 +10,10 @@ So for each segment the indexer also writes, after the commit, the postings of e
 with at least :data:`MIN_POSTINGS` of them (a block) in a scorable field as two arrays (document
 numbers, uint32; frequencies, float32 where that is exact) and a table of where each term
 starts. The executor memory-maps them and takes a term's postings as two slices: no
-per-block work at all. Positions stay in Whoosh's blocks (re-ranking reads them for a few
-documents only). Terms with fewer postings, and segments without columns (an index made
+per-block work at all. Positions stay in Whoosh's blocks, but the columns also keep where
+each block starts in the postings file and which posting it starts with, so re-ranking
+reads a top hit's positions from the one block holding it (:meth:`SegmentColumns.blocks_of`)
+instead of walking every block's header to find it. Terms with fewer postings, and segments without columns (an index made
 before them, a write that failed), are read from Whoosh's blocks as before; the arrays are
 checked equal to Whoosh's postings by ``tests/test_columnar.py``.
 
