@@ -13,9 +13,10 @@ starts. The executor memory-maps them and takes a term's postings as two slices:
 per-block work at all. Positions stay in Whoosh's blocks, but the columns also keep where
 each block starts in the postings file and which posting it starts with, so re-ranking
 reads a top hit's positions from the one block holding it (:meth:`SegmentColumns.blocks_of`)
-instead of walking every block's header to find it. Terms with fewer postings, and segments without columns (an index made
-before them, a write that failed), are read from Whoosh's blocks as before; the arrays are
-checked equal to Whoosh's postings by ``tests/test_columnar.py``.
+instead of walking every block's header to find it. Terms with fewer postings, and
+segments without columns (an index made before them, a write that failed), are read from
+Whoosh's blocks as before; the arrays are checked equal to Whoosh's postings by
+``tests/test_columnar.py``.
 
 Whoosh segments never change once written, so the columns of a segment are made once; those
 of segments merged away are deleted by :func:`save_columns`.
