@@ -67,6 +67,10 @@ BOUND_MARGIN = 1e-9
 #: (:meth:`Matches.positions`) for terms with at most this many postings; longer ones are
 #: read again, only the blocks holding a top hit.
 KEPT_POSTINGS = 20_000
+#: The same when the segments' columns (:mod:`search.whoosh_ext.columnar`) can be read
+#: instead: beyond a few dozen blocks, reading only the blocks of the top hits afterwards
+#: costs less than reading every block now.
+KEPT_WITH_COLUMNS = 4_096
 
 
 class Unsupported(Exception):
@@ -375,7 +379,8 @@ class Executor:
             raise Unsupported
         fieldname, btext = key
         keep: list[Block] | None = None
-        if key in self._keep and self._postings_count(key) <= KEPT_POSTINGS:
+        if key in self._keep and self._postings_count(key) <= (
+                KEPT_WITH_COLUMNS if self.columns else KEPT_POSTINGS):
             keep = self._blocks[key] = []
         params = None
         id_parts: list[np.ndarray] = []
@@ -412,20 +417,16 @@ class Executor:
         """(docnum offset, length bytes as an array, local ids, weights) for each segment
         holding the term, each as one numpy array (int64, float64): from the segment's
         columns (:mod:`search.whoosh_ext.columnar`) when it has the term's, else from
-        Whoosh's blocks, unpickled one by one but decoded in bulk. ``keep`` receives the
-        blocks read (for positions), unless the columns served some segment: then none are
-        kept (positions read only the blocks they need)."""
+        Whoosh's blocks, unpickled one by one but decoded in bulk. With ``keep`` (which
+        receives the blocks, for positions) the blocks are read."""
         key = (fieldname, btext)
         for index, info in self._term_infos(key):
             reader, offset = self._segments[index]
             lens = self._field_lengths_array(index, reader, fieldname)
-            columns = self._columns(index) if self.columns else None
+            columns = self._columns(index) if self.columns and keep is None else None
             found = columns.get(key) if columns is not None else None
             if found is not None:
                 self.column_reads += 1
-                if keep is not None:  # no blocks read: positions will read the few needed
-                    self._blocks.pop(key, None)
-                    keep = None
                 yield offset, lens, found[0], found[1]
                 continue
             values: list[Any] | None = [] if keep is not None else None
