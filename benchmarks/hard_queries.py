@@ -169,7 +169,7 @@ def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict
                 v = h[config]
                 cell = f"{v['p50']:.1f} / {v['p95']:.1f} / {v['p99']:.1f} / {v['worst']:.1f}"
                 if e != "ours":
-                    cell += f" (×{ours[config]['p95'] / v['p95']:.1f})"
+                    cell += f" (×{ours[config]['p95'] / v['p95']:.2f})"
                 cells.append(cell)
             rows.append([corpus if e == "ours" else "", e, *cells,
                          "/".join(str(h[c]["passes"]) for c in HARD_CONFIGS),
