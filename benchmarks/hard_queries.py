@@ -13,10 +13,9 @@ evaluation queries or qrels), plus a few fixed hostile strings:
 - ``caps``: a page's title of three or more words, in capitals (a shouted title);
 - ``hostile``: fixed strings (syntax debris, a 1,500-letter word, markup, a bare operator).
 
-Ours is measured with its "did you mean" suggester switched off (``--no-suggest`` of the
-query worker): it is being replaced, and today costs seconds a query on exactly these
-queries; the figures are those of the query path (parsing, translation, matching, re-ranking,
-facets, snippets).
+Ours is measured as shipped: with its spelling corrector (``search/spelling.py``), whose
+work per query is bounded, so a query with misspelt or unknown words also pays for the
+correction (and, when the correction replaces the query, for a second search).
 
 Alone, on indexes already built (each folder holds ``ix-ENGINE`` folders as the speed run
 builds them), writing the ``speed-hard`` section of RESULTS.md::
@@ -142,14 +141,12 @@ def summarize(data: dict, sample: list[dict]) -> dict:
 
 
 def measure(engine: str, path: Path, queries: Path, sample: list[dict], reps: int,
-            budget: float, suggest: bool = False, warmup: int = 5) -> dict:
+            budget: float, warmup: int = 5) -> dict:
     from speed import run_worker
 
     data, _wall, _peak = run_worker(["query", engine, str(path), str(queries), "--runs",
                                      str(reps), "--budget", str(budget), "--configs",
-                                     ",".join(HARD_CONFIGS), "--warmup", str(warmup),
-                                     *(["--no-suggest"] if engine == "ours" and not suggest
-                                       else [])])
+                                     ",".join(HARD_CONFIGS), "--warmup", str(warmup)])
     return summarize(data, sample)
 
 
@@ -172,7 +169,7 @@ def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict
                 v = h[config]
                 cell = f"{v['p50']:.1f} / {v['p95']:.1f} / {v['p99']:.1f} / {v['worst']:.1f}"
                 if e != "ours":
-                    cell += f" (×{ours[config]['p95'] / v['p95']:.1f})"
+                    cell += f" (×{ours[config]['p95'] / v['p95']:.2f})"
                 cells.append(cell)
             rows.append([corpus if e == "ours" else "", e, *cells,
                          "/".join(str(h[c]["passes"]) for c in HARD_CONFIGS),
@@ -196,11 +193,11 @@ def render(corpora: list[str], engines: list[str], hard: dict, sample: list[dict
         "",
         f"{len(sample)} queries (`benchmarks/hard_queries.py`, seed {SEED}), generated from "
         "the help corpus's text and vocabulary, never from the evaluation queries: "
-        + ", ".join(f"{counts[k]} {k}" for k in KINDS) + ". Ours runs **without its \"did "
-        "you mean\" suggester** (being replaced; it costs seconds on exactly these queries), "
-        "so these are the figures of the query path: parsing, translation, matching, "
-        "re-ranking, facets and snippets. The peers get the word tokens, as in the "
-        "ordinary sample. Each engine in its own query process, 5 queries of warm-up.",
+        + ", ".join(f"{counts[k]} {k}" for k in KINDS) + ". Ours runs as shipped, with its "
+        "spelling corrector (bounded work), so a misspelt or unknown word also pays for its "
+        "correction, and a replaced query for a second search. The peers get the word "
+        "tokens, as in the ordinary sample. Each engine in its own query process, 5 queries "
+        "of warm-up.",
         "",
         table,
         "",
@@ -221,7 +218,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=30.0)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--ordinary", action="store_true",
-                    help="Also the ordinary sample (speed.py's, suggester on) in the same run.")
+                    help="Also the ordinary sample (speed.py's) in the same run.")
     args = ap.parse_args()
     engines = args.engines.split(",")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -252,7 +249,7 @@ def main() -> None:
                                      for c, v in hard[corpus, e].items()))
                 if args.ordinary:
                     ordinary[corpus, e] = measure(e, path, plain, plain_sample, args.reps,
-                                                  args.budget, suggest=True, warmup=30)
+                                                  args.budget, warmup=30)
                     log("  ordinary: " + ", ".join(
                         f"{c} p95 {v['p95']:.1f} worst {v['worst']:.1f} ms"
                         for c, v in ordinary[corpus, e].items()))
@@ -261,7 +258,7 @@ def main() -> None:
         text += "\n\n" + render(
             corpora, engines, ordinary, plain_sample, heading="Ordinary queries, same run",
             intro=f"The ordinary sample of `benchmarks/speed.py` ({len(plain_sample)} help "
-                  "keyword queries, seed 20261122), ours **with** its suggester, as shipped; "
+                  "keyword queries, seed 20261122), ours as shipped; "
                   "30 queries of warm-up.")
     text = ("## Hard queries alone (`benchmarks/hard_queries.py`)\n\nMeasured on indexes "
             "built earlier (" + ", ".join(args.indexes) + "), outside a full speed run, "

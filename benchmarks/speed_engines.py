@@ -92,9 +92,6 @@ class Engine:
 
 class Ours(Engine):
     name = "ours"
-    #: False: the "did you mean" suggester is switched off (the hard-query sample measures
-    #: the query path without it: it is being replaced, and costs seconds a query today).
-    suggest = True
 
     def build(self, corpus: str, path: str, procs: int) -> int:
         from search.indexer import index_paths
@@ -105,18 +102,13 @@ class Ours(Engine):
         from search.searcher import SearchIndex
 
         self._path = path
-        self._ix = {"or": self._without_suggestions(SearchIndex(path, mode="or"))}
-
-    def _without_suggestions(self, ix):
-        if not self.suggest:
-            ix._suggest = lambda parsed: None
-        return ix
+        self._ix = {"or": SearchIndex(path, mode="or")}
 
     def search(self, text: str, mode: str, snippets: bool) -> list:
         if mode not in self._ix:
             from search.searcher import SearchIndex
 
-            self._ix[mode] = self._without_suggestions(SearchIndex(self._path, mode=mode))
+            self._ix[mode] = SearchIndex(self._path, mode=mode)
         res = self._ix[mode].search(text, per_page=10, snippets=snippets)
         return [(h.id, h.title, h.snippet) for h in res.hits]
 
@@ -279,11 +271,9 @@ def cmd_build(engine: str, corpus: str, path: str, procs: int) -> dict:
 
 
 def cmd_query(engine: str, path: str, queries: str, budget: float, runs: int,
-              warmup: int, configs: list[str], suggest: bool = True) -> dict:
+              warmup: int, configs: list[str]) -> dict:
     texts = [q["text"] for q in read_records(queries)]
     eng = make_engine(engine)
-    if isinstance(eng, Ours):
-        eng.suggest = suggest
     started = time.perf_counter()
     eng.open(path)
     out: dict = {"open_s": time.perf_counter() - started, "configs": {}}
@@ -449,8 +439,6 @@ def main(argv: list[str]) -> None:
     q.add_argument("--runs", type=int, default=3)
     q.add_argument("--warmup", type=int, default=30)
     q.add_argument("--configs", default=",".join(CONFIGS))
-    q.add_argument("--no-suggest", action="store_true",
-                   help="Ours without its \"did you mean\" suggester.")
     f = sub.add_parser("first")
     f.add_argument("engine", choices=ENGINES)
     f.add_argument("path")
@@ -471,7 +459,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(cmd_build(a.engine, a.corpus, a.path, a.procs)))
     elif a.cmd == "query":
         print(json.dumps(cmd_query(a.engine, a.path, a.queries, a.budget, a.runs, a.warmup,
-                                   a.configs.split(","), suggest=not a.no_suggest)))
+                                   a.configs.split(","))))
     elif a.cmd == "first":
         cmd_first(a.engine, a.path, a.query)
     elif a.cmd == "incremental":

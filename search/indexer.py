@@ -252,9 +252,12 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
 def _save_after_commit(ix: Any, gen: Path, fast: bool = True) -> None:
     """Keep the commit's spelling vocabulary and completion table beside it, so that no
     search has to make them (an optimisation only: a search process makes them itself when
-    they are missing). Both read the new segments' words through one
+    they are missing), and the columns of its new segments' postings (without them,
+    searching reads Whoosh's blocks, only slower; not with ``fast=False``). The vocabulary
+    and the completion table read the new segments' words through one
     :class:`~search.whoosh_ext.terms.SegmentTerms`: once."""
     from search.completion import completions_for_reader
+    from search.whoosh_ext.columnar import save_columns
 
     terms = SegmentTerms(fast, max_kept=None)  # dropped when both are made
     try:
@@ -266,6 +269,11 @@ def _save_after_commit(ix: Any, gen: Path, fast: bool = True) -> None:
             completions_for_reader(reader, gen, terms)
     except Exception:  # noqa: BLE001 - as above
         log.exception("Could not save the completion table of %s", gen)
+    try:
+        if fast:
+            save_columns(ix, gen)
+    except Exception:  # noqa: BLE001 - as above
+        log.exception("Could not save the postings columns of %s", gen)
 
 
 def _is_under(path: str, roots: list[str]) -> bool:

@@ -86,8 +86,11 @@ class ResultBuilder:
         self._searcher, self._gen = searcher, gen
 
     def clear_cache(self) -> None:
-        """Forget the scored postings kept from earlier queries (for measurements)."""
-        self._executor = None
+        """Forget the scored postings kept from earlier queries (for measurements); what
+        the executor read once per segment (lengths, facets, columns) stays, as it does
+        in a server between queries."""
+        if self._executor is not None:
+            self._executor.forget_scores()
 
     def match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
               terms: set[tuple[str, bytes]], sort: str) -> Matches:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
@@ -37,7 +38,14 @@ from whoosh.util.numeric import byte_to_length
 
 from search.model import UNKNOWN
 from search.ranking import field_language
-from search.whoosh_ext.positions import Block, block_positions, positions_from_blocks
+from search.whoosh_ext.columnar import SegmentColumns, decode_postings, open_columns
+from search.whoosh_ext.positions import (
+    Block,
+    block_positions,
+    positions_at,
+    positions_from_blocks,
+    segment_positions,
+)
 
 __all__ = ["Executor", "Matches"]
 
@@ -45,6 +53,8 @@ __all__ = ["Executor", "Matches"]
 _LENGTHS = [byte_to_length(b) for b in range(256)]
 #: Postings whose scores are kept between queries (12 bytes each: about 24 MB).
 CACHED_POSTINGS = 2_000_000
+#: Terms whose term infos are kept between queries (a few hundred bytes each).
+CACHED_INFOS = 50_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
 #: Pruning (:mod:`search.whoosh_ext.pruning`) considers stopping full scoring only before a
@@ -58,6 +68,10 @@ BOUND_MARGIN = 1e-9
 #: (:meth:`Matches.positions`) for terms with at most this many postings; longer ones are
 #: read again, only the blocks holding a top hit.
 KEPT_POSTINGS = 20_000
+#: The same when the segments' columns (:mod:`search.whoosh_ext.columnar`) can be read
+#: instead: beyond a few dozen blocks, reading only the blocks of the top hits afterwards
+#: costs less than reading every block now.
+KEPT_WITH_COLUMNS = 4_096
 
 
 class Unsupported(Exception):
@@ -74,6 +88,9 @@ class Matches:
     _leaves: dict[tuple[str, bytes], array] = field(default_factory=dict, repr=False)
     _matched: dict[int, set[tuple[str, bytes]]] = field(default_factory=dict, repr=False)
     _blocks: dict[tuple[str, bytes], list[Block]] = field(default_factory=dict, repr=False)
+    #: Reads a term's positions in some documents (the executor's, guided by the columns).
+    _read_positions: Callable[[tuple[str, bytes], Iterable[int]], dict[int, list[int]]] | None \
+        = field(default=None, repr=False)
 
     def matched_terms(self, docnum: int) -> set[tuple[str, bytes]]:
         """The query's (field, term) pairs present in a document (as Whoosh's ``terms=True``).
@@ -97,6 +114,8 @@ class Matches:
         blocks = self._blocks.get(term)
         if blocks is not None:
             return positions_from_blocks(searcher.schema[term[0]].format, blocks, docnums)
+        if self._read_positions is not None:
+            return self._read_positions(term, docnums)
         return block_positions(searcher, term[0], term[1], docnums)
 
 
@@ -107,8 +126,15 @@ class Executor:
     for the segments they were built from.
     """
 
-    def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None) -> None:
+    def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None,
+                 columns: bool = True) -> None:
         self.searcher = searcher
+        #: Read postings from the segments' columns where written (see
+        #: :mod:`search.whoosh_ext.columnar`); False: always from Whoosh's blocks.
+        self.columns = columns
+        storage = getattr(getattr(searcher, "_ix", None), "storage", None)
+        self._folder: str | None = getattr(storage, "folder", None)
+        self._segment_columns: dict[int, SegmentColumns | None] = {}
         #: Evaluate into numpy arrays (:mod:`search.whoosh_ext.dense`): None decides by the
         #: index's size.
         self.dense = dense
@@ -123,22 +149,33 @@ class Executor:
         # (An index without documents has an EmptyReader, which has no term table.)
         self._segments = [(sub.reader(), offset) for sub, offset in (subs or [(searcher, 0)])
                           if hasattr(sub.reader(), "_terms")]
-        self._lengths: dict[tuple[int, str], bytes | None] = {}
+        self._lengths: dict[tuple, Any] = {}  # (segment, field[, "np"]) -> lengths
         self._facet_values: dict[str, tuple[list[str], Any]] = {}  # codes: bytearray or array
         self._docsets: dict[tuple[str, str], frozenset[int]] = {}
         self._deleted: frozenset[int] | None = None
-        self._norms: dict[tuple[float, float, float], list[float]] = {}
+        self._norms: dict[tuple, Any] = {}  # (b, k1, avgfl[, "np"]) -> norm per length
         self._scores: dict[tuple[str, bytes], tuple[array, array]] = {}
         self._maxima: dict[tuple[str, bytes], float] = {}  #: the largest of cached scores
         self._language: str | None = None  #: during run(): the language filter, if any
-        #: During run(): each term's per-segment term infos (looked up once), and the blocks
-        #: of postings kept for the positions of the terms in ``_keep``.
+        #: Each term's per-segment term infos, looked up once for this searcher's life (up
+        #: to CACHED_INFOS terms); during run(), the blocks of postings kept for the
+        #: positions of the terms in ``_keep``.
         self._infos: dict[tuple[str, bytes], list[tuple[int, Any]]] = {}
         self._blocks: dict[tuple[str, bytes], list[Block]] = {}
         self._keep: frozenset[tuple[str, bytes]] = frozenset()
         self._cached = 0
         #: Terms scored for the pruning's candidates only, over this executor's life.
         self.pruned_terms = 0
+        #: Segment postings of a term read from columns, over this executor's life.
+        self.column_reads = 0
+
+    def forget_scores(self) -> None:
+        """Forget the scored postings and term infos kept from earlier queries (for
+        measurements: a pass over a sample of queries starts as a stream of new ones)."""
+        self._scores.clear()
+        self._maxima.clear()
+        self._infos.clear()
+        self._cached = 0
 
     # -- the public entry point -------------------------------------------------------------
 
@@ -171,6 +208,7 @@ class Executor:
             if dense:
                 matches = run_dense(self, q, limit, filters, leaves)
                 matches._blocks = self._blocks
+                matches._read_positions = self.positions
                 return matches
             found = (eval_pruned(self, q, leaves, limit, filters) if self.prune and by_score
                      else None)
@@ -182,7 +220,6 @@ class Executor:
             return None
         finally:
             self._language = None
-            self._infos = {}
             blocks, self._blocks, self._keep = self._blocks, {}, frozenset()
         deleted = self.deleted()
         if deleted:
@@ -201,7 +238,8 @@ class Executor:
             matched = others.union(scores)
         top = _top(scores, limit) if order is None else self._ordered(scores, limit, *order)
         return Matches(total=len(matched), facets=self.facets(matched), top=top,
-                       _leaves={k: v for k, v in leaves.items() if v}, _blocks=blocks)
+                       _leaves={k: v for k, v in leaves.items() if v}, _blocks=blocks,
+                       _read_positions=self.positions)
 
     def _filtered_language(self, filters: list[tuple[str, Any]]) -> str | None:
         """The one language whose fields can match under the ``lang`` filter, if any.
@@ -342,24 +380,30 @@ class Executor:
             raise Unsupported
         fieldname, btext = key
         keep: list[Block] | None = None
-        if key in self._keep and self._postings_count(key) <= KEPT_POSTINGS:
+        if key in self._keep and self._postings_count(key) <= (
+                KEPT_WITH_COLUMNS if self.columns else KEPT_POSTINGS):
             keep = self._blocks[key] = []
-        idf = None
-        all_ids, all_scores = array("I"), array("d")
-        for offset, lengths, ids, weights in self._postings(fieldname, btext, fieldobj.format,
-                                                            keep=keep):
+        params = None
+        id_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        for offset, lengths, ids, tfs in self._term_arrays(fieldname, btext, fieldobj.format,
+                                                           keep):
             if lengths is None:
                 raise Unsupported
-            if idf is None:
-                idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
-                # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            if params is None:
+                params = idf, b, k1, avgfl = self._parameters(self.searcher, fieldname, btext)
                 k1p1 = k1 + 1
-                norm = self._norm(b, k1, avgfl)
-            all_ids.extend(ids if not offset else (d + offset for d in ids))
-            all_scores.extend(idf * ((tf * k1p1) / (tf + norm[lengths[d]]))
-                              for d, tf in zip(ids, weights, strict=False))
-        if idf is None:
+                norm = self._norm_array(b, k1, avgfl)
+            # Whoosh: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))), the
+            # same operations in the same order on float64: the same bits.
+            score_parts.append(idf * ((tfs * k1p1) / (tfs + norm[lengths[ids]])))
+            id_parts.append(ids + offset if offset else ids)
+        if params is None:
             return None
+        all_ids = array("I", (np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0])
+                        .astype(np.uint32).tobytes())
+        all_scores = array("d", (np.concatenate(score_parts) if len(score_parts) > 1
+                                 else score_parts[0]).tobytes())
         self._cached += len(all_ids)
         if self._cached > CACHED_POSTINGS:
             self._scores.clear()
@@ -368,11 +412,92 @@ class Executor:
         self._scores[key] = (all_ids, all_scores)
         return all_ids, all_scores
 
+    def _term_arrays(self, fieldname: str, btext: bytes, fmt: Any,
+                     keep: list[Block] | None = None
+                     ) -> Iterator[tuple[int, np.ndarray | None, np.ndarray, np.ndarray]]:
+        """(docnum offset, length bytes as an array, local ids, weights) for each segment
+        holding the term, each as one numpy array (int64, float64): from the segment's
+        columns (:mod:`search.whoosh_ext.columnar`) when it has the term's, else from
+        Whoosh's blocks, unpickled one by one but decoded in bulk. With ``keep`` (which
+        receives the blocks, for positions) the blocks are read."""
+        key = (fieldname, btext)
+        for index, info in self._term_infos(key):
+            reader, offset = self._segments[index]
+            lens = self._field_lengths_array(index, reader, fieldname)
+            columns = self._columns(index) if self.columns and keep is None else None
+            found = columns.get(key) if columns is not None else None
+            if found is not None:
+                self.column_reads += 1
+                yield offset, lens, found[0], found[1]
+                continue
+            values: list[Any] | None = [] if keep is not None else None
+            try:
+                ids, tfs = decode_postings(reader, key, info, fmt, values)
+            except TypeError:
+                raise Unsupported from None
+            if keep is not None:
+                keep.extend((offset, local, vals) for local, vals in values or ())
+            yield offset, lens, ids, tfs
+
+    def positions(self, term: tuple[str, bytes], docnums: Iterable[int]
+                  ) -> dict[int, list[int]]:
+        """A term's positions in each of ``docnums`` that holds it (as
+        :func:`~search.whoosh_ext.positions.block_positions`): in a segment with the term's
+        columns, the blocks holding the documents are known and read directly."""
+        fieldname, btext = term
+        fmt = self.searcher.schema[fieldname].format
+        wanted = sorted(docnums)
+        infos = dict(self._term_infos(term))
+        out: dict[int, list[int]] = {}
+        for index, (reader, offset) in enumerate(self._segments):
+            if index not in infos:
+                continue
+            end = offset + reader.doc_count_all()
+            local = [d - offset for d in wanted if offset <= d < end]
+            if not local:
+                continue
+            columns = self._columns(index) if self.columns else None
+            blocks = columns.blocks_of(term, local) if columns is not None else None
+            if blocks is not None:
+                positions_at(reader, term, infos[index], fmt, blocks, offset, out)
+            else:
+                segment_positions(self.searcher, reader, offset, fieldname, btext, fmt, local,
+                                  out)
+        return out
+
+    def _columns(self, index: int) -> SegmentColumns | None:
+        """The columns of segment ``index`` (None: it has none)."""
+        if index not in self._segment_columns:
+            reader, _offset = self._segments[index]
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            self._segment_columns[index] = open_columns(
+                self._folder, segment.segment_id() if segment is not None else None)
+        return self._segment_columns[index]
+
+    def _field_lengths_array(self, index: int, reader: Any, fieldname: str
+                             ) -> np.ndarray | None:
+        """:meth:`_field_lengths` as a numpy array of bytes (None: not readable)."""
+        key = (index, fieldname, "np")
+        if key not in self._lengths:
+            raw = self._field_lengths(index, reader, fieldname)
+            self._lengths[key] = None if raw is None else np.frombuffer(raw, dtype=np.uint8)
+        return self._lengths[key]
+
+    def _norm_array(self, b: float, k1: float, avgfl: float) -> np.ndarray:
+        """:meth:`_norm` as a numpy array."""
+        key = (b, k1, avgfl, "np")
+        if key not in self._norms:
+            self._norms[key] = np.array(self._norm(b, k1, avgfl), dtype=np.float64)
+        return self._norms[key]
+
     def _term_infos(self, key: tuple[str, bytes]) -> list[tuple[int, Any]]:
-        """(segment index, term info) of each segment holding the term; looked up once a
-        run (the look-up is what a term costs most when it has few postings)."""
+        """(segment index, term info) of each segment holding the term; looked up once
+        (the look-up is what a term costs most when it has few postings, and the terms of
+        frequent words recur from query to query)."""
         infos = self._infos.get(key)
         if infos is None:
+            if len(self._infos) >= CACHED_INFOS:
+                self._infos.clear()
             infos = []
             for index, (reader, _offset) in enumerate(self._segments):
                 if not hasattr(reader, "_terms"):  # an empty or another kind of reader

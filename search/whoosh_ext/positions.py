@@ -23,7 +23,8 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 
-__all__ = ["block_positions", "positions_from_blocks", "whoosh_positions"]
+__all__ = ["block_positions", "positions_at", "positions_from_blocks", "segment_positions",
+           "whoosh_positions"]
 
 #: One block of one term's postings: (docnum offset of its segment, sorted local document
 #: numbers, the encoded values of those postings).
@@ -64,28 +65,54 @@ def whoosh_positions(searcher: Any, fieldname: str, btext: bytes,
 def block_positions(searcher: Any, fieldname: str, btext: bytes,
                     docnums: Iterable[int]) -> dict[int, list[int]]:
     """As :func:`whoosh_positions`, reading only the blocks that hold a wanted document."""
-    fieldobj = searcher.schema[fieldname]
-    fmt = fieldobj.format
+    fmt = searcher.schema[fieldname].format
     wanted = sorted(docnums)
     out: dict[int, list[int]] = {}
     for reader, offset in _segments(searcher):
         end = offset + reader.doc_count_all()
         local = [d - offset for d in wanted if offset <= d < end]
-        if not local:
-            continue
-        try:
-            m = reader._terms.matcher(fieldname, btext, fmt, scorer=None)
-        except TermNotFound:
-            continue
-        if isinstance(m, ListMatcher):
-            _decode(fmt, ((offset, m._ids, m._values),), local, out, local=True)
-        elif isinstance(m, W3LeafMatcher):
-            _decode(fmt, _wanted_blocks(m, local, offset), local, out, local=True)
-        else:  # another codec: Whoosh's matcher knows how to read it
-            found = whoosh_positions(searcher, fieldname, btext,
-                                     [d + offset for d in local])
-            out.update(found)
+        if local:
+            segment_positions(searcher, reader, offset, fieldname, btext, fmt, local, out)
     return out
+
+
+def segment_positions(searcher: Any, reader: Any, offset: int, fieldname: str, btext: bytes,
+                      fmt: Any, local: list[int], out: dict[int, list[int]]) -> None:
+    """:func:`block_positions` in one segment (``local``: its sorted local docnums)."""
+    try:
+        m = reader._terms.matcher(fieldname, btext, fmt, scorer=None)
+    except TermNotFound:
+        return
+    if isinstance(m, ListMatcher):
+        _decode(fmt, ((offset, m._ids, m._values),), local, out, local=True)
+    elif isinstance(m, W3LeafMatcher):
+        _decode(fmt, _wanted_blocks(m, local, offset), local, out, local=True)
+    else:  # another codec: Whoosh's matcher knows how to read it
+        out.update(whoosh_positions(searcher, fieldname, btext, [d + offset for d in local]))
+
+
+def positions_at(reader: Any, key: tuple[str, bytes], info: Any, fmt: Any,
+                 blocks: dict[int, list[int]], offset: int, out: dict[int, list[int]]) -> None:
+    """The positions of a term in documents of one segment whose blocks are known
+    ({offset of the block in the postings file: [local docnum, ...]}, from the segment's
+    columns, see :mod:`search.whoosh_ext.columnar`): each block is read directly, none
+    passed over."""
+    terms = reader._terms
+    m = terms._codec.postings_reader(terms._postfile, info, fmt, term=key, scorer=None)
+    decode = fmt.decoder("positions")
+    for position, docs in blocks.items():
+        m._goto(position)
+        m._read_data()
+        ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
+        values = m._data[2]
+        if m._fixedsize is not None and m._fixedsize >= 0:  # not a positions format
+            m._ids = ids
+            m._read_values()
+            values = m._values
+        for docnum in docs:
+            j = bisect_left(ids, docnum)
+            if j < len(ids) and ids[j] == docnum:
+                out[docnum + offset] = decode(values[j])
 
 
 def positions_from_blocks(fmt: Any, blocks: Iterable[Block],
