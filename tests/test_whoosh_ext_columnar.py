@@ -2,7 +2,7 @@
 reading them scores exactly as it does from Whoosh's blocks.
 
 The index has several segments and deleted documents (the ``segmented_index`` of
-test_execution.py); the threshold for columns is lowered so that most terms get them.
+test_whoosh_ext_execution.py); the threshold for columns is lowered so that most terms get them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from search.indexer import index_paths
 from search.results import _whoosh_match
 from search.searcher import SearchIndex
 from search.storage import open_index
-from search.whoosh_ext import columnar, execution
+from search.whoosh_ext import columnar, term_postings
 from search.whoosh_ext.execution import Executor
 from search.whoosh_ext.positions import whoosh_positions
 
@@ -80,7 +80,7 @@ def test_executor_same_with_and_without_columns(columns_index: Path, dense: bool
     Whoosh's blocks, and the same documents as Whoosh's own collector; the columns are
     really read (counted), also for the terms whose positions re-ranking wants (which
     otherwise keep the blocks read while scoring when they have few postings)."""
-    monkeypatch.setattr(execution, "KEPT_WITH_COLUMNS", 0)
+    monkeypatch.setattr(term_postings, "KEPT_WITH_COLUMNS", 0)
     for mode in ("or", "and"):
         idx = SearchIndex(columns_index, mode=mode)
         s = idx._searcher
