@@ -1,0 +1,446 @@
+"""Translations nobody marked: find, at index time, the document that translates another.
+
+A bilingual site publishes many pages twice, and often says so nowhere (no ``pair_id``, no
+``hreflang``). After each commit, every new or changed document without a declared
+translation is matched against the documents of the other language:
+
+1. **Candidates come from the index**, never from all pairs: a bounded query of the
+   document's rarest translation-surviving terms (its words translated by the engine's
+   dictionary and cognates, in the other language's body field; its numbers, names, URLs
+   and identifiers in the other language's surface-word field), at most
+   :attr:`PairingLimits.query_terms` terms, each read only if it is rare enough
+   (:attr:`PairingLimits.max_postings`); the :attr:`PairingLimits.candidates` best are kept.
+2. **Each candidate is scored** on the evidence of :mod:`search.pair_evidence`.
+3. **A link is made only when it is clear**: the best candidate scores at least
+   :data:`MIN_SCORE`, beats the runner-up by :data:`MIN_MARGIN`, and the document is, in
+   turn, the candidate's own clear best (mutual best). Otherwise nothing is linked: a wrong
+   link is worse than none.
+
+The links are kept beside the index generation in ``found_pairs.json`` (written atomically,
+updated after every commit, carried over to a rebuilt generation for the documents that did
+not change) and read with :func:`load_found_pairs`. Declared translations always win: a
+document that has one is neither paired nor a candidate. Pairing is an optional extra: any
+failure is logged and leaves the committed index as it is.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search.analysis import spelling_analyzer
+from search.pair_evidence import Profile, ProfileMaker, Score, compare, other_language
+from search.schema import spelling_fields
+from search.storage import IndexLayout, write_json
+from search.translation import CognateIndex, Translator, cognates_for_reader
+
+__all__ = ["FOUND_PAIRS_FILE", "PairingLimits", "PairingStats", "load_found_pairs",
+           "update_found_pairs", "pair_after_commit"]
+
+log = logging.getLogger(__name__)
+
+#: The file of an index generation folder holding the found pairs.
+FOUND_PAIRS_FILE = "found_pairs.json"
+FORMAT = 1
+#: The lowest score (see :func:`search.pair_evidence.compare`) a link needs.
+MIN_SCORE = 0.25
+#: How far the best candidate must score above the runner-up.
+MIN_MARGIN = 0.05
+#: Translations of one word in a candidate query.
+TERMS_PER_WORD = 3
+#: A pass over this many documents reads the document frequencies it needs all at once.
+PRELOAD_DOCS = 200
+
+
+@dataclass(frozen=True)
+class PairingLimits:
+    """Caps on the work per document (whatever the document or the index)."""
+
+    query_terms: int = 40  #: terms in a document's candidate query
+    max_postings: int = 500  #: a term in more documents than this is not read
+    candidates: int = 8  #: candidates scored per document
+
+
+@dataclass
+class PairingStats:
+    """What a pass did (the bounded-work test and the benchmark read it)."""
+
+    searched: int = 0  #: documents whose candidates were searched
+    query_terms: int = 0
+    postings: int = 0
+    scored: int = 0
+    chars: int = 0
+    most_query_terms: int = 0  #: per document
+    most_postings: int = 0
+    most_scored: int = 0
+    linked: int = 0
+    unlinked: int = 0
+    full: bool = False  #: a pass over every document (no usable earlier state)
+    evidence: dict[str, int] = field(default_factory=dict)  #: what decided each new link
+
+
+def _declared_translation(searcher: Any, stored: dict[str, Any]) -> str | None:
+    """The translation a document declares (its JSONL ``pair_id``), if indexed."""
+    pair = stored.get("pair")
+    if not pair:
+        return None
+    for other in searcher.documents(pair=pair):
+        if other.get("lang") != stored.get("lang") and other.get("id") != stored.get("id"):
+            return other["id"]
+    return None
+
+
+# -- the saved state ----------------------------------------------------------------------------
+
+def _read_state(gen: Path | None) -> dict[str, Any] | None:
+    if gen is None:
+        return None
+    try:
+        data = json.loads((Path(gen) / FOUND_PAIRS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    return data
+
+
+def load_found_pairs(gen: Path) -> dict[str, str]:
+    """The found translations of a generation, in both directions (``{a: b, b: a}``); an
+    empty mapping when there are none (or the file is unreadable)."""
+    state = _read_state(gen)
+    if state is None:
+        return {}
+    return {a: link[0] for a, link in state.get("links", {}).items()
+            if isinstance(link, list) and link and isinstance(link[0], str)}
+
+
+# -- one pass -----------------------------------------------------------------------------------
+
+class _Pass:
+    """Finds and decides links within one searcher's view (caches per pass)."""
+
+    def __init__(self, searcher: Any, translator: Translator, cognates: CognateIndex | None,
+                 limits: PairingLimits, stats: PairingStats) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.limits = limits
+        self.stats = stats
+        self.maker = ProfileMaker(searcher, translator, cognates)
+        self._surface = spelling_analyzer()
+        self._profiles: dict[int, Profile | None] = {}
+        self._ranked: dict[int, list[tuple[Score, int]]] = {}
+        self._declared: dict[int, bool] = {}
+        self._lengths: dict[int, int] = {}
+        self.live = set(self.reader.all_doc_ids())
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return self.searcher.stored_fields(docnum)
+
+    def declared(self, docnum: int) -> bool:
+        found = self._declared.get(docnum)
+        if found is None:
+            found = self._declared[docnum] = _declared_translation(
+                self.searcher, self.stored(docnum)) is not None
+        return found
+
+    def profile(self, docnum: int) -> Profile | None:
+        if docnum not in self._profiles:
+            stored = self.stored(docnum)
+            before = self.maker.chars_read
+            self._profiles[docnum] = (None if self.declared(docnum)
+                                      else self.maker.profile(docnum, stored))
+            self.stats.chars += self.maker.chars_read - before
+        return self._profiles[docnum]
+
+    def _query(self, prof: Profile, other: str) -> list[tuple[float, str, str, str]]:
+        """(weight, source word, field, term) of the candidate query.
+
+        The document's rarest words and anchors first, each with up to
+        :data:`TERMS_PER_WORD` of its translations (the most common in the other language:
+        a rare one is more often a sense the text does not mean); only terms the other
+        language has in at most ``max_postings`` documents; at most ``query_terms`` terms.
+        """
+        body, spell = f"body_{other}", spelling_fields()[other]
+        cap = self.limits.max_postings
+        n_other = self.maker.lang_docs(other)
+        groups: list[tuple[float, str, str, list[str]]] = []
+        for term, targets in prof.translations.items():
+            groups.append((prof.words[term], term, body, list(targets)))
+        for token, (weight, kind) in prof.anchors.items():
+            if kind != "date":
+                groups.append((weight, token, spell,
+                               list({t.text for t in self._surface(token)})))
+        groups.sort(key=lambda g: (-g[0], g[1]))
+        chosen: list[tuple[float, str, str, str]] = []
+        taken: set[tuple[str, str]] = set()
+        for weight, group, fieldname, terms in groups:
+            usable = [(df, t) for t in terms
+                      if 0 < (df := self.maker.df(fieldname, t)) <= cap
+                      and (fieldname, t) not in taken]
+            usable.sort(reverse=True)
+            for df, t in usable[:TERMS_PER_WORD]:
+                # A hit on a common word says less than one on a rare word.
+                chosen.append((min(weight, _idf(n_other, df)), group, fieldname, t))
+                taken.add((fieldname, t))
+                if len(chosen) >= self.limits.query_terms:
+                    return chosen
+        return chosen
+
+    def ranked(self, docnum: int) -> list[tuple[Score, int]]:
+        """The document's scored candidates, best first (empty if it cannot be paired)."""
+        found = self._ranked.get(docnum)
+        if found is not None:
+            return found
+        prof = self.profile(docnum) if docnum in self.live else None
+        other = other_language(prof.lang) if prof is not None else None
+        if prof is None or other is None:
+            self._ranked[docnum] = []
+            return []
+        query = self._query(prof, other)
+        scores: dict[int, float] = {}
+        seen: set[tuple[str, int]] = set()
+        postings = 0
+        for weight, group, fieldname, term in query:
+            for hit in self.reader.postings(fieldname, term).all_ids():
+                postings += 1
+                if hit == docnum or hit not in self.live or (group, hit) in seen:
+                    continue
+                seen.add((group, hit))
+                scores[hit] = scores.get(hit, 0.0) + weight
+        # Long documents hold more of any words: normalised as BM25 normalises (b = 0.75).
+        body = f"body_{other}"
+        average = max(1.0, self.reader.field_length(body) / self.maker.lang_docs(other))
+        lengths = self._lengths
+        for hit in scores:
+            dl = lengths.get(hit)
+            if dl is None:
+                dl = lengths[hit] = self.reader.doc_field_length(hit, body, 0) or 0
+            scores[hit] /= 0.25 + 0.75 * dl / average
+        top = heapq.nlargest(self.limits.candidates, scores.items(), key=lambda kv: kv[1])
+        result: list[tuple[Score, int]] = []
+        scored = 0
+        for hit, _ in top:
+            cand = self.profile(hit)
+            if cand is None or cand.lang != other:
+                continue
+            result.append((compare(prof, cand), hit))
+            scored += 1
+        result.sort(key=lambda sc: -sc[0].total)
+        s = self.stats
+        s.searched += 1
+        s.query_terms += len(query)
+        s.postings += postings
+        s.scored += scored
+        s.most_query_terms = max(s.most_query_terms, len(query))
+        s.most_postings = max(s.most_postings, postings)
+        s.most_scored = max(s.most_scored, scored)
+        self._ranked[docnum] = result
+        return result
+
+    def clear_best(self, docnum: int) -> tuple[Score, int] | None:
+        """The document's best candidate if it wins clearly, else None."""
+        ranked = self.ranked(docnum)
+        if not ranked:
+            return None
+        best, hit = ranked[0]
+        runner_up = ranked[1][0].total if len(ranked) > 1 else 0.0
+        if best.total < MIN_SCORE or best.total - runner_up < MIN_MARGIN:
+            return None
+        return best, hit
+
+    def decide(self, docnum: int) -> tuple[int, Score, Score | None] | None:
+        """(partner, score, runner-up's score) when the two are each other's clear best."""
+        found = self.clear_best(docnum)
+        if found is None:
+            return None
+        score, hit = found
+        back = self.clear_best(hit)
+        if back is None or back[1] != docnum:
+            return None
+        ranked = self.ranked(docnum)
+        return hit, score, ranked[1][0] if len(ranked) > 1 else None
+
+
+def _idf(n: int, df: int) -> float:
+    import math
+
+    return math.log(1 + n / max(df, 1))
+
+
+def _decided_by(score: Score, runner_up: Score | None) -> str:
+    """The kind of evidence that did most to make the winner win."""
+    parts = score.parts()
+    if runner_up is not None:
+        other = runner_up.parts()
+        parts = {k: v - other.get(k, 0.0) for k, v in parts.items()}
+    if score.structure < 1 and runner_up is not None and runner_up.structure < score.structure:
+        # How much the better structure alone lifted the winner over the runner-up.
+        parts["structure"] = score.total - score.total / (1 + (score.structure
+                                                                - runner_up.structure))
+    return max(parts.items(), key=lambda kv: kv[1])[0] if parts else "words"
+
+
+# -- updating after a commit -----------------------------------------------------------------
+
+def update_found_pairs(ix: Any, gen: Path, touched: Iterable[str] | None = None, *,
+                       pair: bool = True, translator: Translator | None = None,
+                       limits: PairingLimits | None = None) -> PairingStats:
+    """Bring ``gen``'s found pairs up to date with the index's latest commit.
+
+    ``touched``: the ids this commit added, replaced or deleted (None: unknown, so every
+    document is looked at). The saved state says which commit it describes; if it is not
+    the one before this (a crash, a commit made without this step), every document is
+    looked at again. With ``pair`` False only the bookkeeping is done: the links of
+    touched documents are dropped, and the touched documents are remembered as pending,
+    to be paired by the next pass that pairs.
+    """
+    from search.translation import default_translator
+
+    limits = limits or PairingLimits()
+    stats = PairingStats()
+    gen = Path(gen)
+    generation = ix.latest_generation()
+    state = _read_state(gen)
+    if state is not None and (touched is None or state.get("generation") != generation - 1):
+        state = None
+    carried = None
+    if state is None:
+        previous = IndexLayout(gen.parent).current()
+        carried = _read_state(previous) if previous is not None and previous != gen else None
+    links: dict[str, list] = dict(state["links"]) if state else {}
+    hashes: dict[str, str] = dict(state.get("hashes", {})) if state else {}
+    pending: set[str] = set(state.get("pending", [])) if state else set()
+    full = state is None
+    stats.full = full
+
+    with ix.searcher() as searcher:
+        def docnum_of(doc_id: str) -> int | None:
+            return searcher.document_number(id=doc_id)
+
+        def unlink(doc_id: str) -> str | None:
+            link = links.pop(doc_id, None)
+            hashes.pop(doc_id, None)
+            if link is None:
+                return None
+            partner = link[0]
+            if links.get(partner, [None])[0] == doc_id:
+                links.pop(partner, None)
+                hashes.pop(partner, None)
+            stats.unlinked += 1
+            return partner
+
+        queue: list[str] = []
+        if full:
+            if carried:  # a rebuild: links between unchanged documents stay
+                for doc_id, link in carried.get("links", {}).items():
+                    n = docnum_of(doc_id)
+                    if n is None or doc_id in links:
+                        continue
+                    stored = searcher.stored_fields(n)
+                    if stored.get("hash") != carried.get("hashes", {}).get(doc_id):
+                        continue
+                    partner = link[0]
+                    m = docnum_of(partner)
+                    if m is None or (searcher.stored_fields(m).get("hash")
+                                     != carried.get("hashes", {}).get(partner)):
+                        continue
+                    if _declared_translation(searcher, stored) is not None:
+                        continue
+                    links[doc_id] = list(link)
+                    hashes[doc_id] = stored["hash"]
+            queue = [f["id"] for f in searcher.all_stored_fields() if f["id"] not in links]
+        else:
+            for doc_id in dict.fromkeys([*pending, *touched]):
+                partner = unlink(doc_id)
+                queue.append(doc_id)
+                if partner is not None:
+                    queue.append(partner)
+            for doc_id in list(links):  # documents deleted by the commit (ids not known)
+                if doc_id in links and docnum_of(doc_id) is None:
+                    partner = unlink(doc_id)
+                    if partner is not None:
+                        queue.append(partner)
+        queue = [d for d in dict.fromkeys(queue) if docnum_of(d) is not None]
+
+        if not pair:
+            pending.update(queue)
+        else:
+            pending = set()
+            cognates = cognates_for_reader(searcher.reader(), gen)
+            run = _Pass(searcher, translator or default_translator(), cognates, limits, stats)
+            if len(queue) >= PRELOAD_DOCS:
+                run.maker.preload()
+            for doc_id in queue:  # a declared translation wins over a found one
+                n = docnum_of(doc_id)
+                if n is not None and run.declared(n):
+                    declared = _declared_translation(searcher, searcher.stored_fields(n))
+                    for d in (doc_id, declared):
+                        if d is not None and d in links:
+                            unlink(d)
+            decisions = []
+            for doc_id in queue:
+                n = docnum_of(doc_id)
+                if n is None or doc_id in links:
+                    continue
+                found = run.decide(n)
+                if found is not None:
+                    decisions.append((found[1].total, n, found))
+            decisions.sort(key=lambda d: -d[0])
+            requeue: list[int] = []
+            for _total, n, (hit, score, runner_up) in decisions:
+                _link(run, searcher, links, hashes, n, hit, score, runner_up, stats,
+                      unlink, requeue)
+            for n in requeue:  # a document whose partner was taken: one more try
+                doc_id = searcher.stored_fields(n)["id"]
+                if doc_id in links:
+                    continue
+                run._ranked.pop(n, None)
+                found = run.decide(n)
+                if found is not None:
+                    _link(run, searcher, links, hashes, n, found[0], found[1], found[2],
+                          stats, unlink, None)
+
+    write_json(gen / FOUND_PAIRS_FILE, {"format": FORMAT, "generation": generation,
+                                        "links": links, "hashes": hashes,
+                                        "pending": sorted(pending)})
+    return stats
+
+
+def _link(run: _Pass, searcher: Any, links: dict[str, list], hashes: dict[str, str], a: int,
+          b: int, score: Score, runner_up: Score | None, stats: PairingStats, unlink: Any,
+          requeue: list[int] | None) -> None:
+    sa, sb = run.stored(a), run.stored(b)
+    ida, idb = sa["id"], sb["id"]
+    if ida in links and links[ida][0] == idb:
+        return
+    if ida in links:
+        return  # linked meanwhile (a better pair came first)
+    if idb in links:
+        former = unlink(idb)
+        if former is not None and requeue is not None:
+            n = searcher.document_number(id=former)
+            if n is not None:
+                requeue.append(n)
+    evidence = _decided_by(score, runner_up)
+    total = round(score.total, 4)
+    links[ida] = [idb, total, evidence]
+    links[idb] = [ida, total, evidence]
+    hashes[ida], hashes[idb] = sa.get("hash", ""), sb.get("hash", "")
+    stats.linked += 1
+    stats.evidence[evidence] = stats.evidence.get(evidence, 0) + 1
+
+
+def pair_after_commit(ix: Any, gen: Path, touched: Iterable[str] | None = None,
+                      pair: bool = True) -> PairingStats | None:
+    """:func:`update_found_pairs`, for the after-commit steps of the writers: a failure is
+    logged, never raised (the commit is done and fine without found pairs)."""
+    try:
+        return update_found_pairs(ix, gen, touched, pair=pair)
+    except Exception:  # noqa: BLE001 - an optional extra must not fail a committed run
+        log.exception("Could not update the found translations of %s", gen)
+        return None
