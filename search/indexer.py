@@ -106,6 +106,7 @@ def index_paths(
     timeout: float = 60.0,
     analysis: Mapping[str, bool] | None = None,
     on_progress: Callable[[IndexProgress], None] | None = None,
+    find_translations: bool = True,
 ) -> IndexReport:
     """Index files and folders, incrementally unless ``rebuild``.
 
@@ -128,6 +129,9 @@ def index_paths(
     ``progress(done, total)`` is called as each file is finished; ``on_progress`` gets an
     :class:`~search.progress.IndexProgress` after every document and every page of a PDF, so
     that one large file shows its documents or pages advancing.
+
+    ``find_translations``: after the commit, link the new or changed documents to their
+    unmarked translations (see :mod:`search.pairing`); False skips that work.
     """
     started = time.perf_counter()
     options = analysis_options(analysis)  # checked before anything is written
@@ -146,7 +150,7 @@ def index_paths(
         while True:
             try:
                 report = _index_locked(paths, layout, rebuild, tracker, procs, timeout,
-                                       options, failed)
+                                       options, failed, find_translations)
                 break
             except _DocumentFailed as exc:
                 # Nothing was committed: redo the run without that file, which is reported
@@ -166,7 +170,8 @@ def index_paths(
 
 def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
                   progress: ProgressTracker, procs: int | None, timeout: float,
-                  options: Mapping[str, bool], failed: Mapping[str, str]) -> IndexReport:
+                  options: Mapping[str, bool], failed: Mapping[str, str],
+                  find_translations: bool = True) -> IndexReport:
     """``index_paths`` once the folder's writer lock is held (files are listed only now, so
     a writer that had to wait sees what changed meanwhile). Files in ``failed`` are skipped
     and reported."""
@@ -246,7 +251,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         layout.discard(gen)
         raise _DocumentsLost()
     if committed:
-        _save_after_commit(ix, gen)
+        _save_after_commit(ix, gen, None if fresh else written, find_translations)
     # After the commit: a crash in between leaves sources.json behind the index, which only
     # makes the next run re-read those files (deletions are decided from the index itself).
     try:
@@ -261,11 +266,14 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
     return report
 
 
-def _save_after_commit(ix: Any, gen: Path) -> None:
+def _save_after_commit(ix: Any, gen: Path, touched: Iterable[str] | None = None,
+                       find_translations: bool = True) -> None:
     """Keep the commit's spelling vocabulary and completion table beside it, so that no
     search has to make them (an optimisation only: a search process makes them itself when
-    they are missing)."""
+    they are missing); then update the found translations of the ``touched`` ids (None:
+    all), which never raises."""
     from search.completion import completions_for_reader
+    from search.pairing import pair_after_commit
 
     try:
         save_vocabulary(ix, gen)
@@ -276,6 +284,7 @@ def _save_after_commit(ix: Any, gen: Path) -> None:
             completions_for_reader(reader, gen)
     except Exception:  # noqa: BLE001 - as above
         log.exception("Could not save the completion table of %s", gen)
+    pair_after_commit(ix, gen, touched, pair=find_translations)
 
 
 def _is_under(path: str, roots: list[str]) -> bool:

@@ -39,7 +39,7 @@ from search.schema import spelling_fields
 from search.storage import IndexLayout, write_json
 from search.translation import CognateIndex, Translator, cognates_for_reader
 
-__all__ = ["FOUND_PAIRS_FILE", "PairingLimits", "PairingStats", "load_found_pairs",
+__all__ = ["FOUND_PAIRS_FILE", "FoundPairs", "PairingLimits", "PairingStats", "load_found_pairs",
            "update_found_pairs", "pair_after_commit"]
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,26 @@ def load_found_pairs(gen: Path) -> dict[str, str]:
         return {}
     return {a: link[0] for a, link in state.get("links", {}).items()
             if isinstance(link, list) and link and isinstance(link[0], str)}
+
+
+class FoundPairs:
+    """The found pairs of the generation a searcher has open, read again when the file
+    changes (pairing finishes after the commit that a searcher may already show)."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._pairs: dict[str, str] = {}
+
+    def get(self, gen: Path) -> dict[str, str]:
+        try:
+            st = (Path(gen) / FOUND_PAIRS_FILE).stat()
+            key: tuple = (str(gen), st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = (str(gen),)
+        if key != self._key:
+            self._pairs = load_found_pairs(gen) if len(key) > 1 else {}
+            self._key = key
+        return self._pairs
 
 
 # -- one pass -----------------------------------------------------------------------------------
@@ -242,6 +262,10 @@ class _Pass:
         self._ranked[docnum] = result
         return result
 
+    def forget(self, docnum: int) -> None:
+        """Rank the document's candidates again next time (the links changed)."""
+        self._ranked.pop(docnum, None)
+
     def clear_best(self, docnum: int) -> tuple[Score, int] | None:
         """The document's best candidate if it wins clearly, else None."""
         ranked = self.ranked(docnum)
@@ -292,15 +316,15 @@ def update_found_pairs(ix: Any, gen: Path, touched: Iterable[str] | None = None,
                        limits: PairingLimits | None = None) -> PairingStats:
     """Bring ``gen``'s found pairs up to date with the index's latest commit.
 
-    ``touched``: the ids this commit added, replaced or deleted (None: unknown, so every
-    document is looked at). The saved state says which commit it describes; if it is not
-    the one before this (a crash, a commit made without this step), every document is
-    looked at again. With ``pair`` False only the bookkeeping is done: the links of
-    touched documents are dropped, and the touched documents are remembered as pending,
-    to be paired by the next pass that pairs.
+    ``touched``: the ids this commit may have added, replaced or deleted (None: unknown, so
+    every document is looked at). A document whose content did not change since it was last
+    looked at is left as it is. The saved state says which commit it describes; if it is
+    not the one before this (a crash, an older version), every document is looked at again
+    (a rebuilt generation keeps the earlier generation's links between documents that did
+    not change). With ``pair`` False only the bookkeeping is done: the links of changed and
+    deleted documents are dropped, and the changed documents are remembered as pending, to
+    be paired by the next pass that pairs.
     """
-    from search.translation import default_translator
-
     limits = limits or PairingLimits()
     stats = PairingStats()
     gen = Path(gen)
@@ -312,125 +336,152 @@ def update_found_pairs(ix: Any, gen: Path, touched: Iterable[str] | None = None,
     if state is None:
         previous = IndexLayout(gen.parent).current()
         carried = _read_state(previous) if previous is not None and previous != gen else None
-    links: dict[str, list] = dict(state["links"]) if state else {}
-    hashes: dict[str, str] = dict(state.get("hashes", {})) if state else {}
-    pending: set[str] = set(state.get("pending", [])) if state else set()
-    full = state is None
-    stats.full = full
-
+    book = _Book(state)
+    stats.full = state is None
     with ix.searcher() as searcher:
-        def docnum_of(doc_id: str) -> int | None:
-            return searcher.document_number(id=doc_id)
-
-        def unlink(doc_id: str) -> str | None:
-            link = links.pop(doc_id, None)
-            hashes.pop(doc_id, None)
-            if link is None:
-                return None
-            partner = link[0]
-            if links.get(partner, [None])[0] == doc_id:
-                links.pop(partner, None)
-                hashes.pop(partner, None)
-            stats.unlinked += 1
-            return partner
-
-        queue: list[str] = []
-        if full:
-            if carried:  # a rebuild: links between unchanged documents stay
-                for doc_id, link in carried.get("links", {}).items():
-                    n = docnum_of(doc_id)
-                    if n is None or doc_id in links:
-                        continue
-                    stored = searcher.stored_fields(n)
-                    if stored.get("hash") != carried.get("hashes", {}).get(doc_id):
-                        continue
-                    partner = link[0]
-                    m = docnum_of(partner)
-                    if m is None or (searcher.stored_fields(m).get("hash")
-                                     != carried.get("hashes", {}).get(partner)):
-                        continue
-                    if _declared_translation(searcher, stored) is not None:
-                        continue
-                    links[doc_id] = list(link)
-                    hashes[doc_id] = stored["hash"]
-            queue = [f["id"] for f in searcher.all_stored_fields() if f["id"] not in links]
+        if state is None:
+            queue = book.start_over(searcher, carried)
         else:
-            for doc_id in dict.fromkeys([*pending, *touched]):
-                partner = unlink(doc_id)
-                queue.append(doc_id)
-                if partner is not None:
-                    queue.append(partner)
-            for doc_id in list(links):  # documents deleted by the commit (ids not known)
-                if doc_id in links and docnum_of(doc_id) is None:
-                    partner = unlink(doc_id)
-                    if partner is not None:
-                        queue.append(partner)
-        queue = [d for d in dict.fromkeys(queue) if docnum_of(d) is not None]
-
+            queue = book.changes(searcher, touched or ())
+        stats.unlinked = book.unlinked
         if not pair:
-            pending.update(queue)
-        else:
-            pending = set()
-            cognates = cognates_for_reader(searcher.reader(), gen)
-            run = _Pass(searcher, translator or default_translator(), cognates, limits, stats)
-            if len(queue) >= PRELOAD_DOCS:
-                run.maker.preload()
-            for doc_id in queue:  # a declared translation wins over a found one
-                n = docnum_of(doc_id)
-                if n is not None and run.declared(n):
-                    declared = _declared_translation(searcher, searcher.stored_fields(n))
-                    for d in (doc_id, declared):
-                        if d is not None and d in links:
-                            unlink(d)
-            decisions = []
-            for doc_id in queue:
-                n = docnum_of(doc_id)
-                if n is None or doc_id in links:
-                    continue
-                found = run.decide(n)
-                if found is not None:
-                    decisions.append((found[1].total, n, found))
-            decisions.sort(key=lambda d: -d[0])
-            requeue: list[int] = []
-            for _total, n, (hit, score, runner_up) in decisions:
-                _link(run, searcher, links, hashes, n, hit, score, runner_up, stats,
-                      unlink, requeue)
-            for n in requeue:  # a document whose partner was taken: one more try
-                doc_id = searcher.stored_fields(n)["id"]
-                if doc_id in links:
-                    continue
-                run._ranked.pop(n, None)
-                found = run.decide(n)
-                if found is not None:
-                    _link(run, searcher, links, hashes, n, found[0], found[1], found[2],
-                          stats, unlink, None)
-
+            book.pending.update(queue)
+        elif queue:
+            book.pending = set()
+            _pair(searcher, gen, queue, book, translator, limits, stats)
     write_json(gen / FOUND_PAIRS_FILE, {"format": FORMAT, "generation": generation,
-                                        "links": links, "hashes": hashes,
-                                        "pending": sorted(pending)})
+                                        "links": book.links, "seen": book.seen,
+                                        "pending": sorted(book.pending)})
     return stats
 
 
-def _link(run: _Pass, searcher: Any, links: dict[str, list], hashes: dict[str, str], a: int,
-          b: int, score: Score, runner_up: Score | None, stats: PairingStats, unlink: Any,
-          requeue: list[int] | None) -> None:
+class _Book:
+    """The saved links, what was looked at (id -> content hash), what is pending."""
+
+    def __init__(self, state: dict[str, Any] | None) -> None:
+        state = state or {}
+        self.links: dict[str, list] = dict(state.get("links", {}))
+        self.seen: dict[str, str] = dict(state.get("seen", {}))
+        self.pending: set[str] = set(state.get("pending", []))
+        self.unlinked = 0
+
+    def unlink(self, doc_id: str) -> str | None:
+        """Drop a document's link (both ways); returns its former partner."""
+        link = self.links.pop(doc_id, None)
+        if link is None:
+            return None
+        partner = link[0]
+        if self.links.get(partner, [None])[0] == doc_id:
+            del self.links[partner]
+        self.unlinked += 1
+        return partner
+
+    def link(self, a: dict[str, Any], b: dict[str, Any], score: float, evidence: str) -> None:
+        self.links[a["id"]] = [b["id"], round(score, 4), evidence]
+        self.links[b["id"]] = [a["id"], round(score, 4), evidence]
+
+    def start_over(self, searcher: Any, carried: dict[str, Any] | None) -> list[str]:
+        """Every document is to be looked at, but the links of a rebuilt generation's
+        predecessor between documents that did not change are kept."""
+        self.links, self.seen, self.pending = {}, {}, set()
+        hashes = {f["id"]: f.get("hash", "") for f in searcher.all_stored_fields()}
+        old_seen = (carried or {}).get("seen", {})
+        for doc_id, link in (carried or {}).get("links", {}).items():
+            partner = link[0] if isinstance(link, list) and link else None
+            if (partner in hashes and doc_id in hashes
+                    and old_seen.get(doc_id) == hashes[doc_id]
+                    and old_seen.get(partner) == hashes[partner]
+                    and not _has_declared(searcher, doc_id)):
+                self.links[doc_id] = list(link)
+                self.seen[doc_id] = hashes[doc_id]
+        return [d for d in hashes if d not in self.links]
+
+    def changes(self, searcher: Any, touched: Iterable[str]) -> list[str]:
+        """The documents to look at after a commit that touched ``touched``."""
+        queue: list[str] = []
+        for doc_id in dict.fromkeys([*sorted(self.pending), *touched]):
+            stored = searcher.document(id=doc_id)
+            if stored is None:  # deleted
+                self.seen.pop(doc_id, None)
+                self.pending.discard(doc_id)
+                partner = self.unlink(doc_id)
+                if partner is not None:
+                    queue.append(partner)
+            elif self.seen.get(doc_id) != stored.get("hash") or doc_id in self.pending:
+                partner = self.unlink(doc_id)
+                queue.append(doc_id)
+                if partner is not None:
+                    queue.append(partner)
+        for doc_id in list(self.links):  # deleted by the commit without being named
+            if doc_id in self.links and searcher.document_number(id=doc_id) is None:
+                self.seen.pop(doc_id, None)
+                partner = self.unlink(doc_id)
+                if partner is not None:
+                    queue.append(partner)
+        return [d for d in dict.fromkeys(queue) if searcher.document_number(id=d) is not None]
+
+
+def _has_declared(searcher: Any, doc_id: str) -> bool:
+    stored = searcher.document(id=doc_id)
+    return stored is not None and _declared_translation(searcher, stored) is not None
+
+
+def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
+          translator: Translator | None, limits: PairingLimits, stats: PairingStats) -> None:
+    """Look for the translations of the queued documents; link the clear ones."""
+    from search.translation import default_translator
+
+    cognates = cognates_for_reader(searcher.reader(), gen)
+    run = _Pass(searcher, translator or default_translator(), cognates, limits, stats)
+    if len(queue) >= PRELOAD_DOCS:
+        run.maker.preload()
+    docnums: list[int] = []
+    for doc_id in queue:
+        n = searcher.document_number(id=doc_id)
+        if n is None:
+            continue
+        stored = run.stored(n)
+        book.seen[doc_id] = stored.get("hash", "")
+        declared = _declared_translation(searcher, stored)
+        if declared is not None:  # a declared translation wins over a found one
+            for d in (doc_id, declared):
+                former = book.unlink(d)
+                if former is not None and former not in (doc_id, declared):
+                    m = searcher.document_number(id=former)
+                    if m is not None:
+                        docnums.append(m)
+            continue
+        docnums.append(n)
+    decisions = []
+    for n in dict.fromkeys(docnums):
+        found = run.decide(n)
+        if found is not None:
+            decisions.append((found[1].total, n, found))
+    decisions.sort(key=lambda d: -d[0])
+    retry: list[int] = []
+    for _total, n, (hit, score, runner_up) in decisions:
+        _link(run, book, n, hit, score, runner_up, stats, retry)
+    for n in retry:  # a document whose partner was taken by a better match: one more try
+        if run.stored(n)["id"] in book.links:
+            continue
+        run.forget(n)
+        found = run.decide(n)
+        if found is not None:
+            _link(run, book, n, found[0], found[1], found[2], stats, None)
+
+
+def _link(run: _Pass, book: _Book, a: int, b: int, score: Score, runner_up: Score | None,
+          stats: PairingStats, retry: list[int] | None) -> None:
     sa, sb = run.stored(a), run.stored(b)
-    ida, idb = sa["id"], sb["id"]
-    if ida in links and links[ida][0] == idb:
-        return
-    if ida in links:
-        return  # linked meanwhile (a better pair came first)
-    if idb in links:
-        former = unlink(idb)
-        if former is not None and requeue is not None:
-            n = searcher.document_number(id=former)
-            if n is not None:
-                requeue.append(n)
+    if sa["id"] in book.links:
+        return  # linked meanwhile, to a document that matched it better
+    if sb["id"] in book.links:
+        former = book.unlink(sb["id"])  # b matches a better than its former partner
+        n = run.searcher.document_number(id=former) if former is not None else None
+        if n is not None and retry is not None:
+            retry.append(n)
     evidence = _decided_by(score, runner_up)
-    total = round(score.total, 4)
-    links[ida] = [idb, total, evidence]
-    links[idb] = [ida, total, evidence]
-    hashes[ida], hashes[idb] = sa.get("hash", ""), sb.get("hash", "")
+    book.link(sa, sb, score.total, evidence)
     stats.linked += 1
     stats.evidence[evidence] = stats.evidence.get(evidence, 0) + 1
 

@@ -26,6 +26,7 @@ from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
 from search.execution import FACETS, Executor, Matches
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
+from search.pairing import FoundPairs
 from search.positions import whoosh_positions
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
 from search.query_weighting import MONOLINGUAL_WORDS, query_language, verbosity, weigh
@@ -151,6 +152,7 @@ class SearchIndex:
         self._checked = time.monotonic()
         self._completions = CompletionSource()
         self._synonyms = _synonym_expander(options.get("synonyms"), self._ix.schema, options)
+        self._found_pairs = FoundPairs()  # translations found at index time (search.pairing)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -620,13 +622,14 @@ class SearchIndex:
                                 page_count=len(stored["pages"]) if stored.get("pages") else None)
 
     def _translation(self, stored: dict[str, Any]) -> str | None:
+        found = self._found_pairs.get(self._gen)  # declared translations win over these
         pair = stored.get("pair")
         if not pair:
-            return None
+            return found.get(stored.get("id", ""))
         for other in self._searcher.documents(pair=pair):
             if other.get("lang") != stored.get("lang") and other.get("id") != stored.get("id"):
                 return other["id"]
-        return None
+        return found.get(stored.get("id", ""))
 
     def stats(self) -> IndexStats:
         self.refresh()
