@@ -40,9 +40,8 @@ ANCHOR_WEIGHT = 0.4
 STRUCTURE_WEIGHT = 0.5
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CODE = re.compile(r"\w+(?:[._:]\w+)+|\w*[a-z][A-Z]\w*|\w+_\w*|[A-Z]{2,}\w*")
+_DOTTED = re.compile(r"\w+(?:[._:]\w+)+")
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
-_NAME = re.compile(r"\b\w*(?:[A-ZČŠŽ]|\d)\w*")
 _TRAILING = ".,:;"
 #: Dictionary senses of a word taken as its translations (later senses are rarer uses).
 MAX_SENSES = 4
@@ -110,6 +109,7 @@ class ProfileMaker:
         self._stop = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
         self._spell = list(spelling_fields().values())
         self._term: dict[tuple[str, str], str | None] = {}
+        self._term_of: dict[str, dict[str, str | None]] = {}  # lang -> word -> term
         self._trans: dict[tuple[str, str], frozenset[str]] = {}
         self._df: dict[tuple[str, str], int] = {}
         self._anchor_weight: dict[str, float] = {}
@@ -153,6 +153,7 @@ class ProfileMaker:
         if found is False:
             tokens = [t.text for t in self._analyzers[lang](word)]
             found = self._term[key] = tokens[0] if len(tokens) == 1 else None
+            self._term_of.setdefault(lang, {})[word] = found
         return found
 
     def translations(self, term: str, lang: str) -> frozenset[str]:
@@ -221,44 +222,62 @@ class ProfileMaker:
         body = f"body_{lang}"
         n_lang = self.lang_docs(lang)
         words = prof.words
-        for word in set(_WORD.findall(compared.lower())):
-            term = self.term(word, lang)
+        surface = set(_WORD.findall(compared))
+        terms = self._term_of.setdefault(lang, {})
+        translations = prof.translations
+        log = math.log
+        for word in {w.lower() for w in surface}:
+            term = terms.get(word, False)
+            if term is False:
+                term = self.term(word, lang)
             if term is None or term in words or term.isdigit():
                 continue
-            words[term] = math.log(1 + n_lang / max(self.df(body, term), 1))
-            found = self.translations(term, lang)
+            words[term] = log(1 + n_lang / max(self.df(body, term), 1))
+            found = self._trans.get((term, lang))
+            if found is None:
+                found = self.translations(term, lang)
             if found:
-                prof.translations[term] = found
-        prof.translatable = sum(words[t] for t in prof.translations)
-        self._anchors(prof, compared, stored.get("date"))
+                translations[term] = found
+        prof.translatable = sum(words[t] for t in translations)
+        self._anchors(prof, compared, surface, stored.get("date"))
         prof.anchor_total = sum(w for w, _ in prof.anchors.values())
         return prof
 
-    def _anchors(self, prof: Profile, text: str, date: str | None) -> None:
+    def _anchors(self, prof: Profile, text: str, surface: set[str], date: str | None) -> None:
         anchors = prof.anchors
+        weights = self._anchor_weight
 
         def add(token: str, kind: str) -> None:
             token = token.rstrip(_TRAILING).lower()
             if len(token) < 2 or token in anchors:
                 return
-            w = self.anchor_weight(token)
+            w = weights.get(token)
+            if w is None:
+                w = self.anchor_weight(token)
             if w > 0:
                 anchors[token] = (w, kind)
 
-        for m in _URL.finditer(text):
-            add(m.group(), "url")
-        rest = _URL.sub(" ", text)
-        for m in _CODE.finditer(rest):
-            if not _NUMBER.fullmatch(m.group()):
-                add(m.group(), "code")
-        for m in _NUMBER.finditer(rest):
-            add(m.group(), "number")
+        if "://" in text or "www." in text or "@" in text:
+            for url in _URL.findall(text):
+                add(url, "url")
+            text = _URL.sub(" ", text)
+        for token in set(_DOTTED.findall(text)):
+            if not _NUMBER.fullmatch(token):
+                add(token, "code")
+        for number in set(_NUMBER.findall(text)):
+            add(number, "number")
         if date:
             anchors[f"date:{date}"] = (math.log(1 + self.total), "date")
-        for word in set(_NAME.findall(rest)):  # capitalised words, or words with digits
+        stop = self._stop
+        for word in surface:
+            if word.islower() or word.isdigit() or len(word) < 2:
+                continue  # plain words are compared through their translations
             low = word.lower()
-            if len(low) >= 3 and low not in self._stop:
-                add(low, "name")
+            if "_" in word or (not word.isupper() and not word.istitle()) or (
+                    word.isupper() and word.isalpha()):
+                add(low, "code")  # loadLibrary, x_y, PDF
+            elif len(low) >= 3 and low not in stop:
+                add(low, "name")  # capitalised words, words with digits
 
 
 def _word_side(a: Profile, b: Profile) -> tuple[float, float]:

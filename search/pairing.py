@@ -25,13 +25,14 @@ failure is logged and leaves the committed index as it is.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from search.analysis import spelling_analyzer
 from search.pair_evidence import Profile, ProfileMaker, Score, compare, other_language
@@ -53,6 +54,8 @@ MIN_SCORE = 0.25
 MIN_MARGIN = 0.05
 #: Translations of one word in a candidate query.
 TERMS_PER_WORD = 3
+#: Postings a pass keeps in memory (see _Pass._postings).
+CACHED_POSTINGS = 2_000_000
 #: A pass over this many documents reads the document frequencies it needs all at once.
 PRELOAD_DOCS = 200
 
@@ -155,7 +158,9 @@ class _Pass:
         self._profiles: dict[int, Profile | None] = {}
         self._ranked: dict[int, list[tuple[Score, int]]] = {}
         self._declared: dict[int, bool] = {}
-        self._lengths: dict[int, int] = {}
+        self._lengths: dict[str, np.ndarray] = {}
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._cached = 0
         self.live = set(self.reader.all_doc_ids())
 
     def stored(self, docnum: int) -> dict[str, Any]:
@@ -211,6 +216,34 @@ class _Pass:
                     return chosen
         return chosen
 
+    def _postings(self, fieldname: str, term: str) -> np.ndarray:
+        """The live documents holding a term (kept for the pass: the same translations
+        come up in many documents' queries; at most CACHED_POSTINGS kept at once)."""
+        key = (fieldname, term)
+        found = self._cache.get(key)
+        if found is None:
+            live = self.live
+            found = np.fromiter((n for n in self.reader.postings(fieldname, term).all_ids()
+                                 if n in live), dtype=np.int64)
+            self._cached += len(found)
+            if self._cached > CACHED_POSTINGS:
+                self._cache.clear()
+                self._cached = len(found)
+            self._cache[key] = found
+        return found
+
+    def _length_norm(self, hits: np.ndarray, fieldname: str) -> np.ndarray:
+        """BM25's length normalisation (b = 0.75) of the documents ``hits``: long documents
+        hold more of any words."""
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            lengths = self._lengths[fieldname] = np.full(self.reader.doc_count_all(), -1.0)
+        for n in hits[lengths[hits] < 0].tolist():
+            lengths[n] = self.reader.doc_field_length(n, fieldname, 0) or 0
+        lang_docs = self.maker.lang_docs(fieldname.split("_")[1])
+        average = max(1.0, self.reader.field_length(fieldname) / lang_docs)
+        return 0.25 + 0.75 * lengths[hits] / average
+
     def ranked(self, docnum: int) -> list[tuple[Score, int]]:
         """The document's scored candidates, best first (empty if it cannot be paired)."""
         found = self._ranked.get(docnum)
@@ -222,26 +255,27 @@ class _Pass:
             self._ranked[docnum] = []
             return []
         query = self._query(prof, other)
-        scores: dict[int, float] = {}
-        seen: set[tuple[str, int]] = set()
+        scores = np.zeros(self.reader.doc_count_all())
+        groups: dict[str, list[tuple[float, np.ndarray]]] = {}
         postings = 0
         for weight, group, fieldname, term in query:
-            for hit in self.reader.postings(fieldname, term).all_ids():
-                postings += 1
-                if hit == docnum or hit not in self.live or (group, hit) in seen:
-                    continue
-                seen.add((group, hit))
-                scores[hit] = scores.get(hit, 0.0) + weight
-        # Long documents hold more of any words: normalised as BM25 normalises (b = 0.75).
-        body = f"body_{other}"
-        average = max(1.0, self.reader.field_length(body) / self.maker.lang_docs(other))
-        lengths = self._lengths
-        for hit in scores:
-            dl = lengths.get(hit)
-            if dl is None:
-                dl = lengths[hit] = self.reader.doc_field_length(hit, body, 0) or 0
-            scores[hit] /= 0.25 + 0.75 * dl / average
-        top = heapq.nlargest(self.limits.candidates, scores.items(), key=lambda kv: kv[1])
+            ids = self._postings(fieldname, term)
+            postings += len(ids)
+            groups.setdefault(group, []).append((weight, ids))
+        for found in groups.values():  # a word counts once, whichever of its translations
+            if len(found) == 1:
+                weight, ids = found[0]
+            else:
+                weight = max(w for w, _ in found)
+                ids = np.unique(np.concatenate([i for _, i in found]))
+            scores[ids] += weight
+        scores[docnum] = 0.0
+        hits = np.flatnonzero(scores)
+        if len(hits):
+            scores[hits] /= self._length_norm(hits, f"body_{other}")
+        k = self.limits.candidates
+        best = hits[np.argsort(-scores[hits], kind="stable")[:k]] if len(hits) else hits
+        top = [(int(n), float(scores[n])) for n in best]
         result: list[tuple[Score, int]] = []
         scored = 0
         for hit, _ in top:
