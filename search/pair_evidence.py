@@ -33,11 +33,13 @@ from search.translation import CognateIndex, Translator, derived_lemmas
 #: per document whatever its size; a translation shows itself long before this.
 MAX_CHARS = 20_000
 #: Weights of the kinds of evidence in a score (see :func:`compare`).
-WORD_WEIGHT = 0.6
+#: (Tuned on the LibreOffice help, the development data, with the thresholds of
+#: search.pairing; no rule or word list comes from it.)
+WORD_WEIGHT = 1.0
 ANCHOR_WEIGHT = 0.4
 #: How much the structure (line counts, lengths) can scale a score down: a score is
 #: multiplied by ``1 - STRUCTURE_WEIGHT * (1 - structure similarity)``.
-STRUCTURE_WEIGHT = 0.5
+STRUCTURE_WEIGHT = 1.0
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DOTTED = re.compile(r"\w+(?:[._:]\w+)+")
@@ -296,7 +298,8 @@ def _ratio(x: float, y: float) -> float:
 
 
 def compare(a: Profile, b: Profile) -> Score:
-    """How likely ``b`` is ``a``'s translation, from 0 to 1 (symmetric)."""
+    """How likely ``b`` is ``a``'s translation: 0 for nothing in common, 1 for every word
+    translated and the same structure, more with anchors shared (symmetric)."""
     ma, ta = _word_side(a, b)
     mb, tb = _word_side(b, a)
     words = (ma + mb) / (ta + tb) if ta + tb > 0 else 0.0
@@ -311,11 +314,7 @@ def compare(a: Profile, b: Profile) -> Score:
     kinds = {k: v / denominator for k, v in shared.items()} if denominator else {}
     anchors = sum(kinds.values())
     structure = math.sqrt(_ratio(a.lines + 1, b.lines + 1) * _ratio(a.chars + 50, b.chars + 50))
-    if denominator:
-        raw = WORD_WEIGHT * words + ANCHOR_WEIGHT * anchors
-    else:  # nothing copied either way: the words alone
-        raw = words
-        kinds = {}
+    raw = WORD_WEIGHT * words + ANCHOR_WEIGHT * anchors
     total = raw * (1 - STRUCTURE_WEIGHT * (1 - structure))
     return Score(total=total, words=words, anchors=anchors, structure=structure,
                  anchor_kinds=kinds)

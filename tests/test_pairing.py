@@ -197,3 +197,34 @@ def test_work_per_document_is_bounded(tmp_path: Path) -> None:
     # Every document profiled at most once, each at most MAX_CHARS of its text (+ title).
     assert stats.chars <= 8 * (MAX_CHARS + 200)
     assert stats.chars < len(words)
+
+
+def test_the_cli_flag_turns_it_off(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from search.cli import cli
+
+    docs = _folder(tmp_path, *PAIR.values())
+    index = tmp_path / "index"
+    runner = CliRunner()
+    off = runner.invoke(cli, ["index", str(docs), "--index", str(index), "-q",
+                              "--no-find-translations"], catch_exceptions=False)
+    assert off.exit_code == 0, off.output
+    assert _pairs(index) == {}
+    on = runner.invoke(cli, ["index", str(docs), "--index", str(index), "-q", "--rebuild"],
+                       catch_exceptions=False)
+    assert on.exit_code == 0, on.output
+    assert _pairs(index) == {PAIR["en"]: PAIR["sl"], PAIR["sl"]: PAIR["en"]}
+
+
+def test_a_rebuild_carries_the_links_of_unchanged_documents_over(tmp_path: Path) -> None:
+    docs = _folder(tmp_path, *PAIR.values())
+    index = tmp_path / "index"
+    index_paths([docs], index)
+    _ix, first = open_index(index)
+    # Rebuilt without pairing: no document was looked at, yet the pair (both unchanged)
+    # is known in the new generation.
+    index_paths([docs], index, rebuild=True, find_translations=False)
+    _ix, second = open_index(index)
+    assert second != first
+    assert load_found_pairs(second) == {PAIR["en"]: PAIR["sl"], PAIR["sl"]: PAIR["en"]}
