@@ -76,7 +76,7 @@ def index_once(source: Path, index: Path, pairing: bool) -> float:
 def _why_missed(index: Path, truth: dict[str, tuple[str, str]], missed: list[str]) -> dict:
     """For missed documents: why (not among the candidates, too weak, no clear winner, not
     the partner's own best)."""
-    from search import pairing
+    from search import pair_matching as pairing
     from search.storage import open_index
     from search.translation import cognates_for_reader, default_translator
 
@@ -183,9 +183,9 @@ def main() -> None:
     off, on = statistics.median(times[False]), statistics.median(times[True])
     cost = markdown_table(
         ["fresh index of the help (5,120 pages)", "median s", "runs (s)"],
-        [["without pairing (`--no-find-translations`)", round(off, 1),
+        [["without pairing (`--no-find-translations`)", f"{off:.1f}",
           ", ".join(f"{t:.1f}" for t in times[False])],
-         ["with pairing", round(on, 1), ", ".join(f"{t:.1f}" for t in times[True])],
+         ["with pairing", f"{on:.1f}", ", ".join(f"{t:.1f}" for t in times[True])],
          ["pairing's share", f"+{on - off:.1f} s (×{on / off:.2f})", ""]])
     text = (
         "## Translations found at index time (`benchmarks/pairing.py`)\n\n"

@@ -79,13 +79,34 @@ class Score:
     #: kind of anchor -> its share of the anchor similarity
     anchor_kinds: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def scale(self) -> float:
+        """The factor the structure puts on the evidence of words and anchors."""
+        return 1 - STRUCTURE_WEIGHT * (1 - self.structure)
+
     def parts(self) -> dict[str, float]:
-        """Each kind of evidence's contribution to :attr:`total`."""
-        scale = 1 - STRUCTURE_WEIGHT * (1 - self.structure)
-        out = {"words": WORD_WEIGHT * self.words * scale}
+        """Each kind of word or anchor evidence's weight in the score, before the structure
+        scales it (their sum times :attr:`scale` is :attr:`total`)."""
+        out = {"words": WORD_WEIGHT * self.words}
         for kind, share in self.anchor_kinds.items():
-            out[kind] = ANCHOR_WEIGHT * share * scale
+            out[kind] = ANCHOR_WEIGHT * share
         return out
+
+
+def deciding_evidence(best: Score, runner_up: Score | None) -> str:
+    """The kind of evidence that did most to put ``best`` above ``runner_up``.
+
+    The lead splits exactly: ``best.total - runner_up.total`` is the sum over the kinds of
+    ``(part - runner-up's part) * best.scale``, plus ``runner-up's evidence * (best.scale -
+    runner-up's scale)`` for the structure.
+    """
+    if runner_up is None:
+        parts = best.parts()
+    else:
+        theirs = runner_up.parts()
+        parts = {k: (v - theirs.get(k, 0.0)) * best.scale for k, v in best.parts().items()}
+        parts["structure"] = sum(theirs.values()) * (best.scale - runner_up.scale)
+    return max(parts.items(), key=lambda kv: kv[1])[0]
 
 
 def other_language(lang: str) -> str | None:

@@ -28,76 +28,31 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from search.analysis import spelling_analyzer
-from search.pair_evidence import Profile, ProfileMaker, Score, compare, other_language
-from search.schema import spelling_fields
+from search.pair_evidence import Score
+from search.pair_matching import (
+    MIN_MARGIN,
+    MIN_SCORE,
+    PRELOAD_DOCS,
+    PairingLimits,
+    PairingStats,
+    _decided_by,
+    _declared_translation,
+    _Pass,
+)
 from search.storage import IndexLayout, write_json
-from search.translation import CognateIndex, Translator, cognates_for_reader
+from search.translation import Translator, cognates_for_reader
 
-__all__ = ["FOUND_PAIRS_FILE", "FoundPairs", "PairingLimits", "PairingStats", "load_found_pairs",
-           "update_found_pairs", "pair_after_commit"]
+__all__ = ["FOUND_PAIRS_FILE", "MIN_MARGIN", "MIN_SCORE", "FoundPairs", "PairingLimits",
+           "PairingStats", "load_found_pairs", "update_found_pairs", "pair_after_commit"]
 
 log = logging.getLogger(__name__)
 
 #: The file of an index generation folder holding the found pairs.
 FOUND_PAIRS_FILE = "found_pairs.json"
 FORMAT = 1
-#: The lowest score (see :func:`search.pair_evidence.compare`) a link needs. Tuned on the
-#: LibreOffice help (development data); unrelated pages on one subject (the seeds' press
-#: releases) score up to about 0.3.
-MIN_SCORE = 0.35
-#: How far the best candidate must score above the runner-up.
-MIN_MARGIN = 0.02
-#: Translations of one word in a candidate query.
-TERMS_PER_WORD = 3
-#: Postings a pass keeps in memory (see _Pass._postings).
-CACHED_POSTINGS = 2_000_000
-#: A pass over this many documents reads the document frequencies it needs all at once.
-PRELOAD_DOCS = 200
-
-
-@dataclass(frozen=True)
-class PairingLimits:
-    """Caps on the work per document (whatever the document or the index)."""
-
-    query_terms: int = 40  #: terms in a document's candidate query
-    max_postings: int = 500  #: a term in more documents than this is not read
-    candidates: int = 8  #: candidates scored per document
-
-
-@dataclass
-class PairingStats:
-    """What a pass did (the bounded-work test and the benchmark read it)."""
-
-    searched: int = 0  #: documents whose candidates were searched
-    query_terms: int = 0
-    postings: int = 0
-    scored: int = 0
-    chars: int = 0
-    most_query_terms: int = 0  #: per document
-    most_postings: int = 0
-    most_scored: int = 0
-    linked: int = 0
-    unlinked: int = 0
-    full: bool = False  #: a pass over every document (no usable earlier state)
-    evidence: dict[str, int] = field(default_factory=dict)  #: what decided each new link
-
-
-def _declared_translation(searcher: Any, stored: dict[str, Any]) -> str | None:
-    """The translation a document declares (its JSONL ``pair_id``), if indexed."""
-    pair = stored.get("pair")
-    if not pair:
-        return None
-    for other in searcher.documents(pair=pair):
-        if other.get("lang") != stored.get("lang") and other.get("id") != stored.get("id"):
-            return other["id"]
-    return None
 
 
 # -- the saved state ----------------------------------------------------------------------------
@@ -143,208 +98,6 @@ class FoundPairs:
             self._key = key
         return self._pairs
 
-
-# -- one pass -----------------------------------------------------------------------------------
-
-class _Pass:
-    """Finds and decides links within one searcher's view (caches per pass)."""
-
-    def __init__(self, searcher: Any, translator: Translator, cognates: CognateIndex | None,
-                 limits: PairingLimits, stats: PairingStats) -> None:
-        self.searcher = searcher
-        self.reader = searcher.reader()
-        self.limits = limits
-        self.stats = stats
-        self.maker = ProfileMaker(searcher, translator, cognates)
-        self._surface = spelling_analyzer()
-        self._profiles: dict[int, Profile | None] = {}
-        self._ranked: dict[int, list[tuple[Score, int]]] = {}
-        self._declared: dict[int, bool] = {}
-        self._lengths: dict[str, np.ndarray] = {}
-        self._cache: dict[tuple[str, str], np.ndarray] = {}
-        self._cached = 0
-        self.live = set(self.reader.all_doc_ids())
-
-    def stored(self, docnum: int) -> dict[str, Any]:
-        return self.searcher.stored_fields(docnum)
-
-    def declared(self, docnum: int) -> bool:
-        found = self._declared.get(docnum)
-        if found is None:
-            found = self._declared[docnum] = _declared_translation(
-                self.searcher, self.stored(docnum)) is not None
-        return found
-
-    def profile(self, docnum: int) -> Profile | None:
-        if docnum not in self._profiles:
-            stored = self.stored(docnum)
-            before = self.maker.chars_read
-            self._profiles[docnum] = (None if self.declared(docnum)
-                                      else self.maker.profile(docnum, stored))
-            self.stats.chars += self.maker.chars_read - before
-        return self._profiles[docnum]
-
-    def _query(self, prof: Profile, other: str) -> list[tuple[float, str, str, str]]:
-        """(weight, source word, field, term) of the candidate query.
-
-        The document's rarest words and anchors first, each with up to
-        :data:`TERMS_PER_WORD` of its translations (the most common in the other language:
-        a rare one is more often a sense the text does not mean); only terms the other
-        language has in at most ``max_postings`` documents; at most ``query_terms`` terms.
-        """
-        body, spell = f"body_{other}", spelling_fields()[other]
-        cap = self.limits.max_postings
-        n_other = self.maker.lang_docs(other)
-        groups: list[tuple[float, str, str, list[str]]] = []
-        for term, targets in prof.translations.items():
-            groups.append((prof.words[term], term, body, list(targets)))
-        for token, (weight, kind) in prof.anchors.items():
-            if kind != "date":
-                groups.append((weight, token, spell,
-                               list({t.text for t in self._surface(token)})))
-        groups.sort(key=lambda g: (-g[0], g[1]))
-        chosen: list[tuple[float, str, str, str]] = []
-        taken: set[tuple[str, str]] = set()
-        for weight, group, fieldname, terms in groups:
-            usable = [(df, t) for t in terms
-                      if 0 < (df := self.maker.df(fieldname, t)) <= cap
-                      and (fieldname, t) not in taken]
-            usable.sort(reverse=True)
-            for df, t in usable[:TERMS_PER_WORD]:
-                # A hit on a common word says less than one on a rare word.
-                chosen.append((min(weight, _idf(n_other, df)), group, fieldname, t))
-                taken.add((fieldname, t))
-                if len(chosen) >= self.limits.query_terms:
-                    return chosen
-        return chosen
-
-    def _postings(self, fieldname: str, term: str) -> np.ndarray:
-        """The live documents holding a term (kept for the pass: the same translations
-        come up in many documents' queries; at most CACHED_POSTINGS kept at once)."""
-        key = (fieldname, term)
-        found = self._cache.get(key)
-        if found is None:
-            live = self.live
-            found = np.fromiter((n for n in self.reader.postings(fieldname, term).all_ids()
-                                 if n in live), dtype=np.int64)
-            self._cached += len(found)
-            if self._cached > CACHED_POSTINGS:
-                self._cache.clear()
-                self._cached = len(found)
-            self._cache[key] = found
-        return found
-
-    def _length_norm(self, hits: np.ndarray, fieldname: str) -> np.ndarray:
-        """BM25's length normalisation (b = 0.75) of the documents ``hits``: long documents
-        hold more of any words."""
-        lengths = self._lengths.get(fieldname)
-        if lengths is None:
-            lengths = self._lengths[fieldname] = np.full(self.reader.doc_count_all(), -1.0)
-        for n in hits[lengths[hits] < 0].tolist():
-            lengths[n] = self.reader.doc_field_length(n, fieldname, 0) or 0
-        lang_docs = self.maker.lang_docs(fieldname.split("_")[1])
-        average = max(1.0, self.reader.field_length(fieldname) / lang_docs)
-        return 0.25 + 0.75 * lengths[hits] / average
-
-    def ranked(self, docnum: int) -> list[tuple[Score, int]]:
-        """The document's scored candidates, best first (empty if it cannot be paired)."""
-        found = self._ranked.get(docnum)
-        if found is not None:
-            return found
-        prof = self.profile(docnum) if docnum in self.live else None
-        other = other_language(prof.lang) if prof is not None else None
-        if prof is None or other is None:
-            self._ranked[docnum] = []
-            return []
-        query = self._query(prof, other)
-        scores = np.zeros(self.reader.doc_count_all())
-        groups: dict[str, list[tuple[float, np.ndarray]]] = {}
-        postings = 0
-        for weight, group, fieldname, term in query:
-            ids = self._postings(fieldname, term)
-            postings += len(ids)
-            groups.setdefault(group, []).append((weight, ids))
-        for found in groups.values():  # a word counts once, whichever of its translations
-            if len(found) == 1:
-                weight, ids = found[0]
-            else:
-                weight = max(w for w, _ in found)
-                ids = np.unique(np.concatenate([i for _, i in found]))
-            scores[ids] += weight
-        scores[docnum] = 0.0
-        hits = np.flatnonzero(scores)
-        if len(hits):
-            scores[hits] /= self._length_norm(hits, f"body_{other}")
-        k = self.limits.candidates
-        best = hits[np.argsort(-scores[hits], kind="stable")[:k]] if len(hits) else hits
-        top = [(int(n), float(scores[n])) for n in best]
-        result: list[tuple[Score, int]] = []
-        scored = 0
-        for hit, _ in top:
-            cand = self.profile(hit)
-            if cand is None or cand.lang != other:
-                continue
-            result.append((compare(prof, cand), hit))
-            scored += 1
-        result.sort(key=lambda sc: -sc[0].total)
-        s = self.stats
-        s.searched += 1
-        s.query_terms += len(query)
-        s.postings += postings
-        s.scored += scored
-        s.most_query_terms = max(s.most_query_terms, len(query))
-        s.most_postings = max(s.most_postings, postings)
-        s.most_scored = max(s.most_scored, scored)
-        self._ranked[docnum] = result
-        return result
-
-    def forget(self, docnum: int) -> None:
-        """Rank the document's candidates again next time (the links changed)."""
-        self._ranked.pop(docnum, None)
-
-    def clear_best(self, docnum: int) -> tuple[Score, int] | None:
-        """The document's best candidate if it wins clearly, else None."""
-        ranked = self.ranked(docnum)
-        if not ranked:
-            return None
-        best, hit = ranked[0]
-        runner_up = ranked[1][0].total if len(ranked) > 1 else 0.0
-        if best.total < MIN_SCORE or best.total - runner_up < MIN_MARGIN:
-            return None
-        return best, hit
-
-    def decide(self, docnum: int) -> tuple[int, Score, Score | None] | None:
-        """(partner, score, runner-up's score) when the two are each other's clear best."""
-        found = self.clear_best(docnum)
-        if found is None:
-            return None
-        score, hit = found
-        back = self.clear_best(hit)
-        if back is None or back[1] != docnum:
-            return None
-        ranked = self.ranked(docnum)
-        return hit, score, ranked[1][0] if len(ranked) > 1 else None
-
-
-def _idf(n: int, df: int) -> float:
-    import math
-
-    return math.log(1 + n / max(df, 1))
-
-
-def _decided_by(score: Score, runner_up: Score | None) -> str:
-    """The kind of evidence that did most to make the winner win."""
-    parts = score.parts()
-    if runner_up is not None:
-        other = runner_up.parts()
-        parts = {k: v - other.get(k, 0.0) for k, v in parts.items()}
-    if score.structure < 1 and runner_up is not None and runner_up.structure < score.structure:
-        # How much the better structure alone lifted the winner over the runner-up.
-        parts["structure"] = score.total - score.total / (1 + (score.structure
-                                                                - runner_up.structure))
-    return max(parts.items(), key=lambda kv: kv[1])[0] if parts else "words"
-
-
 # -- updating after a commit -----------------------------------------------------------------
 
 def update_found_pairs(ix: Any, gen: Path, touched: Iterable[str] | None = None, *,
@@ -385,9 +138,10 @@ def update_found_pairs(ix: Any, gen: Path, touched: Iterable[str] | None = None,
         elif queue:
             book.pending = set()
             _pair(searcher, gen, queue, book, translator, limits, stats)
+        documents = searcher.doc_count()
     write_json(gen / FOUND_PAIRS_FILE, {"format": FORMAT, "generation": generation,
-                                        "links": book.links, "seen": book.seen,
-                                        "pending": sorted(book.pending)})
+                                        "documents": documents, "links": book.links,
+                                        "seen": book.seen, "pending": sorted(book.pending)})
     return stats
 
 
@@ -399,6 +153,8 @@ class _Book:
         self.links: dict[str, list] = dict(state.get("links", {}))
         self.seen: dict[str, str] = dict(state.get("seen", {}))
         self.pending: set[str] = set(state.get("pending", []))
+        #: live documents after the pass that wrote the state
+        self.documents: int | None = state.get("documents")
         self.unlinked = 0
 
     def unlink(self, doc_id: str) -> str | None:
@@ -435,8 +191,12 @@ class _Book:
     def changes(self, searcher: Any, touched: Iterable[str]) -> list[str]:
         """The documents to look at after a commit that touched ``touched``."""
         queue: list[str] = []
+        new = gone = 0
         for doc_id in dict.fromkeys([*sorted(self.pending), *touched]):
             stored = searcher.document(id=doc_id)
+            known = doc_id in self.seen or doc_id in self.pending
+            new += stored is not None and not known
+            gone += stored is None and known
             if stored is None:  # deleted
                 self.seen.pop(doc_id, None)
                 self.pending.discard(doc_id)
@@ -448,7 +208,10 @@ class _Book:
                 queue.append(doc_id)
                 if partner is not None:
                     queue.append(partner)
-        for doc_id in list(self.links):  # deleted by the commit without being named
+        # Documents deleted by the commit without being named (a folder sync names only what
+        # it read): only when the count says some were, are the linked ones looked up.
+        unnamed = self.documents is None or searcher.doc_count() != self.documents + new - gone
+        for doc_id in list(self.links) if unnamed else ():
             if doc_id in self.links and searcher.document_number(id=doc_id) is None:
                 self.seen.pop(doc_id, None)
                 partner = self.unlink(doc_id)

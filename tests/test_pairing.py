@@ -228,3 +228,20 @@ def test_a_rebuild_carries_the_links_of_unchanged_documents_over(tmp_path: Path)
     _ix, second = open_index(index)
     assert second != first
     assert load_found_pairs(second) == {PAIR["en"]: PAIR["sl"], PAIR["sl"]: PAIR["en"]}
+
+
+def test_what_decided_a_link_is_the_evidence_that_made_the_lead() -> None:
+    from search.pair_evidence import Score, deciding_evidence
+
+    # Same words, same structure: the shared numbers made the difference.
+    best = Score(total=0.5, words=0.4, anchors=0.25, structure=1.0,
+                 anchor_kinds={"number": 0.25})
+    runner_up = Score(total=0.42, words=0.4, anchors=0.05, structure=1.0,
+                      anchor_kinds={"number": 0.05})
+    assert deciding_evidence(best, runner_up) == "number"
+    # Same words and anchors, but the runner-up is twice as long: the structure decided.
+    shorter = Score(total=0.21, words=0.4, anchors=0.25, structure=0.5,
+                    anchor_kinds={"number": 0.25})
+    assert deciding_evidence(best, shorter) == "structure"
+    # Alone, a winner is decided by its strongest evidence.
+    assert deciding_evidence(best, None) == "words"
