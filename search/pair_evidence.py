@@ -64,6 +64,7 @@ class Profile:
     translations: dict[str, frozenset[str]] = field(default_factory=dict)
     #: anchor text (as compared) -> (weight, kind)
     anchors: dict[str, tuple[float, str]] = field(default_factory=dict)
+    title: frozenset[str] = frozenset()  #: own-language terms of the title
     translatable: float = 0.0  #: total weight of the words that have translations
     anchor_total: float = 0.0  #: total weight of the anchors
 
@@ -261,6 +262,8 @@ class ProfileMaker:
                 found = self.translations(term, lang)
             if found:
                 translations[term] = found
+        prof.title = frozenset(t for w in _WORD.findall(title.lower())
+                               if (t := terms.get(w)) is not None and t in translations)
         prof.translatable = sum(words[t] for t in translations)
         self._anchors(prof, compared, surface, stored.get("date"))
         prof.anchor_total = sum(w for w, _ in prof.anchors.values())

@@ -30,7 +30,9 @@ from search.translation import CognateIndex, Translator
 #: releases) score up to about 0.3.
 MIN_SCORE = 0.35
 #: How far the best candidate must score above the runner-up.
-MIN_MARGIN = 0.02
+MIN_MARGIN = 0.01
+#: Weight of a title word's translations found in a candidate's title, against the body's.
+TITLE_BOOST = 2.0
 #: Translations of one word in a candidate query.
 TERMS_PER_WORD = 3
 #: Postings a pass keeps in memory (see _Pass._postings).
@@ -44,7 +46,7 @@ PRELOAD_DOCS = 200
 class PairingLimits:
     """Caps on the work per document (whatever the document or the index)."""
 
-    query_terms: int = 40  #: terms in a document's candidate query
+    query_terms: int = 60  #: terms in a document's candidate query
     max_postings: int = 500  #: a term in more documents than this is not read
     candidates: int = 8  #: candidates scored per document
 
@@ -129,8 +131,12 @@ class _Pass:
         cap = self.limits.max_postings
         n_other = self.maker.lang_docs(other)
         groups: list[tuple[float, str, str, list[str]]] = []
+        title = f"title_{other}"
         for term, targets in prof.translations.items():
             groups.append((prof.words[term], term, body, list(targets)))
+            if term in prof.title:  # a title's words translated are in the other's title
+                groups.append((TITLE_BOOST * prof.words[term], f"title:{term}", title,
+                               list(targets)))
         for token, (weight, kind) in prof.anchors.items():
             if kind != "date":
                 groups.append((weight, token, spell,
