@@ -699,7 +699,8 @@ def main() -> None:
         f"{PASS_CAP_BUDGETS * args.query_budget:.0f} s stops once it has measured "
         f"{MIN_PASS_QUERIES} queries (the first ones of the random sample; the passes column "
         "says where this happened). Ours keeps the scored postings of recent terms between "
-        "queries (up to 2M postings, see `search/execution.py`); that cache is emptied before "
+        "queries (up to 2M postings, see `search/whoosh_ext/execution.py`); that cache is emptied "
+        "before "
         "every pass, so repeating the sample does not hit it more than a stream of distinct "
         "queries would.",
         "",

@@ -63,7 +63,8 @@ class LanguageBM25F(BM25F):
                    ) -> tuple[float, float, float, float]:
         """``(idf, B, K1, avgfl)`` of one term's BM25F, as :meth:`scorer` scores it.
 
-        For :mod:`search.execution`, which applies the formula itself; one source of truth.
+        For :mod:`search.whoosh_ext.execution`, which applies the formula itself; one source
+        of truth.
         """
         parent = searcher.get_parent()
         b = self.title_B if fieldname.startswith("title_") else self.B

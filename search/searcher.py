@@ -24,10 +24,8 @@ from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
 from search.dates import newest_first_key
-from search.execution import FACETS, Executor, Matches
 from search.model import UNKNOWN, DocumentView, Hit, IndexStats, Results
 from search.pairing import FoundPairs
-from search.positions import whoosh_positions
 from search.query import MAX_QUERY_CHARS, ParsedQuery, QueryParser, _scale_language
 from search.query_weighting import MONOLINGUAL_WORDS, query_language, verbosity, weigh
 from search.ranking import LanguageBM25F, field_language, language_doc_count
@@ -51,7 +49,9 @@ from search.translation import (
     cognates_for_reader,
     default_translator,
 )
-from search.whoosh_fixes import apply as _apply_whoosh_fixes
+from search.whoosh_ext.execution import FACETS, Executor, Matches
+from search.whoosh_ext.fixes import apply as _apply_whoosh_fixes
+from search.whoosh_ext.positions import whoosh_positions
 
 if TYPE_CHECKING:
     from search.writer import IndexWriter

@@ -34,8 +34,8 @@ def stop_word_tail(executor: Any, stop_words: Iterable[str],
     """(the ``need`` first tail documents with their scores, every tail document).
 
     Tail documents hold one of ``stop_words``, pass ``filters`` ((field, value or tuple of
-    values), as :meth:`~search.execution.Executor.run` takes them), are not deleted and not
-    in ``exclude`` (the real matches). Those holding the rarest of the stop words come
+    values), as :meth:`~search.whoosh_ext.execution.Executor.run` takes them), are not deleted
+    and not in ``exclude`` (the real matches). Those holding the rarest of the stop words come
     first (then the next rarest, ...; in index order within each), each scoring
     ``floor * TAIL_SCORE`` times its word's share of the stop words' IDF: below every real
     match (``floor``: the lowest real score). Only set operations (in C) touch every

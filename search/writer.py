@@ -45,10 +45,11 @@ from search.documents import (
 )
 from search.documents.metadata import strip_date_marker
 from search.errors import IndexLocked, IndexNotFound, InvalidDocument, SearchError
-from search.indexer import POOL_MB_ONE_PROCESS, FastSegmentWriter
+from search.indexer import POOL_MB_ONE_PROCESS
 from search.model import Document, IndexReport, Problem
 from search.schema import document_fields
 from search.storage import IndexLayout, create_index, locked_message, open_index
+from search.whoosh_ext.writers import FastSegmentWriter
 
 __all__ = ["IndexWriter", "open_writer", "prepare_document", "json_type", "DOCUMENT_FIELDS"]
 

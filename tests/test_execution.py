@@ -1,4 +1,4 @@
-"""search.execution: term-at-a-time scoring gives exactly Whoosh's results, only faster.
+"""search.whoosh_ext.execution: term-at-a-time scoring gives exactly Whoosh's results, only faster.
 
 The reference is the same ``SearchIndex`` with ``fast=False`` (Whoosh's own collector), on
 an index of several segments with deleted documents, for queries in both languages, with
@@ -16,13 +16,13 @@ from whoosh import fields, index
 from whoosh import query as wq
 from whoosh.matching.binary import AndNotMatcher
 
-from search import whoosh_fixes
-from search.execution import Executor
 from search.model import Document
 from search.ranking import LanguageBM25F
 from search.schema import document_fields
 from search.searcher import SearchIndex
 from search.storage import open_index
+from search.whoosh_ext import fixes as whoosh_fixes
+from search.whoosh_ext.execution import Executor
 
 #: Paragraphs of the seed releases become documents, written in this many commits.
 SEGMENTS = 3
@@ -159,7 +159,7 @@ def test_matched_terms_report_which_words_a_document_has(segmented_index: Path) 
 def test_whoosh_and_not_fix(tmp_path: Path) -> None:
     """The pinned Whoosh lets the first document of ``a ANDNOT b`` through when ``b``
     starts earlier; the fix removes it. If this fails on the *unpatched* side, Whoosh was
-    fixed upstream and ``search/whoosh_fixes.py`` can go."""
+    fixed upstream and ``search/whoosh_ext/fixes.py`` can go."""
     schema = fields.Schema(t=fields.KEYWORD)
     ix = index.create_in(str(tmp_path), schema)
     with ix.writer() as w:
@@ -189,7 +189,7 @@ def test_cached_postings_give_the_same_results(segmented_index: Path) -> None:
     assert any(hits for _total, _facets, hits in cold)
 
 
-# -- pruning (search/pruning.py) and positions (search/positions.py) --------------------------
+# -- pruning (search/whoosh_ext/pruning.py) and positions (search/whoosh_ext/positions.py) ----
 
 def _long_queries() -> list[str]:
     """Paragraph-length queries (40 and 100 words) cut from the seed releases of both
@@ -206,9 +206,9 @@ def _long_queries() -> list[str]:
 def always_prune(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let pruning start before any term, however short its postings (the seed index is
     small: at the default threshold it would never start)."""
-    import search.pruning
+    import search.whoosh_ext.pruning
 
-    monkeypatch.setattr(search.pruning, "PRUNE_MIN_POSTINGS", 0)
+    monkeypatch.setattr(search.whoosh_ext.pruning, "PRUNE_MIN_POSTINGS", 0)
 
 
 def _matches(found) -> tuple:
@@ -295,7 +295,7 @@ def test_pruning_is_exact_whatever_the_boosts(segmented_index: Path,
 
 def test_term_bounds_hold_for_every_posting(segmented_index: Path) -> None:
     """The bound pruning relies on (from Whoosh's term infos) is never below a real score."""
-    from search.pruning import term_bound
+    from search.whoosh_ext.pruning import term_bound
 
     ix, _gen = open_index(segmented_index)
     with ix.searcher(weighting=LanguageBM25F()) as s:
@@ -316,7 +316,7 @@ def test_term_bounds_hold_for_every_posting(segmented_index: Path) -> None:
 def test_positions_from_blocks_equal_whoosh_positions(segmented_index: Path) -> None:
     """The re-ranking's positions, read by skipping blocks or from the blocks the executor
     kept while scoring, are Whoosh's own, in both languages."""
-    from search.positions import block_positions, whoosh_positions
+    from search.whoosh_ext.positions import block_positions, whoosh_positions
 
     ix, _gen = open_index(segmented_index)
     with ix.searcher(weighting=LanguageBM25F()) as s:
@@ -357,7 +357,7 @@ def test_long_queries_rank_as_whoosh_with_positions(segmented_index: Path) -> No
 
 
 def test_dense_arrays_give_the_dictionaries_scores_to_the_bit(segmented_index: Path) -> None:
-    """search/dense.py (used for large indexes) against the dictionaries and Whoosh: the
+    """search/whoosh_ext/dense.py (used for large indexes) against the dictionaries and Whoosh: the
     same totals, facets, documents and scores (bit for bit: the same operations in the same
     order), with filters, both languages, paragraph-long queries and both modes."""
     from search.searcher import _whoosh_match

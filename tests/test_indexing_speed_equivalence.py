@@ -1,6 +1,6 @@
 """The fast indexing path writes exactly what Whoosh's own path writes.
 
-``search.analysis.fast`` (analysis without a token stream), ``search.indexer``'s writers
+``search.whoosh_ext.fast_analysis`` (analysis without a token stream), ``search.indexer``'s writers
 (postings grouped by term, written a block at a time) and ``iter_source`` (documents streamed
 while a JSONL file is read) only change how fast an index is built: terms, frequencies,
 positions, weights, lengths and stored fields must be the same, and a one-process build must
@@ -23,12 +23,12 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from search.analysis import ANALYSIS_OPTIONS, analysis_options
-from search.analysis.fast import compile_chain, field_indexer
 from search.documents import find_sources, iter_source, read_source
 from search.documents import language as language_module
-from search.indexer import FastMpWriter, FastSegmentWriter
 from search.model import Document, Problem
 from search.schema import build_schema, document_fields
+from search.whoosh_ext.fast_analysis import compile_chain, field_indexer
+from search.whoosh_ext.writers import FastMpWriter, FastSegmentWriter
 
 WORDS = ["The", "the", "and", "in", "je", "policija", "Policija", "mejo", "mejah", "Šaranović",
          "saranovicu", "Črna", "gora", "crossings", "crossed", "border's", "O’Neill", "2024",

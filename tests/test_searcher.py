@@ -461,7 +461,7 @@ def test_position_factors_are_computed_only_where_they_can_change_the_page(seed)
     # hits, order and scores) must be what computing every factor gives.
     import random
 
-    from search.execution import Matches
+    from search.whoosh_ext.execution import Matches
 
     rnd = random.Random(seed)
     words = [{("body_en", b"a")}, {("body_en", b"b")}, {("body_sl", b"c")}]

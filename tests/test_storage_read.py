@@ -14,7 +14,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 
 from search.searcher import SearchIndex
-from search.storage import INDEX_NAME, PreadFile, PreadStructFile, ReadStorage, open_index
+from search.storage import open_index
+from search.whoosh_ext.pread import INDEX_NAME, PreadFile, PreadStructFile, ReadStorage
 
 # -- the file object ------------------------------------------------------------------------
 
@@ -66,6 +67,16 @@ def test_reads_like_an_in_memory_file(tmp_path_factory, ops) -> None:
                 at = model.tell()
                 assert DATA[at:].startswith(ours.peek()) and (ours.peek() or at >= len(DATA))
             assert ours.tell() == model.tell()
+
+
+def test_read_to_the_end_from_past_the_end_stays_put(data_file) -> None:
+    # Found by the property test above: reading "the rest" from beyond the end moved the
+    # position back by one.
+    ours = _view(data_file)
+    ours.seek(len(DATA) - 1, 0)
+    ours.peek()
+    ours.seek(len(DATA) + 1)
+    assert ours.read(-1) == b"" and ours.tell() == len(DATA) + 1
 
 
 def test_parts_have_their_own_positions(data_file) -> None:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from whoosh import query as wq
 
-from search.execution import FACETS, Matches, Unsupported
+from search.whoosh_ext.execution import FACETS, Matches, Unsupported
 
 if TYPE_CHECKING:
-    from search.execution import Executor
+    from search.whoosh_ext.execution import Executor
 
 __all__ = ["DENSE_MIN_DOCS", "run_dense"]
 

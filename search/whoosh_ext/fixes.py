@@ -5,7 +5,7 @@ happens to be positioned on exactly that document: when ``b`` starts on an earli
 first document of ``a`` is returned even if ``b`` contains it. Every cross-language clause
 of our queries is such an AND NOT (a translation, minus documents that already hold the
 original word), so one wrong document per clause leaked into results. Found by comparing
-Whoosh's collector with :mod:`search.execution`, which does not share the bug; the test
+Whoosh's collector with :mod:`search.whoosh_ext.execution`, which does not share the bug; the test
 ``tests/test_execution.py`` pins the fix.
 """
 

@@ -31,13 +31,13 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.util.numeric import length_to_byte
 
-from search.execution import BOUND_MARGIN, PRUNE_MIN_POSTINGS, Unsupported, _merge
+from search.whoosh_ext.execution import BOUND_MARGIN, PRUNE_MIN_POSTINGS, Unsupported, _merge
 
 #: Checks whether pruning can start, at most, per query (each is a pass over the scores).
 MAX_CHECKS = 4
 
 if TYPE_CHECKING:
-    from search.execution import Executor
+    from search.whoosh_ext.execution import Executor
 
 __all__ = ["eval_pruned"]
 

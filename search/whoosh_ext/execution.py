@@ -14,8 +14,8 @@ the matches instead of a second matcher run. Query shapes this module does not k
 (phrases, ranges, wildcards left unexpanded, ...) make :meth:`Executor.run` return None:
 the caller then uses Whoosh's own collector, which gives the same results, only slower.
 
-Wide ORs are pruned exactly (:mod:`search.pruning`), and indexes of many documents are
-evaluated into numpy arrays instead of dictionaries (:mod:`search.dense`).
+Wide ORs are pruned exactly (:mod:`search.whoosh_ext.pruning`), and indexes of many documents are
+evaluated into numpy arrays instead of dictionaries (:mod:`search.whoosh_ext.dense`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.model import UNKNOWN
-from search.positions import Block, block_positions, positions_from_blocks
 from search.ranking import field_language
+from search.whoosh_ext.positions import Block, block_positions, positions_from_blocks
 
 __all__ = ["Executor", "Matches"]
 
@@ -46,7 +46,8 @@ _LENGTHS = [byte_to_length(b) for b in range(256)]
 CACHED_POSTINGS = 2_000_000
 #: Facet fields counted for every query.
 FACETS = ("lang", "year")
-#: Pruning (:mod:`search.pruning`) considers stopping full scoring only before a term with at
+#: Pruning (:mod:`search.whoosh_ext.pruning`) considers stopping full scoring only before a
+#: term with at
 #: least this many postings: below it, scoring costs less than checking.
 PRUNE_MIN_POSTINGS = 512
 #: Upper bounds are inflated by this share, so that rounding in a sum of scores can never
@@ -107,10 +108,12 @@ class Executor:
 
     def __init__(self, searcher: Any, prune: bool = True, dense: bool | None = None) -> None:
         self.searcher = searcher
-        #: Evaluate into numpy arrays (:mod:`search.dense`): None decides by the index's size.
+        #: Evaluate into numpy arrays (:mod:`search.whoosh_ext.dense`): None decides by the
+        #: index's size.
         self.dense = dense
         #: Stop scoring every posting once the rest of a wide OR cannot change the top
-        #: documents (see :mod:`search.pruning`); False scores everything, for comparison.
+        #: documents (see :mod:`search.whoosh_ext.pruning`); False scores everything, for
+        #: comparison.
         self.prune = prune
         #: The weighting's BM25F parameters per term (LanguageBM25F.parameters); None for
         #: another weighting, whose scores only Whoosh's matchers know how to compute.
@@ -150,8 +153,8 @@ class Executor:
         key of each document's value of that field (ascending; "" for none), then by score,
         instead of by score alone (no pruning then: pruning keeps the best scores).
         """
-        from search.dense import DENSE_MIN_DOCS, run_dense
-        from search.pruning import eval_pruned
+        from search.whoosh_ext.dense import DENSE_MIN_DOCS, run_dense
+        from search.whoosh_ext.pruning import eval_pruned
 
         leaves: dict[tuple[str, bytes], array | None] = dict.fromkeys(terms)
         filters = list(filters)
