@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -172,12 +173,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timing runs of each")
     args = parser.parse_args()
     source, truth = prepare(WORK)
+    loads = [os.getloadavg()[0]]
     times: dict[bool, list[float]] = {True: [], False: []}
     index = WORK / "index"
     for _ in range(args.repeat):
         for pairing in (False, True):  # the last run (with pairing) is the one evaluated
             times[pairing].append(index_once(source, index, pairing))
             print(f"pairing={pairing}: {times[pairing][-1]:.1f} s", flush=True)
+            loads.append(os.getloadavg()[0])
     body, figures = quality(index, truth)
     seeds = seeds_links(WORK)
     off, on = statistics.median(times[False]), statistics.median(times[True])
@@ -196,7 +199,8 @@ def main() -> None:
         f"Links among the five seeds (none translates another, so any is wrong): "
         f"**{seeds}**.\n\n"
         "Cost: a fresh `search-cli index` of the help, each run in a new process, the two "
-        "kinds interleaved (the machine's other load shifts both alike):\n\n"
+        "kinds interleaved (the machine's other load shifts both alike; load average "
+        f"{min(loads):.1f}-{max(loads):.1f} on the 2 cores during the runs):\n\n"
         f"{cost}\n")
     write_section("pairing", text, "python benchmarks/pairing.py")
     print(json.dumps({**figures, "seeds": seeds, "seconds_off": off, "seconds_on": on}))

@@ -41,7 +41,6 @@ CACHED_POSTINGS = 2_000_000
 PRELOAD_DOCS = 200
 
 
-
 @dataclass(frozen=True)
 class PairingLimits:
     """Caps on the work per document (whatever the document or the index)."""
@@ -67,6 +66,7 @@ class PairingStats:
     unlinked: int = 0
     full: bool = False  #: a pass over every document (no usable earlier state)
     evidence: dict[str, int] = field(default_factory=dict)  #: what decided each new link
+
 
 def _declared_translation(searcher: Any, stored: dict[str, Any]) -> str | None:
     """The translation a document declares (its JSONL ``pair_id``), if indexed."""
@@ -236,10 +236,6 @@ class _Pass:
         s.most_scored = max(s.most_scored, scored)
         self._ranked[docnum] = result
         return result
-
-    def forget(self, docnum: int) -> None:
-        """Rank the document's candidates again next time (the links changed)."""
-        self._ranked.pop(docnum, None)
 
     def clear_best(self, docnum: int) -> tuple[Score, int] | None:
         """The document's best candidate if it wins clearly, else None."""

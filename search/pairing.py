@@ -183,7 +183,8 @@ class _Book:
             if (partner in hashes and doc_id in hashes
                     and old_seen.get(doc_id) == hashes[doc_id]
                     and old_seen.get(partner) == hashes[partner]
-                    and not _has_declared(searcher, doc_id)):
+                    and not _has_declared(searcher, doc_id)
+                    and not _has_declared(searcher, partner)):
                 self.links[doc_id] = list(link)
                 self.seen[doc_id] = hashes[doc_id]
         return [d for d in hashes if d not in self.links]
@@ -263,7 +264,6 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
     for n in retry:  # a document whose partner was taken by a better match: one more try
         if run.stored(n)["id"] in book.links:
             continue
-        run.forget(n)
         found = run.decide(n)
         if found is not None:
             _link(run, book, n, found[0], found[1], found[2], stats, None)
