@@ -17,6 +17,7 @@ from search.pairing import (
     update_found_pairs,
 )
 from search.storage import open_index
+from search.translation import load_dictionary
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pairing"
 SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
@@ -24,6 +25,9 @@ PAIR = {"en": "library.en.txt", "sl": "library.sl.txt"}
 OTHER = {"en": "sl", "sl": "en"}
 
 pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is missing")
+#: The tests that expect a link need the dictionary (without it only cognates translate).
+needs_dictionary = pytest.mark.skipif(load_dictionary() is None,
+                                      reason="Debian's dict-freedict-slv-eng is not installed")
 
 
 def _folder(tmp_path: Path, *names: str) -> Path:
@@ -43,6 +47,7 @@ def _pairs(index: Path) -> dict[str, str]:
     return load_found_pairs(gen)
 
 
+@needs_dictionary
 def test_a_translated_pair_is_linked_both_ways(tmp_path: Path) -> None:
     docs = _folder(tmp_path, *PAIR.values())
     index_paths([docs], tmp_path / "index")
@@ -103,6 +108,7 @@ def test_a_declared_pair_is_not_overridden(tmp_path: Path) -> None:
         assert ix.document("lib-sl").translation_id is None
 
 
+@needs_dictionary
 @pytest.mark.parametrize("later", ["en", "sl"])
 def test_a_translation_indexed_later_is_linked_and_unlinked_when_deleted(
         tmp_path: Path, later: str) -> None:
@@ -124,6 +130,7 @@ def test_a_translation_indexed_later_is_linked_and_unlinked_when_deleted(
         assert ix.document(PAIR[first]).translation_id is None
 
 
+@needs_dictionary
 def test_a_changed_translation_is_unlinked(tmp_path: Path) -> None:
     docs = _folder(tmp_path, *PAIR.values())
     index_paths([docs], tmp_path / "index")
@@ -134,6 +141,7 @@ def test_a_changed_translation_is_unlinked(tmp_path: Path) -> None:
     assert _pairs(tmp_path / "index") == {}
 
 
+@needs_dictionary
 @pytest.mark.parametrize("lang", ["en", "sl"])
 def test_a_translation_written_through_the_writer_is_linked(tmp_path: Path,
                                                           lang: str) -> None:
@@ -148,6 +156,7 @@ def test_a_translation_written_through_the_writer_is_linked(tmp_path: Path,
     assert _pairs(tmp_path / "index") == {}
 
 
+@needs_dictionary
 def test_turned_off_it_links_nothing_until_turned_on(tmp_path: Path) -> None:
     docs = _folder(tmp_path, PAIR["en"])
     index_paths([docs], tmp_path / "index")
@@ -199,6 +208,7 @@ def test_work_per_document_is_bounded(tmp_path: Path) -> None:
     assert stats.chars < len(words)
 
 
+@needs_dictionary
 def test_the_cli_flag_turns_it_off(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
@@ -217,6 +227,7 @@ def test_the_cli_flag_turns_it_off(tmp_path: Path) -> None:
     assert _pairs(index) == {PAIR["en"]: PAIR["sl"], PAIR["sl"]: PAIR["en"]}
 
 
+@needs_dictionary
 def test_a_rebuild_carries_the_links_of_unchanged_documents_over(tmp_path: Path) -> None:
     docs = _folder(tmp_path, *PAIR.values())
     index = tmp_path / "index"
