@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import marshal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,14 @@ from search.pair_matching import (
     _Pass,
 )
 from search.storage import IndexLayout, write_json
-from search.translation import Translator, cognates_for_reader
+from search.translation import (
+    COGNATE_CACHE,
+    COGNATE_FIELDS,
+    CognateIndex,
+    Translator,
+    _code_digest,
+    cognates_for_reader,
+)
 
 __all__ = ["FOUND_PAIRS_FILE", "MIN_MARGIN", "MIN_SCORE", "FoundPairs", "PairingLimits",
            "PairingStats", "load_found_pairs", "update_found_pairs", "pair_after_commit"]
@@ -231,7 +239,7 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
     """Look for the translations of the queued documents; link the clear ones."""
     from search.translation import default_translator
 
-    cognates = cognates_for_reader(searcher.reader(), gen)
+    cognates = _cognates(searcher.reader(), gen, small=len(queue) < PRELOAD_DOCS)
     run = _Pass(searcher, translator or default_translator(), cognates, limits, stats)
     if len(queue) >= PRELOAD_DOCS:
         run.maker.preload()
@@ -267,6 +275,22 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
         found = run.decide(n)
         if found is not None:
             _link(run, book, n, found[0], found[1], found[2], stats, None)
+
+
+def _cognates(reader: Any, gen: Path, small: bool) -> CognateIndex:
+    """The cognate vocabulary to translate with. A small pass (a commit of a few documents)
+    takes the generation's last one as it is, even if made before the commit (as searching
+    does for a while: a word new to the index is just not taken for a cognate yet), rather
+    than going through every word of the index again; otherwise it is made up to date."""
+    if small:
+        try:
+            data = marshal.loads((Path(gen) / COGNATE_CACHE).read_bytes())
+            key, tables = data
+            if key[:3] == ("cognates", _code_digest(), COGNATE_FIELDS):
+                return CognateIndex.from_tables(*tables)
+        except (OSError, EOFError, ValueError, TypeError, IndexError):
+            pass
+    return cognates_for_reader(reader, gen)
 
 
 def _link(run: _Pass, book: _Book, a: int, b: int, score: Score, runner_up: Score | None,
