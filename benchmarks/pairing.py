@@ -78,15 +78,17 @@ def _why_missed(index: Path, truth: dict[str, tuple[str, str]], missed: list[str
     """For missed documents: why (not among the candidates, too weak, no clear winner, not
     the partner's own best)."""
     from search import pair_matching as pairing
+    from search.cognates import cognates_for_reader
     from search.storage import open_index
-    from search.translation import cognates_for_reader, default_translator
+    from search.translation import Translator
 
     by_pair = {(p, lang): doc_id for doc_id, (p, lang) in truth.items()}
     ix, gen = open_index(index)
     reasons: dict[str, str] = {}
     with ix.searcher() as searcher:
-        run = pairing._Pass(searcher, default_translator(),
-                            cognates_for_reader(searcher.reader(), gen),
+        translator = Translator()
+        run = pairing._Pass(searcher, translator,
+                            cognates_for_reader(searcher.reader(), gen, translator.pair),
                             pairing.PairingLimits(), pairing.PairingStats())
         for doc_id in missed:
             p, lang = truth[doc_id]

@@ -35,7 +35,7 @@ __all__ = [
     "Document", "DocumentView", "Hit", "IndexReport", "IndexStats", "Problem", "Results",
     "IncompatibleIndex", "IndexLocked", "IndexNotFound", "InvalidDocument", "SearchError",
     "SearchIndex", "index_paths", "default_index_path", "IndexWriter", "open_writer",
-    "UNKNOWN", "__version__",
+    "UNKNOWN", "query_words", "__version__",
 ]
 
 
@@ -50,4 +50,7 @@ def __getattr__(name: str):
     if name in ("IndexWriter", "open_writer"):
         from search import writer
         return getattr(writer, name)
+    if name == "query_words":  # the words of a text as queries read them (letters, digits)
+        from search.analysis.filters import words
+        return words
     raise AttributeError(name)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import click
 
+from search.analysis import LANGUAGES
 from search.dates import readable_date
+from search.model import UNKNOWN
 from search.storage import ENV_INDEX
 
 #: Exit status of ``index`` when some inputs were skipped (everything else was indexed).
@@ -28,7 +30,8 @@ INDEX_OPTION = click.option(
     "--index", "index_dir", envvar=ENV_INDEX, default="index", show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Index folder (also set by ${ENV_INDEX}).")
-LANG_CHOICE = click.Choice(["en", "sl", "und"])  # und: documents of unknown language
+#: Every indexed language, and "und": documents of unknown language.
+LANG_CHOICE = click.Choice([*LANGUAGES, UNKNOWN])
 
 
 SYNONYMS_OPTION = click.option(
@@ -178,29 +181,35 @@ def _terminal_snippet(snippet: str) -> str:
               help="Page of results.")
 @click.option("--no-correct", "verbatim", is_flag=True,
               help="Search misspelt words as typed, even when nothing matches them.")
+@click.option("--no-group", "separate", is_flag=True,
+              help="List a document and its translation as two results (by default, with "
+                   "no --lang, a pair is one result: the better-ranked version).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @SYNONYMS_OPTION
 def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str | None,
-          sort: str, limit: int, page: int, verbatim: bool, as_json: bool,
+          sort: str, limit: int, page: int, verbatim: bool, separate: bool, as_json: bool,
           synonym_files: tuple[Path, ...]) -> None:
     """Search the index for WORDS (quote them or not).
 
     Syntax: words, "phrases", -exclude, +require, title:word, prefix*, lang:sl, year:2024.
     A filter alone (year:2024, or --year 2024 '*') lists the documents, newest first.
     A query none of whose words is in the index is corrected ("passwrd" searches
-    "password") unless --no-correct is given.
+    "password") unless --no-correct is given. With no --lang, a document and its
+    translation are one result, the better-ranked version, its line ending in "also in sl:
+    ID" (--no-group lists both; JSON: translation_id, grouped, folded).
 
     \b
     Examples:
       search-cli query policija --lang sl
       search-cli query passwrd --no-correct
       search-cli query mnz --synonyms synonyms/sl.txt
+      search-cli query "police cooperation" --no-group
     """
     text = " ".join(words)
     synonyms = _load_synonyms(synonym_files)
     with _open(index_dir, **({"synonyms": synonyms} if synonyms else {})) as ix:
         results = ix.search(text, lang=lang, year=year, sort=sort, page=page, per_page=limit,
-                            correct=not verbatim)
+                            correct=not verbatim, group=not separate)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -214,11 +223,16 @@ def query(words: tuple[str, ...], index_dir: Path, lang: str | None, year: str |
     else:
         langs = ", ".join(f"{k}: {v:,}" for k, v in results.facets.get("lang", {}).items())
         shown = f"{first}" if first == last else f"{first}-{last}"
+        folded = (f"; {_count(results.folded, 'pair')} of translations shown once "
+                  "(--no-group lists both)") if results.folded else ""
         click.echo(f"{_count(results.total, 'result')} ({langs}); showing {shown}, "
-                   f"{results.elapsed_ms:.0f} ms\n")
+                   f"{results.elapsed_ms:.0f} ms{folded}\n")
     for hit in results.hits:
         page = f"page {hit.page}" if hit.page else None
-        meta = " · ".join(x for x in (hit.lang, readable_date(hit.date), hit.id, page) if x)
+        also = (f"also in {hit.translation_lang or '?'}: {hit.translation_id}"
+                if hit.translation_id else None)
+        meta = " · ".join(x for x in (hit.lang, readable_date(hit.date), hit.id, page, also)
+                          if x)
         click.echo(f"{hit.rank}. " + click.style(hit.title or hit.id, bold=True))
         click.echo("   " + click.style(meta, dim=True))
         if hit.translated_terms:
@@ -256,7 +270,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything beyond localhost needs --public.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
-              help="Port to listen on (0 picks a free one).")
+              envvar="PORT", help="Port to listen on (0 picks a free one; also $PORT).")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Worker threads of the waitress server (in each worker process).")
 @click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
@@ -316,6 +330,9 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, pub
         _check_writable(query_log)
         config.update(QUERY_LOG=str(query_log),
                       QUERY_LOG_MAX_BYTES=int(query_log_max_mb * 1024 * 1024))
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     run_server(host=host, port=port, index=str(index_dir), threads=threads, workers=workers,
                config=config, **kwargs)
 

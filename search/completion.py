@@ -25,6 +25,7 @@ so the first visitor does not wait.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import re
 import threading
 from bisect import bisect_left
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from search.analysis import LANGUAGES
+from search.analysis.fields import is_spelling_field
 from search.analysis.filters import WORDS, fold
 from search.cache import read_cache, write_cache
 
@@ -257,7 +259,7 @@ class CompletionIndex:
         analyzer = self._analyzers.get(code)
         if analyzer is None:
             analyzer = self._analyzers[code] = language.main.make_analyzer()
-        field = f"body_{code}{language.main.suffix()}"
+        field = language.field("body", language.main.name).name
         for token in analyzer(word, mode="query"):
             return token.text, searcher.doc_frequency(field, token.text)
         return "", 0
@@ -281,7 +283,7 @@ def _term_query(fields: list[str], text: str) -> Any:
 def _spelling_fields(schema: Any) -> list[str]:
     """The fields of surface words (one per language, ``spell_sl``...; ``spell`` in indexes
     of engine format 1)."""
-    return [name for name in schema.names() if name == "spell" or name.startswith("spell_")]
+    return [name for name in schema.names() if is_spelling_field(name)]
 
 
 def _writing(word: str, text: str, look: int = 20) -> str | None:
@@ -430,7 +432,9 @@ class CompletionSource:
             with self._lock:
                 self._index, self._built_for = index, id(reader)
             return index
-        threading.Thread(target=self._rebuild, args=(ix, id(reader), folder),
+        # In a copy of this context: languages registered for a while are still registered.
+        threading.Thread(target=contextvars.copy_context().run,
+                         args=(self._rebuild, ix, id(reader), folder),
                          name="completions", daemon=True).start()
         return index
 

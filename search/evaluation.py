@@ -134,7 +134,9 @@ def run_queries(index: SearchIndex, queries: Iterable[dict], *, lang: str | None
     run: Run = {}
     queries = list(queries)
     for done, q in enumerate(queries, 1):
-        results = index.search(q["text"], lang=lang, per_page=limit, snippets=False)
+        # A run ranks documents: a page and its translation are two (no grouping).
+        results = index.search(q["text"], lang=lang, per_page=limit, snippets=False,
+                               group=False)
         run[q["id"]] = {h.id: h.score for h in results.hits}
         if progress:
             progress(done, len(queries))

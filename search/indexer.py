@@ -19,8 +19,9 @@ from whoosh.index import LockError
 from search.analysis import LANGUAGES, analysis_options
 from search.documents import SourceFailed, find_sources, iter_source
 from search.errors import IndexLocked, SearchError
+from search.links import save_sitemap_links
 from search.merging import merge_small_and_deleted
-from search.model import Caveat, Document, IndexReport, Problem, Source
+from search.model import Caveat, Document, IndexReport, Problem, SiteLinks, Source
 from search.progress import IndexProgress, ProgressTracker
 from search.schema import document_fields
 from search.spelling import save_vocabulary
@@ -235,6 +236,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
     try:
         if fresh or changed or gone:  # else the manifest on disk is already this one
             write_json(gen / SOURCES_FILE, manifest)
+            save_sitemap_links(gen, manifest)
         if fresh:
             layout.switch(gen)
     except BaseException:
@@ -315,10 +317,14 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
             [Problem(key, failed[key])] if key in failed
             else iter_source(source, languages, progress.pages))
         ids: list[str] = []
+        sitemap: SiteLinks | None = None
         has_documents = has_problems = False
         duplicates: list[Problem] = []  # reported after the file's own problems
         try:
             for item in items:
+                if isinstance(item, SiteLinks):  # kept with the file (see search.links)
+                    sitemap = item
+                    continue
                 if isinstance(item, Caveat):  # indexed all the same (cut at the size cap...)
                     report.warnings.append(item)
                     continue
@@ -363,6 +369,8 @@ def _apply(writer: Any, searcher: Any, changed: list[Source],
         read[key] = ids
         stamp = [source.mtime_ns, source.size] if source.mtime_ns < racy_after else None
         manifest[key] = {"stamp": stamp, "ids": ids}
+        if sitemap is not None:
+            manifest[key]["links"] = sitemap.groups
         progress.file_done(done)
     return set(seen_ids), read
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 #: The language of a document whose text cannot tell (too short, or ambiguous): the BCP 47
 #: "undetermined" tag. Such a document is indexed in every language's fields and is found
@@ -27,6 +28,15 @@ class Source:
     size: int
 
 
+class Alternate(NamedTuple):
+    """A translation a page declares (``<link rel="alternate" hreflang>``, a sitemap's
+    ``xhtml:link``): its language, and the keys of the address it names (see
+    :mod:`search.documents.urls`; any of them may be the indexed document's)."""
+
+    lang: str | None  #: a code of ``search.analysis.LANGUAGES``; None: not declared
+    keys: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Document:
     """A cleaned document, ready for analysis."""
@@ -42,10 +52,21 @@ class Document:
     pair_id: str | None = None  #: documents that are translations of each other share it
     #: Paged formats (PDF): where each page starts in ``text`` (offset of page 1 first).
     pages: tuple[int, ...] | None = None
+    #: The address the page declares as its own (``<link rel="canonical">``), resolved.
+    canonical: str | None = None
+    #: Where a file's document lives under the indexed folder (``Source.key``): the address
+    #: that relative links on other pages of the folder name it by. None for documents that
+    #: are not a whole file (JSONL lines, documents written through the API).
+    site_path: str | None = None
+    #: The translations the page declares (hreflang links), in the page's order.
+    alternates: tuple[Alternate, ...] = ()
 
     @property
     def hash(self) -> str:
-        """Content hash: reindexing skips documents whose hash did not change."""
+        """Content hash: reindexing skips documents whose hash did not change.
+
+        ``site_path`` is left out: it is the file's key, and so its id, already compared.
+        """
         h = hashlib.sha256()
         for part in (self.title, self.text, self.lang, self.date or "", self.url or "",
                      self.pair_id or ""):
@@ -53,6 +74,10 @@ class Document:
             h.update(b"\0")
         if self.pages:  # (only then: the hashes of unpaged documents stay as they were)
             h.update(",".join(map(str, self.pages)).encode())
+        if self.canonical or self.alternates:  # (likewise for documents without links)
+            links = [self.canonical or "", *(f"{a.lang}={' '.join(a.keys)}"
+                                             for a in self.alternates)]
+            h.update(("\0links\0" + "\n".join(links)).encode("utf-8", "surrogatepass"))
         return h.hexdigest()[:32]
 
     @property
@@ -79,12 +104,23 @@ class Caveat(Problem):
     cap, damaged bytes replaced): a warning, not a skip."""
 
 
+@dataclass(frozen=True)
+class SiteLinks:
+    """The translations a site map (``sitemap.xml``) declares: one group per ``<url>``, its
+    ``<loc>`` (language None unless it is also among the alternates) and its alternates, which
+    are all translations of each other. Not a document: kept with its source file."""
+
+    source: str  #: the sitemap file's path
+    groups: tuple[tuple[Alternate, ...], ...]
+
+
 @dataclass
 class ReadResult:
     """What reading one source file produced."""
 
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    links: SiteLinks | None = None  #: a sitemap's translation links
 
 
 @dataclass
@@ -119,6 +155,10 @@ class Hit:
     url: str | None = None
     translated_terms: list[str] = field(default_factory=list)  #: cross-language terms that matched
     page: int | None = None  #: paged formats (PDF): the page of the first match, from 1
+    translation_id: str | None = None  #: id of the same document in the other language
+    translation_lang: str | None = None  #: that document's language
+    translation_title: str | None = None  #: that document's title
+    grouped: bool = False  #: its translation was folded into this hit (see search.grouping)
 
     def to_dict(self) -> dict:
         """JSON-ready; ``path`` (where the file lives on the server) is left out."""
@@ -133,6 +173,10 @@ class Hit:
             "url": self.url,
             "translated_terms": self.translated_terms,
             "page": self.page,
+            "translation_id": self.translation_id,
+            "translation_lang": self.translation_lang,
+            "translation_title": self.translation_title,
+            "grouped": self.grouped,
         }
 
 
@@ -159,10 +203,13 @@ class Results:
     elapsed_ms: float = 0.0
     #: declared synonyms the query used: [{"matched", "lang", "expanded"}]
     synonyms: list[dict] = field(default_factory=list)
+    #: Translation pairs shown as one hit (see search.grouping): ``total`` counts documents,
+    #: the list ``total - folded`` hits.
+    folded: int = 0
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-(self.total - self.folded) // self.per_page))
 
     def to_dict(self) -> dict:
         return {
@@ -178,6 +225,7 @@ class Results:
             "suggestion": self.suggestion,
             "synonyms": self.synonyms,
             "corrected": self.corrected,
+            "folded": self.folded,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "hits": [h.to_dict() for h in self.hits],
         }

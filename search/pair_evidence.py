@@ -25,9 +25,11 @@ from typing import Any
 
 from search.analysis import LANGUAGES, spelling_analyzer
 from search.analysis.filters import WORDS as _WORD
+from search.cognates import CognateIndex
+from search.language_pair import default_pair
 from search.schema import spelling_fields
 from search.spelling import field_frequencies
-from search.translation import CognateIndex, Translator, derived_lemmas
+from search.translation import Translator, derived_lemmas
 
 #: Characters of a document's text (after its title) that are compared: bounds the work
 #: per document whatever its size; a translation shows itself long before this.
@@ -111,11 +113,12 @@ def deciding_evidence(best: Score, runner_up: Score | None) -> str:
 
 
 def other_language(lang: str) -> str | None:
-    """The other language of a bilingual index (None for an unknown language)."""
-    if lang not in LANGUAGES:
+    """The other language of the pair the engine translates between (None for a language
+    outside it)."""
+    pair = default_pair()
+    if pair is None or lang not in pair.codes:
         return None
-    others = [code for code in LANGUAGES if code != lang]
-    return others[0] if len(others) == 1 else None
+    return pair.target.code if lang == pair.source.code else pair.source.code
 
 
 class ProfileMaker:
@@ -127,6 +130,7 @@ class ProfileMaker:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.dictionary = translator.dictionary
+        self.pair = translator.pair
         self.cognates = cognates if translator.cognates else None
         self._analyzers = {code: lang.main.make_analyzer() for code, lang in LANGUAGES.items()}
         self._surface = spelling_analyzer()
@@ -191,25 +195,25 @@ class ProfileMaker:
         other = other_language(lang)
         words: set[str] = set()
         d = self.dictionary
-        if lang == "sl":
+        pair = self.pair
+        if pair is None or other is None:
+            found = self._trans[key] = frozenset()
+            return found
+        if lang == pair.source.code:  # the dictionary's headword language
             if d is not None:
-                entries = d.sl_en.get(term) or next(
-                    (d.sl_en[b] for b in derived_lemmas(term) if b in d.sl_en), [])
+                entries = d.forward.get(term) or next(
+                    (d.forward[b] for b in derived_lemmas(term, pair) if b in d.forward), [])
                 for phrase in entries[:MAX_SENSES]:
                     content = [w for w in _WORD.findall(phrase.lower())
                                if w not in self._stop]
                     if len(content) == 1:
                         words.add(content[0])
-            if self.cognates is not None:
-                out = set(self.cognates.english_for(term))
-            else:
-                out = set()
+            out = set(self.cognates.target_for(term)) if self.cognates is not None else set()
         else:
             if d is not None:
-                words.update(head for head, rank in d.en_sl.get(term, ())
+                words.update(head for head, rank in d.inverse.get(term, ())
                              if rank < MAX_SENSES and " " not in head)
-            out = set(self.cognates.slovenian_for(term)) if self.cognates is not None \
-                else set()
+            out = set(self.cognates.source_for(term)) if self.cognates is not None else set()
         for word in words:
             target = self.term(word, other) if other else None
             if target:

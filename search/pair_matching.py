@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from search.analysis import spelling_analyzer
+from search.cognates import CognateIndex
 from search.pair_evidence import (
     Profile,
     ProfileMaker,
@@ -23,7 +24,7 @@ from search.pair_evidence import (
     other_language,
 )
 from search.schema import spelling_fields
-from search.translation import CognateIndex, Translator
+from search.translation import Translator
 
 #: The lowest score (see :func:`search.pair_evidence.compare`) a link needs. Tuned on the
 #: LibreOffice help (development data); unrelated pages on one subject (the seeds' press

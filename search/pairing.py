@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from search.cognates import COGNATE_CACHE, CognateIndex, cognate_fields, cognates_for_reader
+from search.language_pair import code_digest
 from search.pair_evidence import Score
 from search.pair_matching import (
     MIN_MARGIN,
@@ -44,14 +46,7 @@ from search.pair_matching import (
     _Pass,
 )
 from search.storage import IndexLayout, write_json
-from search.translation import (
-    COGNATE_CACHE,
-    COGNATE_FIELDS,
-    CognateIndex,
-    Translator,
-    _code_digest,
-    cognates_for_reader,
-)
+from search.translation import Translator
 
 __all__ = ["FOUND_PAIRS_FILE", "MIN_MARGIN", "MIN_SCORE", "FoundPairs", "PairingLimits",
            "PairingStats", "load_found_pairs", "update_found_pairs", "pair_after_commit"]
@@ -237,10 +232,11 @@ def _has_declared(searcher: Any, doc_id: str) -> bool:
 def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
           translator: Translator | None, limits: PairingLimits, stats: PairingStats) -> None:
     """Look for the translations of the queued documents; link the clear ones."""
-    from search.translation import default_translator
-
-    cognates = _cognates(searcher.reader(), gen, small=len(queue) < PRELOAD_DOCS)
-    run = _Pass(searcher, translator or default_translator(), cognates, limits, stats)
+    translator = translator or Translator()
+    if translator.pair is None:
+        return  # no two languages to translate between
+    cognates = _cognates(searcher.reader(), gen, translator, small=len(queue) < PRELOAD_DOCS)
+    run = _Pass(searcher, translator, cognates, limits, stats)
     if len(queue) >= PRELOAD_DOCS:
         run.maker.preload()
     docnums: list[int] = []
@@ -277,7 +273,7 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
             _link(run, book, n, found[0], found[1], found[2], stats, None)
 
 
-def _cognates(reader: Any, gen: Path, small: bool) -> CognateIndex:
+def _cognates(reader: Any, gen: Path, translator: Translator, small: bool) -> CognateIndex:
     """The cognate vocabulary to translate with. A small pass (a commit of a few documents)
     takes the generation's last one as it is, even if made before the commit (as searching
     does for a while: a word new to the index is just not taken for a cognate yet), rather
@@ -286,11 +282,12 @@ def _cognates(reader: Any, gen: Path, small: bool) -> CognateIndex:
         try:
             data = marshal.loads((Path(gen) / COGNATE_CACHE).read_bytes())
             key, tables = data
-            if key[:3] == ("cognates", _code_digest(), COGNATE_FIELDS):
-                return CognateIndex.from_tables(*tables)
+            pair = translator.pair
+            if key[:3] == ("cognates", code_digest(pair), cognate_fields(pair)):
+                return CognateIndex.from_tables(*tables, pair=pair)
         except (OSError, EOFError, ValueError, TypeError, IndexError):
             pass
-    return cognates_for_reader(reader, gen)
+    return cognates_for_reader(reader, gen, translator.pair)
 
 
 def _link(run: _Pass, book: _Book, a: int, b: int, score: Score, runner_up: Score | None,

@@ -22,6 +22,7 @@ from whoosh.qparser import MultifieldParser, OrGroup, syntax
 from whoosh.qparser.plugins import Plugin, PlusMinusPlugin, WhitespacePlugin
 
 from search.analysis import LANGUAGES
+from search.analysis.fields import TEXT_KINDS, FieldName
 from search.analysis.filters import words
 from search.model import UNKNOWN
 from search.translation import Translation
@@ -46,7 +47,6 @@ UNLESS_DIRECT = True
 MODES = ("or", "and", "andish")
 #: Weight of the all-words clause in "andish" mode.
 AND_BOOST = 1.0
-_STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 _FILTER = re.compile(r"(?<!\S)(lang|year):(\S+)", re.I)
 #: A bare ``*``: every document (with the filters given beside the query).
@@ -118,9 +118,14 @@ def field_boosts(title_boost: float = TITLE_BOOST,
     for lang in LANGUAGES.values():
         for path in lang.paths:
             weight = (paths or {}).get(f"{lang.code}{path.suffix()}", path.boost)
-            boosts[f"title_{lang.code}{path.suffix()}"] = title_boost * weight
-            boosts[f"body_{lang.code}{path.suffix()}"] = weight
+            boosts[lang.field("title", path.name).name] = title_boost * weight
+            boosts[lang.field("body", path.name).name] = weight
     return boosts
+
+
+def stop_words() -> frozenset[str]:
+    """Every language's stop words (of the languages registered now)."""
+    return frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 
 class QueryParser:
@@ -137,13 +142,14 @@ class QueryParser:
         self.translate_boost = translate_boost
         self.foreign_boost = foreign_boost
         self._schema = schema
+        self._stop_words = stop_words()
         group = syntax.AndGroup if mode == "and" else OrGroup.factory(or_factor)
         self.mode = mode
         self.and_boost = and_boost
         self._parser = MultifieldParser(names, schema, fieldboosts=boosts, group=group)
         self._parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\S)"))
         self._parser.add_plugin(FieldGroupPlugin({
-            alias: {n: b for n, b in boosts.items() if n.startswith(alias + "_")}
+            alias: {n: b for n, b in boosts.items() if FieldName.parse(n).kind == alias}
             for alias in _ALIASES}))
         # The fallback knows no syntax at all: every word is just a word.
         self._plain = MultifieldParser(names, schema, fieldboosts=boosts, group=group,
@@ -168,7 +174,7 @@ class QueryParser:
                 lang = value
             elif key == "year" and value.isdigit():
                 year = value
-        body = _plain_signs(_STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text)))
+        body = _plain_signs(_STRAY_WILDCARD.sub(" ", _FILTER.sub(" ", text)), self._stop_words)
         plain = words(_FIELD_PREFIX.sub(" ", body))
         if not plain:
             if lang or year or _ALL.fullmatch(text):
@@ -238,7 +244,7 @@ class QueryParser:
         """
         if self.mode != "andish" or isinstance(q, wq.AndNot):
             return q
-        content = [w for w in plain if w.lower() not in _STOP_WORDS]
+        content = [w for w in plain if w.lower() not in self._stop_words]
         if not 2 <= len(content) <= 6:
             return q
         conj = self._plain_and.parse(" ".join(content))
@@ -265,9 +271,8 @@ class QueryParser:
         for tr in translations:
             alts = []
             for path, term in tr.terms:
-                suffix = f"_{path}" if path else ""
-                for kind in ("title", "body"):
-                    name = f"{kind}_{tr.lang}{suffix}"
+                for kind in TEXT_KINDS:
+                    name = FieldName(kind, tr.lang, path).name
                     boost = self._boosts.get(name, 0.0) * self.translate_boost * tr.weight
                     if boost > 0 and (name, term) not in direct:
                         alts.append(wq.Term(name, term, boost=boost))
@@ -300,7 +305,7 @@ class QueryParser:
         langs = {tr.lang for tr in translations if tr.source == word}
         direct = []
         for name in self._boosts:
-            if name.split("_")[1] in langs:
+            if FieldName.parse(name).lang in langs:
                 for token in self._schema[name].analyzer(word, mode="query"):
                     direct.append(wq.Term(name, token.text))
         return wq.AndNot(q, wq.Or(direct)) if direct else q
@@ -312,8 +317,8 @@ class QueryParser:
         through translations.
         """
         out = []
-        for word in _positive_words(_plain_signs(text)):
-            if word.lower() in _STOP_WORDS:
+        for word in _positive_words(_plain_signs(text, self._stop_words)):
+            if word.lower() in self._stop_words:
                 continue
             terms = self._word_terms.get(word)
             if terms is None:  # analysis only, not the index: cached for good
@@ -330,12 +335,12 @@ class QueryParser:
         """The words ``text`` asks for as plain words: not excluded, not in a ``"phrase"``,
         not a ``prefix*``, an operator or a filter (what synonyms and the stop-word tail
         look at)."""
-        return _positive_words(_plain_signs(_FILTER.sub(" ", text or "")))
+        return _positive_words(_plain_signs(_FILTER.sub(" ", text or ""), self._stop_words))
 
     def stop_words(self, text: str) -> list[str]:
         """The stop words ``text`` asks for as plain words (see :meth:`positive_words`):
         no analysed field holds them (see :mod:`search.stop_word_tail`)."""
-        return [w for w in self.positive_words(text) if w.lower() in _STOP_WORDS]
+        return [w for w in self.positive_words(text) if w.lower() in self._stop_words]
 
     def plain_query(self, plain: list[str]) -> wq.Query:
         """An OR (or AND) of the words alone, each searched in every field."""
@@ -347,8 +352,8 @@ class QueryParser:
 def _scale_language(q: wq.Query, lang: str, factor: float) -> wq.Query:
     """``q`` with the boost of every clause on ``lang``'s fields multiplied by ``factor``."""
     if q.is_leaf():
-        name = getattr(q, "fieldname", None) or ""
-        if name.startswith((f"title_{lang}", f"body_{lang}")):
+        name = FieldName.parse(getattr(q, "fieldname", None) or "")
+        if name is not None and name.is_text and name.lang == lang:
             q = copy.copy(q)
             q.boost *= factor
         return q
@@ -366,7 +371,7 @@ _SIGNED_WORD = re.compile(r"(?<![^\s(])[+-](\w+)(?=[\s)]|$)")
 _OPERATOR_WORD = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
 
 
-def _plain_signs(body: str) -> str:
+def _plain_signs(body: str, stop: frozenset[str] | None = None) -> str:
     """``body`` with the syntax that cannot mean what it says turned into plain words.
 
     A ``+`` or ``-`` on its own or on a stop word is dropped (``+ za sestavljanje``, ``+the
@@ -380,8 +385,9 @@ def _plain_signs(body: str) -> str:
     >>> _plain_signs("SEARCHING AND SORTING")
     'SEARCHING and SORTING'
     """
+    stop = stop_words() if stop is None else stop
     body = _LONE_SIGN.sub("", body)
-    body = _SIGNED_WORD.sub(lambda m: m.group(1) if m.group(1).lower() in _STOP_WORDS
+    body = _SIGNED_WORD.sub(lambda m: m.group(1) if m.group(1).lower() in stop
                             else m.group(0), body)
     if _OPERATOR_WORD.search(body) and not any(c.islower() for c in body):
         body = _OPERATOR_WORD.sub(lambda m: m.group(0).lower(), body)

@@ -14,6 +14,7 @@ from typing import Any
 
 from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
+from search.analysis.fields import FieldName
 from search.model import UNKNOWN
 
 #: Defaults tuned on the development halves (benchmarks/quality.py).
@@ -24,10 +25,8 @@ TITLE_B = 0.3
 
 def field_language(fieldname: str) -> str | None:
     """``body_sl_stem`` -> ``sl``; ``None`` for fields not tied to a language."""
-    parts = fieldname.split("_")
-    if len(parts) >= 2 and parts[0] in ("title", "body"):
-        return parts[1]
-    return None
+    name = FieldName.parse(fieldname)
+    return name.lang if name is not None and name.is_text else None
 
 
 def language_doc_count(searcher: Any, lang: str) -> int:
@@ -67,7 +66,8 @@ class LanguageBM25F(BM25F):
         of truth.
         """
         parent = searcher.get_parent()
-        b = self.title_B if fieldname.startswith("title_") else self.B
+        name = FieldName.parse(fieldname)
+        b = self.title_B if name is not None and name.kind == "title" else self.B
         lang = field_language(fieldname) if self.per_language else None
         if lang:
             avgfl = (parent.field_length(fieldname) / language_doc_count(parent, lang)) or 1

@@ -14,17 +14,14 @@ from typing import Any
 from whoosh import fields, formats
 
 from search.analysis import LANGUAGES, analysis_options, spelling_analyzer
+from search.documents.urls import document_keys, pair_key
 from search.model import Document
 
 
 def text_fields() -> list[tuple[str, str, float]]:
     """(field name, language code, query boost) of every analysed text field."""
-    out = []
-    for lang in LANGUAGES.values():
-        for path in lang.paths:
-            for kind in ("title", "body"):
-                out.append((f"{kind}_{lang.code}{path.suffix()}", lang.code, path.boost))
-    return out
+    return [(name.name, lang.code, lang.path(name.path).boost)
+            for lang in LANGUAGES.values() for name in lang.text_fields()]
 
 
 def spelling_fields() -> dict[str, str]:
@@ -33,7 +30,7 @@ def spelling_fields() -> dict[str, str]:
     One field per language, so that each word's document frequency in each language is read
     straight from the term index (see :mod:`search.spelling`).
     """
-    return {code: f"spell_{code}" for code in LANGUAGES}
+    return {code: lang.spell_field.name for code, lang in LANGUAGES.items()}
 
 
 def spelling_field() -> fields.TEXT:
@@ -48,6 +45,29 @@ def spelling_field() -> fields.TEXT:
     field.format = formats.Existence()
     field.scorable = False
     return field
+
+
+def link_field() -> fields.KEYWORD:
+    """Addresses as exact terms (keys of :mod:`search.documents.urls`, no spaces in them):
+    indexed so that "which document has this address" is a term lookup when a translation
+    is asked for (:mod:`search.links`), stored so that a document's own can be read back."""
+    return fields.KEYWORD(stored=True, lowercase=False, commas=False, scorable=False)
+
+
+def url_terms(doc: Document) -> list[str]:
+    """``LANG:KEY`` for each key of the document's own addresses, LANG its own language: so
+    a link to an address in one language is one lookup, that finds no other language. A
+    ``pair_id`` is one more such address (:func:`~search.documents.urls.pair_key`)."""
+    keys = document_keys(doc.canonical, doc.site_path, doc.url)
+    if doc.pair_id:
+        keys.append(pair_key(doc.pair_id))
+    return [f"{doc.lang}:{key}" for key in keys]
+
+
+def link_terms(doc: Document) -> list[str]:
+    """``LANG>TARGET:KEY`` for each key of each translation the document declares, in its
+    order: LANG its own language, TARGET the one the link declares."""
+    return [f"{doc.lang}>{alt.lang}:{key}" for alt in doc.alternates for key in alt.keys]
 
 
 def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
@@ -65,14 +85,15 @@ def build_schema(analysis: Mapping[str, bool] | None = None) -> fields.Schema:
         url=fields.STORED(),
         hash=fields.STORED(),
         pages=fields.STORED(),  # paged formats (PDF): where each page starts in ``text``
+        urls=link_field(),  # LANG:KEY of the document's own addresses
+        links=link_field(),  # LANG>TARGET:KEY of the translations it declares
     )
     for name in spelling_fields().values():
         schema.add(name, spelling_field())
     for lang in LANGUAGES.values():
-        for path in lang.paths:
-            for kind in ("title", "body"):
-                schema.add(f"{kind}_{lang.code}{path.suffix()}",
-                           fields.TEXT(analyzer=path.make_analyzer(**options), phrase=True))
+        for name in lang.text_fields():
+            schema.add(name.name, fields.TEXT(
+                analyzer=lang.path(name.path).make_analyzer(**options), phrase=True))
     return schema
 
 
@@ -86,11 +107,16 @@ def document_fields(doc: Document) -> dict[str, Any]:
             values[name] = value
     if doc.pages:
         values["pages"] = list(doc.pages)
+    urls = url_terms(doc)
+    if urls:
+        values["urls"] = " ".join(urls)
+    links = link_terms(doc)
+    if links:
+        values["links"] = " ".join(links)
     # A document of unknown language (UNKNOWN) is analysed as every language.
     langs = [LANGUAGES[doc.lang]] if doc.lang in LANGUAGES else list(LANGUAGES.values())
     for lang in langs:
-        for path in lang.paths:
-            values[f"title_{lang.code}{path.suffix()}"] = doc.title
-            values[f"body_{lang.code}{path.suffix()}"] = doc.text
-        values[spelling_fields()[lang.code]] = f"{doc.title}\n{doc.text}"
+        for name in lang.text_fields():
+            values[name.name] = doc.title if name.kind == "title" else doc.text
+        values[lang.spell_field.name] = f"{doc.title}\n{doc.text}"
     return values

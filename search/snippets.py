@@ -17,7 +17,8 @@ from html import escape
 
 from whoosh.analysis import Analyzer
 
-from search.analysis import LANGUAGES
+from search.analysis import LANGUAGES, AnalysisPath
+from search.analysis.fields import FieldName
 
 #: Snippet budget in characters, and how far a cropped fragment reaches around a match.
 SNIPPET_CHARS = 280
@@ -34,21 +35,22 @@ Span = tuple[int, int]
 
 
 @cache
-def _analyzer(lang: str, path: str) -> Analyzer:
-    language = LANGUAGES[lang]
-    return next(p for p in language.paths if p.name == path).make_analyzer()
+def _analyzer(path: AnalysisPath) -> Analyzer:
+    # Keyed by the path itself, not its language's code: a language registered for a while
+    # (see search.analysis.register) never meets another's analyser under the same code.
+    return path.make_analyzer()
 
 
 def query_terms(pairs: Iterable[tuple[str, str | bytes]]) -> dict[tuple[str, str], set[str]]:
     """Group (field, term) pairs by (language, analysis path), ignoring title/body."""
     grouped: dict[tuple[str, str], set[str]] = {}
     for fieldname, text in pairs:
-        parts = fieldname.split("_", 2)
-        if len(parts) < 2 or parts[0] not in ("title", "body") or parts[1] not in LANGUAGES:
+        name = FieldName.parse(fieldname)
+        if name is None or not name.is_text or name.lang not in LANGUAGES:
             continue
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
-        grouped.setdefault((parts[1], parts[2] if len(parts) > 2 else ""), set()).add(text)
+        grouped.setdefault((name.lang, name.path), set()).add(text)
     return grouped
 
 
@@ -64,7 +66,7 @@ def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) ->
     """
     if lang not in LANGUAGES:
         return []
-    wanted = [(path.name, terms[(lang, path.name)]) for path in LANGUAGES[lang].paths
+    wanted = [(path, terms[(lang, path.name)]) for path in LANGUAGES[lang].paths
               if terms.get((lang, path.name))]
     if not wanted:
         return []
@@ -75,7 +77,7 @@ def match_spans(text: str, lang: str, terms: dict[tuple[str, str], set[str]]) ->
         word = m.group()
         hit = known.get(word)
         if hit is None:
-            hit = known[word] = _matches(word, lang, wanted)
+            hit = known[word] = _matches(word, wanted)
         if hit:
             spans.append(m.span())
     return spans
@@ -85,13 +87,13 @@ def spans_matching(text: str, spans: list[Span], lang: str,
                    terms: dict[tuple[str, str], set[str]]) -> list[Span]:
     """The spans (from :func:`match_spans`) whose word is one of ``terms``: which of the
     marked words came from, say, a query's translations, without scanning the text again."""
-    wanted = [(path.name, terms[(lang, path.name)]) for path in LANGUAGES.get(lang, ()).paths
+    wanted = [(path, terms[(lang, path.name)]) for path in LANGUAGES[lang].paths
               if terms.get((lang, path.name))] if lang in LANGUAGES else []
-    return [(s, e) for s, e in spans if wanted and _matches(text[s:e], lang, wanted)]
+    return [(s, e) for s, e in spans if wanted and _matches(text[s:e], wanted)]
 
 
-def _matches(word: str, lang: str, wanted: list[tuple[str, set[str]]]) -> bool:
-    return any(not targets.isdisjoint(_word_terms(lang, path, word))
+def _matches(word: str, wanted: list[tuple[AnalysisPath, set[str]]]) -> bool:
+    return any(not targets.isdisjoint(_word_terms(path, word))
                for path, targets in wanted)
 
 
@@ -113,8 +115,8 @@ def _candidates(heads: frozenset[str]) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=500_000)
-def _word_terms(lang: str, path: str, word: str) -> tuple[str, ...]:
-    return tuple(t.text for t in _analyzer(lang, path)(word, removestops=True))
+def _word_terms(path: AnalysisPath, word: str) -> tuple[str, ...]:
+    return tuple(t.text for t in _analyzer(path)(word, removestops=True))
 
 
 #: Unicode bidirectional controls that open a run: embeddings and overrides (closed by PDF,
@@ -172,16 +174,6 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
         pos = e
     out.append(escape(text[pos:end]))
     return balance_bidi("".join(out))
-
-
-def sentences(text: str) -> list[Span]:
-    """Sentence spans (ending at ., !, ? or a line break), blank ones skipped."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        s, e = _strip(text, *m.span())
-        if e > s:
-            out.append((s, e))
-    return out
 
 
 def _strip(text: str, s: int, e: int) -> Span:

@@ -48,7 +48,7 @@ from rapidfuzz.distance import OSA
 from search.analysis import LANGUAGES
 from search.analysis.filters import WORDS, fold
 from search.cache import read_cache, write_cache
-from search.query import _positive_words
+from search.query import _positive_words, stop_words
 from search.schema import spelling_fields
 
 #: Query words checked (and corrected) per query; a longer query is never replaced.
@@ -86,7 +86,6 @@ _MASK = (1 << _SHIFT) - 1
 _TERMINFO_DF = struct.Struct("!I")
 _TERMINFO_DF_OFFSET = 5
 _FIELD_NUMBER = struct.Struct("!H")
-_STOP_WORDS = frozenset().union(*(lang.stop_words for lang in LANGUAGES.values()))
 
 
 def max_edits(length: int) -> int:
@@ -102,8 +101,8 @@ def max_edits(length: int) -> int:
 def weak_fields() -> frozenset[str]:
     """The fields of analysis paths other than each language's main one (``body_sl_stem``):
     a match there alone is a weak sign that a document holds the word."""
-    return frozenset(f"{kind}_{lang.code}{path.suffix()}" for lang in LANGUAGES.values()
-                     for path in lang.paths[1:] for kind in ("title", "body"))
+    return frozenset(name.name for lang in LANGUAGES.values() for name in lang.text_fields()
+                     if name.path != lang.main.name)
 
 
 # -- the vocabulary ----------------------------------------------------------------------------
@@ -393,7 +392,7 @@ def word_strength(searcher: Any, word: str,
     schema = searcher.schema
     for lang in LANGUAGES.values():
         for main, path in ((i == 0, p) for i, p in enumerate(lang.paths)):
-            name = f"body_{lang.code}{path.suffix()}"
+            name = lang.field("body", path.name).name
             if name not in schema:
                 continue
             for token in schema[name].analyzer(low, mode="query"):
@@ -431,8 +430,9 @@ def check_query(searcher: Any, text: str, words: list[str],
     correction is close (:data:`REPLACE_MAX_EDITS`).
     ``speller`` is called only when some word needs it.
     """
+    stop = stop_words()
     content = [w for w in dict.fromkeys(x.lower() for x in words)
-               if w not in _STOP_WORDS and not w.isdigit()]
+               if w not in stop and not w.isdigit()]
     if not content:
         return None
     checked = content[:MAX_WORDS]

@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from search.analysis.fields import is_spelling_field
+
 #: Stop words of one query looked up (each costs one pass over its documents).
 MAX_STOP_WORDS = 6
 #: The tail's scores stay below this share of the lowest real match's score.
@@ -25,7 +27,7 @@ TAIL_SCORE = 1e-3
 
 def spelling_fields(schema: Any) -> list[str]:
     """The fields of surface words ("spell", or one per language)."""
-    return [name for name in schema.names() if name == "spell" or name.startswith("spell_")]
+    return [name for name in schema.names() if is_spelling_field(name)]
 
 
 def stop_word_tail(executor: Any, stop_words: Iterable[str],

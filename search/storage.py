@@ -39,7 +39,7 @@ from search.schema import build_schema, text_fields
 from search.whoosh_ext.pread import INDEX_NAME, ReadStorage
 
 #: Bump when the schema or any analyser changes in a way that needs a rebuild.
-INDEX_FORMAT = 2  # 2: one spelling field per language
+INDEX_FORMAT = 3  # 2: one spelling field per language; 3: address keys (urls, links)
 ENGINE_FILE = "engine.json"
 SOURCES_FILE = "sources.json"
 CURRENT = "current"

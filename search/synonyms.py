@@ -30,6 +30,7 @@ from typing import Any
 from whoosh import query as wq
 
 from search.analysis import LANGUAGES
+from search.analysis.fields import FieldName
 from search.analysis.filters import words
 from search.errors import SearchError
 
@@ -168,7 +169,7 @@ class SynonymExpander:
         # Each language's fields and boosts, main path and others alike.
         self._fields: dict[str, dict[str, float]] = {
             code: {name: boost for name, boost in field_boosts.items()
-                   if name.split("_")[1] == code and name in schema and boost > 0}
+                   if FieldName.parse(name).lang == code and name in schema and boost > 0}
             for code in LANGUAGES}
         #: (language, analysis path) -> that path's analyser: an entry matches when the
         #: query's words give its terms in any path (the folded path: typed without

@@ -95,16 +95,18 @@ def _check_id(value: str | None, field: str = "id") -> str:
 
 
 def prepare_document(data: Mapping[str, Any],
-                     languages: Sequence[str] = tuple(LANGUAGES)) -> Document:
+                     languages: Sequence[str] | None = None) -> Document:
     """Check a document given as a mapping and make it what the indexer indexes.
 
     ``id`` and ``text`` are required; ``title`` (else taken from the text as for a text
     file), ``date`` (ISO 8601: ``2024``, ``2024-07``, ``2024-07-03``; else a dated first line
-    of the text), ``lang`` (``sl`` or ``en``; else detected), ``url`` and ``pair_id``
+    of the text), ``lang`` (one of ``languages``; else detected), ``url`` and ``pair_id``
     (documents that translate each other share it) are optional. The text is cleaned as a
     file's text is. Raises :class:`~search.errors.InvalidDocument` naming the first field
-    that is wrong.
+    that is wrong. ``languages``: those a document may be in (default: every registered one,
+    see :data:`search.analysis.LANGUAGES`).
     """
+    languages = tuple(LANGUAGES) if languages is None else languages
     if not isinstance(data, Mapping):
         raise InvalidDocument(None, "not_object", f"a document must be an object with 'id' "
                               f"and 'text', not {json_type(data)}", got=json_type(data))

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import contextvars
 import doctest
 import importlib
 import pickle
+import threading
 import unicodedata
 
 import pytest
 
-from search.analysis import LANGUAGES, analyze, english, slovenian, spelling_analyzer
+from search.analysis import (
+    LANGUAGES,
+    Language,
+    analyze,
+    english,
+    register,
+    slovenian,
+    spelling_analyzer,
+)
+from search.analysis.fields import FieldName, is_spelling_field
 from search.analysis.filters import UnicodeWordTokenizer, fold, words
+from search.schema import build_schema, spelling_fields, text_fields
 
 ANALYSIS_MODULES = ["search.analysis", "search.analysis.filters", "search.analysis.english",
-                    "search.analysis.slovenian"]
+                    "search.analysis.slovenian", "search.analysis.fields"]
 
 
 def all_paths():
@@ -167,3 +179,83 @@ def test_doctests(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0, f"{name} has no doctests"
     assert result.failed == 0
+
+
+# -- the language objects and their field names ---------------------------------------------
+
+@pytest.mark.parametrize("code", ["en", "sl"])
+def test_every_field_name_a_language_makes_parses_back_to_itself(code):
+    language = LANGUAGES[code]
+    names = [*language.text_fields(), language.spell_field]
+    assert {n.lang for n in names} == {code}
+    for name in names:
+        assert FieldName.parse(name.name) == name
+    schema = build_schema()
+    assert {n.name for n in names} <= set(schema.names())
+
+
+def test_field_names_are_the_schema_s_and_nothing_else_parses():
+    schema = build_schema()
+    made = {name for name, _, _ in text_fields()} | set(spelling_fields().values())
+    parsed = {name for name in schema.names() if FieldName.parse(name) is not None}
+    assert parsed == made
+    assert FieldName.parse("body_sl_stem") == FieldName("body", "sl", "stem")
+    assert FieldName.parse("title_sl").as_kind("body").name == "body_sl"
+    for other in ("id", "lang", "year", "spell", "body", "body_", "spell_sl_x", "title"):
+        assert FieldName.parse(other) is None, other
+    assert is_spelling_field("spell") and is_spelling_field("spell_en")
+    assert not is_spelling_field("body_en")
+
+
+@pytest.mark.parametrize("code", ["en", "sl"])
+def test_each_language_names_itself_in_both_ui_languages(code):
+    names = LANGUAGES[code].display_names
+    assert set(names) == {"sl", "en"} and all(names.values())
+
+
+@pytest.mark.parametrize(("code", "word", "base"), [("sl", "mejo", "meja"),
+                                                   ("en", "Crossings", "cross")])
+def test_the_base_form_translation_looks_words_up_by(code, word, base):
+    assert LANGUAGES[code].make_base_form()(word) == base
+
+
+# -- registering a language -----------------------------------------------------------------
+
+LATIN = Language("la", "Latina", english.LANGUAGE.paths, frozenset({"et", "in"}))
+
+
+def test_a_registered_language_is_seen_in_the_block_only():
+    assert "la" not in LANGUAGES
+    with register(LATIN) as languages:
+        assert languages["la"] is LATIN and list(LANGUAGES)[-1] == "la"
+        assert {"title_la", "body_la", "spell_la"} <= set(build_schema().names())
+    assert "la" not in LANGUAGES and len(LANGUAGES) == 2
+    assert "body_la" not in build_schema().names()
+
+
+def test_a_registration_does_not_leak_into_other_threads_unless_copied():
+    seen = {}
+
+    def look(key):
+        seen[key] = "la" in LANGUAGES
+
+    with register(LATIN):
+        plain = threading.Thread(target=look, args=("plain",))
+        copied = threading.Thread(target=contextvars.copy_context().run, args=(look, "copied"))
+        for thread in (plain, copied):
+            thread.start()
+            thread.join()
+    assert seen == {"plain": False, "copied": True}
+
+
+def test_a_registration_replaces_a_built_in_language_of_the_same_code():
+    stemless = Language("en", "English", english.LANGUAGE.paths[:1], frozenset())
+    with register(stemless):
+        assert LANGUAGES["en"] is stemless and list(LANGUAGES) == ["en", "sl"]
+    assert LANGUAGES["en"] is english.LANGUAGE
+
+
+def test_register_refuses_what_is_not_a_language():
+    with pytest.raises(TypeError), register("it"):  # type: ignore[arg-type]
+        pass
+    assert list(LANGUAGES) == ["en", "sl"]

@@ -167,6 +167,23 @@ def test_open_document_and_follow_translation(make_page) -> None:
     page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
 
 
+@pytest.mark.parametrize(("locale", "shown", "other", "also"), [
+    ("en-GB", "en", "sl", "Also in Slovenian"), ("sl-SI", "sl", "en", "Tudi v angleščini")])
+def test_a_pair_is_one_result_linking_the_other_version(make_page, locale: str, shown: str,
+                                                        other: str, also: str) -> None:
+    page = make_page(locale=locale)
+    page.goto("/search?q=Karavanke")
+    hits = page.locator("ol.hits > li")
+    expect(hits).to_have_count(1)  # the two versions are one result, in the UI language
+    expect(hits.first).to_have_attribute("lang", shown)
+    link = hits.first.get_by_role("link", name=re.compile(f"^{also}: "))
+    expect(link).to_be_visible()
+    link.click()
+    page.wait_for_url(re.compile(f"/doc/pair/{other}/karavanke-tunnel"))
+    expect(page.locator("article")).to_have_attribute("lang", other)
+    assert page.locator("article mark").count() >= 1  # the query still highlighted
+
+
 def test_hostile_markup_stays_inert(make_page) -> None:
     page = make_page()
     page.goto("/")

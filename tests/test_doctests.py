@@ -43,6 +43,6 @@ def test_the_examples_are_found() -> None:
     finder = doctest.DocTestFinder(exclude_empty=True)
     with_examples = {name for name in MODULES
                      if any(t.examples for t in finder.find(importlib.import_module(name)))}
-    assert with_examples >= {"search.searcher", "search.translation", "search.analysis",
+    assert with_examples >= {"search.results", "search.translation", "search.analysis",
                              "search.analysis.filters", "search.analysis.english",
                              "search.analysis.slovenian"}

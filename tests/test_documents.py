@@ -800,3 +800,72 @@ def test_read_source_respects_languages_argument(tmp_path: Path) -> None:
     path.write_text(ENGLISH_TEXTS[0], encoding="utf-8")
     [doc] = read_source(source_for(path), languages=("sl",)).documents
     assert doc.lang == "sl"
+
+
+# -- declared links: canonical and hreflang alternates (read by search.documents.html) -----
+
+LINKED_HEAD = (
+    '<link REL="Canonical" href="https://example.org/en/a.html">'
+    '<link rel="alternate nofollow" hreflang="sl-SI" href="../sl/a.html">'
+    '<link rel="alternate" hreflang="x-default" href="/">'
+    '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+    '<link rel="stylesheet" hreflang="sl" href="/style.css">'
+    '<link rel="canonical" href="https://example.org/second-canonical">')
+
+
+def test_html_head_links_as_written() -> None:
+    from search.documents.html import parse_html
+
+    page = parse_html(f"<html><head><title>T</title>{LINKED_HEAD}</head><body><p>Text "
+                      '<a rel="alternate" hreflang="sl" href="/x">x</a></p></body></html>'
+                      .encode())
+    assert page.canonical == "https://example.org/en/a.html"  # the first one
+    assert page.alternates == (("sl-SI", "../sl/a.html"), ("x-default", "/"))
+
+
+@pytest.mark.parametrize("lang", ["en", "sl"])
+def test_html_document_carries_its_declared_links(tmp_path: Path, lang: str) -> None:
+    other = {"en": "sl", "sl": "en"}[lang]
+    text = ENGLISH_TEXTS[0] if lang == "en" else SLOVENIAN
+    (tmp_path / lang).mkdir()
+    (tmp_path / lang / "a.html").write_text(
+        f'<html lang="{lang}"><head><title>T</title>'
+        f'<link rel="canonical" href="https://example.org/{lang}/a.html">'
+        f'<link rel="alternate" hreflang="{other}" href="../{other}/a.html">'
+        f'<link rel="alternate" hreflang="{lang}" href="https://example.org/{lang}/a.html">'
+        f"</head><body><p>{text}</p></body></html>", encoding="utf-8")
+    [source] = list(find_sources([tmp_path]))
+    [doc] = read_source(source).documents
+    assert (doc.lang, doc.site_path) == (lang, f"{lang}/a.html")
+    assert doc.canonical == f"https://example.org/{lang}/a.html"
+    # Relative links resolve against the canonical URL, whose host is the folder's site.
+    assert [(a.lang, a.keys) for a in doc.alternates] == [
+        (other, (f"//example.org/{other}/a.html", f"/{other}/a.html")),
+        (lang, (f"//example.org/{lang}/a.html", f"/{lang}/a.html"))]
+
+
+def test_deeply_nested_page_keeps_its_head_links(tmp_path: Path) -> None:
+    path = tmp_path / "deep.html"
+    path.write_text('<html><head><link rel="alternate" hreflang="sl" href="sl.html"></head>'
+                    "<body>" + "<div>" * 3000 + f"<p>{SLOVENIAN}</p>" + "</div>" * 3000
+                    + "</body></html>", encoding="utf-8")
+    [doc] = read(path).documents
+    assert [(a.lang, a.keys) for a in doc.alternates] == [("sl", ("/sl.html",))]
+
+
+def test_only_whole_files_have_a_site_path(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text(ENGLISH_TEXTS[0], encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"id": "x", "text": SLOVENIAN}) + "\n",
+                                      encoding="utf-8")
+    docs = {d.id: d for s in find_sources([tmp_path]) for d in read_source(s).documents}
+    assert (docs["notes/a.txt"].site_path, docs["x"].site_path) == ("notes/a.txt", None)
+    assert docs["notes/a.txt"].alternates == () and docs["notes/a.txt"].canonical is None
+
+
+def test_html_head_links_are_bounded() -> None:
+    from search.documents.html import MAX_HEAD_LINKS, parse_html
+
+    links = "".join(f'<link rel="alternate" hreflang="sl" href="/{n}">' for n in range(5000))
+    page = parse_html(f"<html><head>{links}</head><body><p>Text</p></body></html>".encode())
+    assert len(page.alternates) == MAX_HEAD_LINKS

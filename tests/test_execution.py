@@ -229,7 +229,7 @@ def test_pruning_gives_the_unpruned_and_whoosh_results(segmented_index: Path, mo
     """Top 1, 3 and 10 of short and paragraph-long queries, both languages, with filters:
     the same documents, order, scores, total and facets as scoring every posting and as
     Whoosh's collector; and pruning did skip terms."""
-    from search.searcher import _whoosh_match
+    from search.results import _whoosh_match
 
     idx = SearchIndex(segmented_index, mode=mode)
     s = idx._searcher
@@ -360,7 +360,7 @@ def test_dense_arrays_give_the_dictionaries_scores_to_the_bit(segmented_index: P
     """search/whoosh_ext/dense.py (used for large indexes) against the dictionaries and Whoosh: the
     same totals, facets, documents and scores (bit for bit: the same operations in the same
     order), with filters, both languages, paragraph-long queries and both modes."""
-    from search.searcher import _whoosh_match
+    from search.results import _whoosh_match
 
     for mode in ("or", "andish", "and"):
         idx = SearchIndex(segmented_index, mode=mode)

@@ -10,7 +10,9 @@ import threading
 import pytest
 from conftest import SEED_EN, SEED_SL, SEEDS
 
+from search import results as results_module
 from search import searcher as searcher_module
+from search import understanding as understanding_module
 from search.indexer import index_paths
 from search.searcher import MAX_PER_PAGE, SearchIndex
 
@@ -337,19 +339,19 @@ def test_close_waits_for_the_background_cognate_rebuild(seed_workspace, monkeypa
     once outlived the test and broke the next test's restore of the folder)."""
     docs, index_dir = seed_workspace
     started, release, done = threading.Event(), threading.Event(), threading.Event()
-    build = searcher_module.cognates_for_reader
+    build = understanding_module.cognates_for_reader
 
-    def held_back(reader, folder=None):
+    def held_back(reader, folder=None, pair=None):
         if threading.current_thread().name == "cognate-index":
             started.set()
             release.wait(30)
             try:
-                return build(reader, folder)
+                return build(reader, folder, pair)
             finally:
                 done.set()
-        return build(reader, folder)
+        return build(reader, folder, pair)
 
-    monkeypatch.setattr(searcher_module, "cognates_for_reader", held_back)
+    monkeypatch.setattr(understanding_module, "cognates_for_reader", held_back)
     ix = SearchIndex(index_dir)
     try:
         assert ix.search("policija", lang="sl").total == 2  # builds the first vocabulary
@@ -417,7 +419,7 @@ def test_ranking_options(seed_index):
 # -- positional re-ranking ------------------------------------------------------------------
 
 def test_position_factor_rewards_early_and_adjacent_words():
-    factor = searcher_module._position_factor
+    factor = results_module._position_factor
     none = [set(), set()]
     assert factor([[], []], none, [1.0, 1.0]) == 1.0  # the words are not in the body at all
     early_together = factor([[0], [1]], none, [1.0, 1.0])
@@ -469,7 +471,7 @@ def test_position_factors_are_computed_only_where_they_can_change_the_page(seed)
     top = sorted(((d, rnd.uniform(0.5, 10)) for d in range(rnd.randint(1, 100))),
                  key=lambda hit: -hit[1])
     matched = {d: {t for t in terms if rnd.random() < 0.6} for d, _ in top}
-    factor = {d: rnd.uniform(1.0, searcher_module.MAX_POSITION_FACTOR) for d, _ in top}
+    factor = {d: rnd.uniform(1.0, results_module.MAX_POSITION_FACTOR) for d, _ in top}
     asked: list[int] = []
 
     def some(docnums):
@@ -480,8 +482,8 @@ def test_position_factors_are_computed_only_where_they_can_change_the_page(seed)
         found = Matches(total=len(top), facets={}, top=top,
                         _matched={d: set(m) for d, m in matched.items()})
         direct = words[:2] if tiers else words  # with tiers, "c" counts as translated
-        return searcher_module._rerank(found, direct, tiers=tiers, factors=factors,
-                                       shown=shown)[:shown]
+        return results_module._rerank(found, direct, tiers=tiers, factors=factors,
+                                      shown=shown)[:shown]
 
     for shown in (1, 10, 20):
         for tiers in (False, True):
@@ -603,7 +605,7 @@ def test_a_result_list_is_as_long_as_the_matching_documents_allow(shared_word_in
     # Every document of the language holds one word of the question (policija / police): a
     # list of 100 asked for holds them all, whatever pruning or re-ranking does.
     with SearchIndex(shared_word_index, fast=fast) as ix:
-        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", False)  # content words only
+        monkeypatch.setattr(results_module, "STOP_WORD_TAIL", False)  # content words only
         results = ix.search(question, lang=lang, per_page=100, snippets=False)
         assert results.total == SHARED and len(results.hits) == SHARED
         assert {h.id[:3] for h in results.hits} == {f"{lang}-"}
@@ -639,10 +641,10 @@ def test_documents_sharing_only_stop_words_end_a_short_list(shared_word_index, f
             h.score for h in results.hits[:SHARED])
         paged = ix.search(question, lang=lang, page=2, per_page=50, snippets=False)
         assert ids(paged) == got[50:]
-        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", False)
+        monkeypatch.setattr(results_module, "STOP_WORD_TAIL", False)
         assert ids(ix.search(question, lang=lang, per_page=100, snippets=False)) == got[:SHARED]
         # A stop word in a phrase, or with nothing else matched, brings no tail.
-        monkeypatch.setattr(searcher_module, "STOP_WORD_TAIL", True)
+        monkeypatch.setattr(results_module, "STOP_WORD_TAIL", True)
         for text in (f'policija police "{stop} xyzzy"', f"xyzzyq {stop}"):
             found = ids(ix.search(text, lang=lang, per_page=100, snippets=False))
             assert not any("x" in i[3:] for i in found), text

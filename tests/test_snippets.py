@@ -16,7 +16,6 @@ from search.snippets import (
     match_spans,
     paragraphs_html,
     query_terms,
-    sentences,
     snippet,
 )
 
@@ -135,12 +134,6 @@ def test_paragraphs_html(spans_for):
 
 
 # -- sentence-aware cropping ----------------------------------------------------------------
-
-def test_sentences():
-    text = "One. Two!  Three?\nFour without stop"
-    assert [text[s:e] for s, e in sentences(text)] == ["One.", "Two!", "Three?",
-                                                       "Four without stop"]
-
 
 def _assert_whole_words(text: str, out: str, budget: int) -> None:
     parts = fragments(out)

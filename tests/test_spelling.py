@@ -131,7 +131,7 @@ def test_vocabulary_folds_words_and_keeps_each_languages_frequency() -> None:
 
 
 def test_the_index_keeps_each_words_frequency_by_language(ix) -> None:
-    vocabulary = ix._spelling().vocabulary
+    vocabulary = ix._understanding._spelling().vocabulary
     assert vocabulary.frequencies("password") == {"en": 2, "sl": 0}
     assert vocabulary.frequencies("policija") == {"en": 0, "sl": 2}
     assert vocabulary.frequencies("drzavljani") == {"en": 0, "sl": 2}
@@ -188,14 +188,14 @@ def test_a_commit_reads_only_its_new_segments(tmp_path: Path,
                                          ("drzavljnai", "državljani"),
                                          ("drzavlajni", "državljani")])
 def test_a_typo_becomes_the_closest_word(ix, typo: str, fixed: str) -> None:
-    assert ix._spelling().correct(typo).fix == fixed
+    assert ix._understanding._spelling().correct(typo).fix == fixed
 
 
 @pytest.mark.parametrize("typo", ["olicija", "oplicija", "xpolicija", "bolicija"],
                          ids=["first-left-out", "first-two-swapped", "extra-first",
                               "first-substituted"])
 def test_a_typo_in_the_first_letter_is_corrected(ix, typo: str) -> None:
-    assert ix._spelling().correct(typo).fix == "policija"
+    assert ix._understanding._spelling().correct(typo).fix == "policija"
 
 
 def test_closer_beats_more_frequent() -> None:
@@ -214,7 +214,7 @@ def test_equally_close_words_rank_by_frequency_in_their_own_language(docs, expec
 
 
 def test_short_words_are_never_corrected(ix) -> None:
-    speller = ix._spelling()
+    speller = ix._understanding._spelling()
     assert speller.correct("pqf").fix is None
     assert speller.correct("pqf").examined == 0
 

@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 
 from search import SearchIndex, cache, index_paths
+from search import cognates as cg
 from search import translation as tr
-from search.translation import (
-    CognateIndex,
-    Translator,
-    derived_lemmas,
-    load_dictionary,
-    parse_dictd,
-    slovenian_keys,
-    spelling_key,
-)
+from search.cognates import CognateIndex, source_keys, spelling_key
+from search.translation import Translator, derived_lemmas, load_dictionary, parse_dictd
 
 DICTIONARY = load_dictionary()
 needs_dictionary = pytest.mark.skipif(
@@ -39,11 +33,11 @@ def words(translations: list[tr.Translation]) -> set[str]:
 @needs_dictionary
 def test_installed_dictionary_parses_both_directions() -> None:
     assert len(DICTIONARY) > 5000
-    assert "border" in DICTIONARY.sl_en["meja"]
-    assert "alphabet" in DICTIONARY.sl_en["abeceda"]
+    assert "border" in DICTIONARY.forward["meja"]
+    assert "alphabet" in DICTIONARY.forward["abeceda"]
     # Example sentences and labels are not translations.
-    assert not any('"' in t or "[" in t for ts in DICTIONARY.sl_en.values() for t in ts)
-    assert "meja" in {head for head, _ in DICTIONARY.en_sl["border"]}
+    assert not any('"' in t or "[" in t for ts in DICTIONARY.forward.values() for t in ts)
+    assert "meja" in {head for head, _ in DICTIONARY.inverse["border"]}
 
 
 @needs_dictionary
@@ -88,13 +82,13 @@ def test_dictd_parser_on_a_small_dictionary(tmp_path: Path) -> None:
         fh.write(data)
     parsed = load_dictionary(tmp_path / "tiny")
     assert parsed is not None
-    assert parsed.sl_en == {"meja": ["border", "limit"], "okno": ["window"],
+    assert parsed.forward == {"meja": ["border", "limit"], "okno": ["window"],
                             "sodelovati": ["cooperate", "take part"]}
-    assert parsed.en_sl["border"] == [("meja", 0)] and parsed.en_sl["window"] == [("okno", 0)]
-    assert "part" not in parsed.en_sl  # two-word translations are not inverted
+    assert parsed.inverse["border"] == [("meja", 0)] and parsed.inverse["window"] == [("okno", 0)]
+    assert "part" not in parsed.inverse  # two-word translations are not inverted
     translator = Translator(dictionary=parsed, cognates=False)
     assert words(translator.translate("sodelovanje", "sl")) == {"cooperate"}  # derived verb
-    assert parse_dictd(tmp_path / "tiny.index", tmp_path / "tiny.dict.dz").sl_en == parsed.sl_en
+    assert parse_dictd(tmp_path / "tiny.index", tmp_path / "tiny.dict.dz").forward == parsed.forward
 
 
 def test_missing_dictionary_degrades_to_no_translation(tmp_path: Path, caplog) -> None:
@@ -121,16 +115,16 @@ def test_missing_dictionary_degrades_to_no_translation(tmp_path: Path, caplog) -
     ("analiza", "analysi"),         # z <-> s, i <-> y
 ])
 def test_cognate_rules_give_a_shared_spelling_key(slovenian: str, english_stem: str) -> None:
-    assert spelling_key(english_stem) in slovenian_keys(slovenian)
+    assert spelling_key(english_stem) in source_keys(slovenian)
 
 
 def test_cognate_index_only_proposes_words_the_index_has() -> None:
-    cognates = CognateIndex(english=["function", "categori", "window", "polic"],
-                            slovenian=["funkcija", "kategorija", "okno", "policija"])
-    assert cognates.english_for("funkcija") == {"function"}
-    assert cognates.english_for("okno") == set()
-    assert cognates.slovenian_for("categori") == {"kategorija"}
-    assert cognates.slovenian_for("graphic") == set()  # not in this index
+    cognates = CognateIndex(target=["function", "categori", "window", "polic"],
+                            source=["funkcija", "kategorija", "okno", "policija"])
+    assert cognates.target_for("funkcija") == {"function"}
+    assert cognates.target_for("okno") == set()
+    assert cognates.source_for("categori") == {"kategorija"}
+    assert cognates.source_for("graphic") == set()  # not in this index
     translator = Translator(dictionary=None)
     found = translator.translate("funkcije", "sl", cognates)  # lemmatized first
     assert [(t.word, t.kind, t.terms) for t in found] == [
@@ -141,11 +135,11 @@ def test_cognate_index_only_proposes_words_the_index_has() -> None:
 
 
 def test_a_word_is_not_its_own_translation() -> None:
-    cognates = CognateIndex(english=["calc"], slovenian=["calc"])
+    cognates = CognateIndex(target=["calc"], source=["calc"])
     assert Translator(dictionary=None).translate("calc", "sl", cognates) == []
 
 
-# The cognate vocabulary is keyed in batches (spelling_keys, _many_slovenian_keys): the same
+# The cognate vocabulary is keyed in batches (spelling_keys, _many_source_keys): the same
 # keys as one word at a time, whatever the words.
 ODD_WORDS = ["function", "automat", "applic", "phthalat", "quicksand", "xylophon", "Straße",
              "ﬁnance", "über", "Σίσυφος", "ΟΔΟΣ", "ab", "aaaa", "cheque", "waltz", "čez",
@@ -153,16 +147,16 @@ ODD_WORDS = ["function", "automat", "applic", "phthalat", "quicksand", "xylophon
 
 
 def test_spelling_keys_equal_one_word_at_a_time() -> None:
-    assert tr.spelling_keys(ODD_WORDS) == [spelling_key(w) for w in ODD_WORDS]
-    assert tr.spelling_keys([]) == []
-    assert tr.spelling_keys(["two\nlines", "x"]) == [spelling_key("two\nlines"), "ks"]
+    assert cg.spelling_keys(ODD_WORDS) == [spelling_key(w) for w in ODD_WORDS]
+    assert cg.spelling_keys([]) == []
+    assert cg.spelling_keys(["two\nlines", "x"]) == [spelling_key("two\nlines"), "ks"]
 
 
 def test_batched_slovenian_keys_equal_one_word_at_a_time() -> None:
     lemmas = ODD_WORDS + ["funkcija", "kategorija", "avtomatski", "grafičen", "nacionalizirati",
                           "struktura", "sekvenca", "verzija", "nost", "ozen", "ija", "cija"]
-    assert tr._many_slovenian_keys(lemmas) == [slovenian_keys(w) for w in lemmas]
-    assert tr._many_slovenian_keys([]) == []
+    assert cg._many_source_keys(lemmas) == [source_keys(w) for w in lemmas]
+    assert cg._many_source_keys([]) == []
 
 
 def _reference_cognates(english: list[str], slovenian: list[str]):
@@ -170,11 +164,11 @@ def _reference_cognates(english: list[str], slovenian: list[str]):
     en: dict[str, set[str]] = {}
     sl: dict[str, set[str]] = {}
     for stem in english:
-        if stem.isalpha() and len(stem) >= tr.MIN_COGNATE_KEY - 1:
-            en.setdefault(tr.english_key(stem), set()).add(stem)
+        if stem.isalpha() and len(stem) >= cg.MIN_COGNATE_KEY - 1:
+            en.setdefault(cg.target_key(stem), set()).add(stem)
     for lemma in slovenian:
-        if lemma.isalpha() and len(lemma) >= tr.MIN_COGNATE_KEY:
-            for key in slovenian_keys(lemma):
+        if lemma.isalpha() and len(lemma) >= cg.MIN_COGNATE_KEY:
+            for key in source_keys(lemma):
                 sl.setdefault(key, set()).add(lemma)
     return en, sl
 
@@ -188,11 +182,11 @@ def test_cognate_index_equals_the_plain_construction() -> None:
     assert {k: set(v.split("\n")) for k, v in built_en.items()} == en
     assert {k: set(v.split("\n")) for k, v in built_sl.items()} == sl
     for lemma in slovenian:
-        assert cognates.english_for(lemma) == set().union(
-            *(en.get(k, set()) for k in slovenian_keys(lemma)))
+        assert cognates.target_for(lemma) == set().union(
+            *(en.get(k, set()) for k in source_keys(lemma)))
     for stem in english:
-        key = tr.english_key(stem)
-        assert cognates.slovenian_for(stem) == (sl.get(key, set()) if len(key) >= 4 else set())
+        key = cg.target_key(stem)
+        assert cognates.source_for(stem) == (sl.get(key, set()) if len(key) >= 4 else set())
 
 
 def _one_segment_index(path: Path, records: list[dict]) -> Path:
@@ -211,22 +205,22 @@ def test_cognate_vocabulary_is_cached_per_segments(tmp_path: Path, monkeypatch) 
     index = _one_segment_index(tmp_path, records)
     ix, gen = open_index(index)
     with ix.reader() as reader:
-        built = tr.cognates_for_reader(reader, gen)
-        assert (gen / tr.COGNATE_CACHE).exists()
-        plain = CognateIndex(tr.reader_words(reader, "body_en", "title_en"),
-                             tr.reader_words(reader, "body_sl", "title_sl"))
+        built = cg.cognates_for_reader(reader, gen)
+        assert (gen / cg.COGNATE_CACHE).exists()
+        plain = CognateIndex(cg.reader_words(reader, "body_en", "title_en"),
+                             cg.reader_words(reader, "body_sl", "title_sl"))
         assert built.tables() == plain.tables()
-        assert built.english_for("funkcija") == {"function"}
+        assert built.target_for("funkcija") == {"function"}
 
         def no_building(*args, **kwargs):
             raise AssertionError("built again instead of read from the cache")
 
         with monkeypatch.context() as m:
             m.setattr(CognateIndex, "__init__", no_building)
-            cached = tr.cognates_for_reader(reader, gen)
+            cached = cg.cognates_for_reader(reader, gen)
         assert cached.tables() == built.tables()
-        assert cached.english_for("funkcija") == {"function"}
-        assert tr.cognates_for_reader(reader).tables() == built.tables()  # no folder: no cache
+        assert cached.target_for("funkcija") == {"function"}
+        assert cg.cognates_for_reader(reader).tables() == built.tables()  # no folder: no cache
 
     # New words in a new segment: the cache no longer applies and is made anew.
     records.append({"id": "en2", "lang": "en", "title": "Categories", "text": "A category."})
@@ -234,10 +228,10 @@ def test_cognate_vocabulary_is_cached_per_segments(tmp_path: Path, monkeypatch) 
     ix, gen2 = open_index(index)
     assert gen2 == gen
     with ix.reader() as reader:
-        fresh = tr.cognates_for_reader(reader, gen)
-        assert "categori" in fresh.english_for("kategorija")
-        assert fresh.tables() == CognateIndex(tr.reader_words(reader, "body_en", "title_en"),
-                                              tr.reader_words(reader, "body_sl", "title_sl")
+        fresh = cg.cognates_for_reader(reader, gen)
+        assert "categori" in fresh.target_for("kategorija")
+        assert fresh.tables() == CognateIndex(cg.reader_words(reader, "body_en", "title_en"),
+                                              cg.reader_words(reader, "body_sl", "title_sl")
                                               ).tables()
 
 
@@ -248,13 +242,13 @@ def test_an_unusable_cognate_cache_is_ignored(tmp_path: Path) -> None:
         {"id": "en1", "lang": "en", "title": "Functions", "text": "A function list."},
         {"id": "sl1", "lang": "sl", "title": "Funkcije", "text": "Seznam funkcij."}])
     ix, gen = open_index(index)
-    (gen / tr.COGNATE_CACHE).write_bytes(b"not a cache")
+    (gen / cg.COGNATE_CACHE).write_bytes(b"not a cache")
     with ix.reader() as reader:
-        assert tr.cognates_for_reader(reader, gen).english_for("funkcija") == {"function"}
-    assert cache.read_cache(gen / tr.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
+        assert cg.cognates_for_reader(reader, gen).target_for("funkcija") == {"function"}
+    assert cache.read_cache(gen / cg.COGNATE_CACHE, ("x",)) is None  # rewritten, other key
     unwritable = gen / "engine.json"  # a file, not a folder: no cache, same answers
     with ix.reader() as reader:
-        assert tr.cognates_for_reader(reader, unwritable).english_for("funkcija") == {"function"}
+        assert cg.cognates_for_reader(reader, unwritable).target_for("funkcija") == {"function"}
     assert not cache.write_cache(unwritable / "x", ("x",), {})
 
 
@@ -270,7 +264,7 @@ def test_the_cached_dictionary_equals_a_fresh_parse(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(tr, "parse_dictd", lambda *a: pytest.fail("parsed again"))
     second = tr._load(base, cache=True)
     assert first == fresh and second == fresh
-    assert second.en_sl["border"] == fresh.en_sl["border"]  # (head, rank) tuples kept
+    assert second.inverse["border"] == fresh.inverse["border"]  # (head, rank) tuples kept
     assert DICTIONARY == fresh  # what the tests above use
 
 
@@ -285,14 +279,14 @@ def test_the_dictionary_cache_follows_the_files(tmp_path: Path, monkeypatch) -> 
 
     monkeypatch.setenv(cache.ENV_CACHE, str(tmp_path / "cache"))
     write("okno /ˈoːknɔ/ <n, n, sg>\nwindow\n")
-    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window"]}
-    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window"]}
+    assert tr._load(tmp_path / "tiny", cache=True).forward == {"okno": ["window"]}
+    assert tr._load(tmp_path / "tiny", cache=True).forward == {"okno": ["window"]}
     write("okno /ˈoːknɔ/ <n, n, sg>\nwindow, casement\n")
     os.utime(tmp_path / "tiny.dict.dz", ns=(1, 1))  # whatever the clock did
-    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window", "casement"]}
+    assert tr._load(tmp_path / "tiny", cache=True).forward == {"okno": ["window", "casement"]}
     monkeypatch.setenv(cache.ENV_CACHE, "")  # caching off
     assert cache.cache_dir() is None
-    assert tr._load(tmp_path / "tiny", cache=True).sl_en == {"okno": ["window", "casement"]}
+    assert tr._load(tmp_path / "tiny", cache=True).forward == {"okno": ["window", "casement"]}
 
 
 def test_derivations() -> None:
@@ -391,9 +385,9 @@ def test_translate_boost_zero_turns_translation_off(pair_index):
 def test_cognate_vocabulary_follows_new_documents(tmp_path, monkeypatch):
     import time
 
-    from search import searcher as searcher_module
+    from search import understanding
 
-    monkeypatch.setattr(searcher_module, "COGNATE_MAX_AGE", 0.0)
+    monkeypatch.setattr(understanding, "COGNATE_MAX_AGE", 0.0)
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.jsonl").write_text(json.dumps(
@@ -410,7 +404,7 @@ def test_cognate_vocabulary_follows_new_documents(tmp_path, monkeypatch):
         assert ix.refresh(force=True)
         ix.search("kategorija")  # serves the old vocabulary, rebuilds it in the background
         deadline = time.monotonic() + 30
-        while ix._cognates_building and time.monotonic() < deadline:
+        while ix._understanding._cognates_building and time.monotonic() < deadline:
             time.sleep(0.05)
         hits = ix.search("kategorija", lang="en").hits
         assert [h.id for h in hits] == ["en-cat"] and hits[0].translated_terms == ["category"]
@@ -421,3 +415,37 @@ def test_doctests() -> None:
 
     result = doctest.testmod(tr)
     assert result.attempted > 0 and result.failed == 0
+
+
+# -- the pair the languages declare ---------------------------------------------------------
+
+def test_the_pair_comes_from_the_languages_translation_rules() -> None:
+    from search.analysis import LANGUAGES
+
+    pair = tr.default_pair()
+    assert pair is not None and pair.codes == ("sl", "en")
+    assert pair.rules is LANGUAGES["sl"].translation and pair.rules.target == "en"
+    assert pair.other("sl") == "en" and pair.other("en") == "sl" and pair.other("it") is None
+
+
+def test_without_a_declared_pair_nothing_is_translated() -> None:
+    from dataclasses import replace
+
+    from search.analysis import LANGUAGES, register
+
+    untranslated = replace(LANGUAGES["sl"], translation=None)
+    with register(untranslated):
+        assert tr.default_pair() is None
+        translator = Translator()
+        assert translator.translate("meja", "sl") == []
+        assert translator.translate("border", "en") == []
+    assert tr.default_pair() is not None
+
+
+@needs_dictionary
+def test_translators_own_their_dictionary() -> None:
+    # No process-wide singleton: each index's translator has its own (equal) dictionary.
+    one, two = Translator(), Translator()
+    assert one.dictionary is not None and two.dictionary is not None
+    assert one.dictionary is not two.dictionary
+    assert one.dictionary.forward == two.dictionary.forward

@@ -513,7 +513,7 @@ def test_openapi_document_is_valid(web_client) -> None:
     assert spec["openapi"].startswith("3.")
     assert {"/api/search", "/api/doc/{doc_id}", "/api/stats", "/healthz"} <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params == {"q", "lang", "year", "sort", "page", "per_page", "snippets"}
+    assert params == {"q", "lang", "year", "sort", "page", "per_page", "snippets", "group"}
 
 
 def test_api_answers_match_the_openapi_schema(web_client) -> None:

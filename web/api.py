@@ -17,12 +17,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
-    """Results.to_dict(): hits with snippets, total, facets, suggestion and paging."""
+    """Results.to_dict(): hits with snippets, total, facets, suggestion and paging; a page
+    and its translation are one hit, the better-ranked version (``group``: false, or the
+    language whose version to show; see search.grouping)."""
     params = parse_search(request.args, require_query=True)
     index = index_holder(current_app).get()
     results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
                            page=params.page, per_page=params.per_page,
-                           snippets=params.snippets)
+                           snippets=params.snippets, group=params.group)
     record_search(current_app, results, "api")
     return jsonify(results.to_dict())
 

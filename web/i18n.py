@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from search.analysis import LANGUAGES
+
 UI_LANGS: tuple[str, ...] = ("sl", "en")
 DEFAULT_UI = "en"
 COOKIE = "ui"
@@ -91,6 +93,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "back_to_results": {"sl": "Nazaj na rezultate za »{q}«", "en": "Back to results for “{q}”"},
     "translation_link_sl": {"sl": "Ta dokument v slovenščini", "en": "This document in Slovenian"},
     "translation_link_en": {"sl": "Ta dokument v angleščini", "en": "This document in English"},
+    # A hit whose translation is indexed links it (search.grouping folds the pair into one).
+    "also_in_sl": {"sl": "Tudi v slovenščini", "en": "Also in Slovenian"},
+    "also_in_en": {"sl": "Tudi v angleščini", "en": "Also in English"},
+    "also_in_other": {"sl": "Tudi v drugem jeziku", "en": "Also in another language"},
+    "folded_note": {"sl": "Strani, objavljene v obeh jezikih, so prikazane enkrat: {pairs}.",
+                    "en": "Pages published in both languages are shown once: {pairs}."},
+    "show_both_versions": {"sl": "Prikaži obe različici posebej",
+                           "en": "Show both versions separately"},
+    "group_versions": {"sl": "Prikaži stran in njen prevod kot en zadetek",
+                       "en": "Show a page and its translation as one result"},
     "highlight_note": {"sl": "Označena so ujemanja z iskalnim nizom »{q}«.",
                        "en": "Matches for “{q}” are highlighted."},
     "home": {"sl": "Na začetno stran", "en": "Go to the home page"},
@@ -144,6 +156,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "en": "Sort must be \"relevance\" or \"newest\"."},
     "err_bad_snippets": {"sl": "Parameter snippets je lahko »true« ali »false«.",
                          "en": "The snippets parameter must be \"true\" or \"false\"."},
+    "err_bad_group": {"sl": "Parameter group je lahko »true«, »false« ali jezik ({langs}).",
+                      "en": "The group parameter must be \"true\", \"false\" or a language "
+                            "({langs})."},
     "err_rate_limited": {"sl": "Preveč iskanj v kratkem času. Počakajte nekaj sekund in "
                                "poskusite znova.",
                          "en": "Too many searches in a short time. Wait a few seconds and "
@@ -226,10 +241,11 @@ JSON_TYPES: dict[str, dict[str, str]] = {
     "en": {},  # the names themselves
 }
 
-#: Names of the document languages, in each UI language.
+#: Names of what is no document language, in each UI language; the languages' own names
+#: are theirs (``display_names`` of :data:`search.analysis.LANGUAGES`).
 LANG_NAMES: dict[str, dict[str, str]] = {
-    "sl": {"sl": "slovenščina", "en": "angleščina", "und": "neznan jezik"},
-    "en": {"sl": "Slovenian", "en": "English", "und": "unknown language"},
+    "sl": {"und": "neznan jezik"},
+    "en": {"und": "unknown language"},
 }
 #: Each language's name in itself, for the UI-language switch.
 ENDONYMS: dict[str, str] = {"sl": "Slovenščina", "en": "English"}
@@ -242,6 +258,8 @@ PLURALS: dict[str, dict[str, tuple[str, ...]]] = {
                    "sl": ("{n} predlog", "{n} predloga", "{n} predlogi", "{n} predlogov")},
     "document": {"en": ("{n} document", "{n} documents"),
                  "sl": ("{n} dokument", "{n} dokumenta", "{n} dokumenti", "{n} dokumentov")},
+    "translation_pair": {"en": ("{n} pair", "{n} pairs"),
+                         "sl": ("{n} par", "{n} para", "{n} pari", "{n} parov")},
 }
 
 MONTHS: dict[str, tuple[str, ...]] = {
@@ -308,10 +326,18 @@ def plural(key: str, n: int, ui: str) -> str:
 
 
 def lang_name(code: str | None, ui: str) -> str:
-    """A document language's name in the UI language (the code itself if unknown)."""
+    """A document language's name in the UI language (the code itself if unknown).
+
+    >>> lang_name("sl", "en"), lang_name("en", "sl"), lang_name("und", "sl")
+    ('Slovenian', 'angleščina', 'neznan jezik')
+    """
     if not code:
         return "?"
-    return LANG_NAMES.get(ui, LANG_NAMES[DEFAULT_UI]).get(code, code)
+    ui = ui if ui in LANG_NAMES else DEFAULT_UI
+    language = LANGUAGES.get(code)
+    if language is not None:
+        return language.display_names.get(ui) or language.display_names.get(DEFAULT_UI, code)
+    return LANG_NAMES[ui].get(code, code)
 
 
 def format_date(iso: str | None, ui: str) -> str:

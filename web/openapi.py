@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.documents import MAX_TEXT_CHARS
-from search.writer import MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
+from search.analysis import LANGUAGES
+from search.grouping import GROUP_WINDOW, WINDOW_PAGES
 from web import MAX_QUERY_STRING
-from web.params import DEFAULT_PER_PAGE, MAX_COMPLETE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
+from web.openapi_common import error_response, nullable
+from web.openapi_documents import document_paths, document_schemas
+from web.params import (
+    DEFAULT_PER_PAGE,
+    LANGS,
+    MAX_COMPLETE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY,
+)
 
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-_TOO_LONG = _error_response(f"The query string is over {MAX_QUERY_STRING} bytes.")
-
-
-def _nullable(type_: str, **extra: Any) -> dict[str, Any]:
-    return {"type": type_, "nullable": True, **extra}
+_TOO_LONG = error_response(f"The query string is over {MAX_QUERY_STRING} bytes.")
 
 
 def openapi_document() -> dict[str, Any]:
@@ -51,7 +50,7 @@ def openapi_document() -> dict[str, Any]:
                          "description": "Only documents in this language (with those of "
                                         "unknown language); `und`: only those of unknown "
                                         "language.",
-                         "schema": {"type": "string", "enum": ["sl", "en", "und"]}},
+                         "schema": {"type": "string", "enum": list(LANGS)}},
                         {"name": "year", "in": "query", "allowEmptyValue": True,
                          "description": "Only documents from this year.",
                          "schema": {"type": "string", "pattern": "^[0-9]{4}$"}},
@@ -67,19 +66,31 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "snippets", "in": "query", "allowEmptyValue": True,
                          "description": "Whether to build highlighted snippets (slower).",
                          "schema": {"type": "boolean", "default": True}},
+                        {"name": "group", "in": "query", "allowEmptyValue": True,
+                         "description": "With no language filter, a document and its "
+                                        "translation are one hit: `true` shows the "
+                                        "better-ranked version, a language code that "
+                                        "language's version (in the place of the better-"
+                                        "ranked one), `false` lists every document. Pairs "
+                                        "are folded among the first max("
+                                        f"{GROUP_WINDOW}, {WINDOW_PAGES} × per_page) "
+                                        "candidates.",
+                         "schema": {"type": "string",
+                                    "enum": ["true", "false", *LANGUAGES],
+                                    "default": "true"}},
                     ],
                     "responses": {
                         "200": {"description": "A page of results.", "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Results"}}}},
-                        "400": _error_response("A parameter is invalid (e.g. a query over "
+                        "400": error_response("A parameter is invalid (e.g. a query over "
                                                f"{MAX_QUERY} characters or a page number "
                                                f"outside 1-{MAX_PAGE})."),
                         "414": _TOO_LONG,
-                        "429": _error_response("Too many searches from this client in a "
+                        "429": error_response("Too many searches from this client in a "
                                                "minute (`search-cli serve --rate-limit`); "
                                                "see the Retry-After header."),
-                        "503": _error_response("The index is missing or cannot be read."),
+                        "503": error_response("The index is missing or cannot be read."),
                     },
                 },
             },
@@ -102,15 +113,15 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "string", "maxLength": MAX_COMPLETE}},
                         {"name": "lang", "in": "query", "allowEmptyValue": True,
                          "description": "Only completions in this language.",
-                         "schema": {"type": "string", "enum": ["sl", "en"]}},
+                         "schema": {"type": "string", "enum": list(LANGUAGES)}},
                     ],
                     "responses": {
                         "200": {"description": "The completions, most frequent first.",
                                 "content": {"application/json": {"schema": {
                                     "$ref": "#/components/schemas/Completions"}}}},
-                        "400": _error_response(f"`q` is missing or over {MAX_COMPLETE} "
+                        "400": error_response(f"`q` is missing or over {MAX_COMPLETE} "
                                                "characters, or `lang` is not sl or en."),
-                        "503": _error_response("The index is missing or cannot be read."),
+                        "503": error_response("The index is missing or cannot be read."),
                     },
                 },
             },
@@ -129,11 +140,11 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "The document.", "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Document"}}}},
-                        "400": _error_response("The highlighting query is invalid (too long, "
+                        "400": error_response("The highlighting query is invalid (too long, "
                                                "too many wildcards, a word too long)."),
-                        "404": _error_response("No such document."),
+                        "404": error_response("No such document."),
                         "414": _TOO_LONG,
-                        "503": _error_response("The index is missing or cannot be read."),
+                        "503": error_response("The index is missing or cannot be read."),
                     },
                 },
             },
@@ -148,11 +159,11 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "Index statistics.", "content": {
                             "application/json": {
                                 "schema": {"$ref": "#/components/schemas/Stats"}}}},
-                        "503": _error_response("The index is missing or cannot be read."),
+                        "503": error_response("The index is missing or cannot be read."),
                     },
                 },
             },
-            **_document_paths(),
+            **document_paths(),
             "/healthz": {
                 "get": {
                     "operationId": "health",
@@ -171,7 +182,7 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {**_schemas(), **_document_schemas()},
+            "schemas": {**_schemas(), **document_schemas()},
             "securitySchemes": {"apiKey": {
                 "type": "http", "scheme": "bearer",
                 "description": "A key from `search-cli serve --api-key-file FILE` (one key a "
@@ -197,15 +208,21 @@ def _schemas() -> dict[str, Any]:
                 "id": {"type": "string"},
                 "title": {"type": "string", "description": _AS_STORED},
                 "lang": {"type": "string"},
-                "date": _nullable("string", description="ISO 8601, possibly partial"),
+                "date": nullable("string", description="ISO 8601, possibly partial"),
                 "score": {"type": "number"},
                 "snippet": {"type": "string", "description": "Escaped HTML; matches are "
                             "wrapped in <mark>. " + _BALANCED},
                 "rank": {"type": "integer"},
-                "url": _nullable("string"),
+                "url": nullable("string"),
                 "translated_terms": {"type": "array", "items": {"type": "string"}},
-                "page": _nullable("integer", description="PDF: the page (from 1) of the "
+                "page": nullable("integer", description="PDF: the page (from 1) of the "
                                   "first match."),
+                "translation_id": nullable("string", description="The same document in "
+                                            "the other language, if indexed."),
+                "translation_lang": nullable("string"),
+                "translation_title": nullable("string", description=_AS_STORED),
+                "grouped": {"type": "boolean", "description": "The translation was folded "
+                            "into this hit (it is not listed on its own)."},
             },
         },
         "Results": {
@@ -217,15 +234,15 @@ def _schemas() -> dict[str, Any]:
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 1},
-                "lang": _nullable("string"),
-                "year": _nullable("string"),
+                "lang": nullable("string"),
+                "year": nullable("string"),
                 "sort": {"type": "string", "enum": ["relevance", "newest"]},
                 "facets": {"type": "object", "properties": {"lang": counts, "year": counts},
                            "additionalProperties": counts},
-                "suggestion": _nullable("string", description="\"Did you mean\" query: "
+                "suggestion": nullable("string", description="\"Did you mean\" query: "
                                         "the query with its misspelt words corrected, "
                                         "offered but not searched."),
-                "corrected": _nullable("string", description="The corrected query that was "
+                "corrected": nullable("string", description="The corrected query that was "
                                        "searched instead of `query`, none of whose words "
                                        "matched directly (\"showing results for\"). "
                                        "A word in double quotes is searched as typed."),
@@ -234,9 +251,12 @@ def _schemas() -> dict[str, Any]:
                                  "type": "object", "required": ["matched", "expanded"],
                                  "properties": {
                                      "matched": {"type": "string"},
-                                     "lang": _nullable("string"),
+                                     "lang": nullable("string"),
                                      "expanded": {"type": "array",
                                                   "items": {"type": "string"}}}}},
+                "folded": {"type": "integer", "minimum": 0, "description": "Translation "
+                           "pairs shown as one hit (`grouped`). `total` and `facets` count "
+                           "documents; `pages` counts the `total - folded` hits."},
                 "elapsed_ms": {"type": "number"},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             },
@@ -265,16 +285,16 @@ def _schemas() -> dict[str, Any]:
                 "id": {"type": "string"},
                 "title": {"type": "string", "description": _AS_STORED},
                 "lang": {"type": "string"},
-                "date": _nullable("string"),
+                "date": nullable("string"),
                 "text": {"type": "string", "description": _AS_STORED},
                 "html": {"type": "string", "description": "Escaped HTML paragraphs; query "
                          "matches are wrapped in <mark>. " + _BALANCED},
-                "url": _nullable("string"),
-                "translation_id": _nullable("string", description="The same document in "
+                "url": nullable("string"),
+                "translation_id": nullable("string", description="The same document in "
                                             "the other language."),
-                "page": _nullable("integer", description="PDF: the page (from 1) of the "
+                "page": nullable("integer", description="PDF: the page (from 1) of the "
                                   "first match of q."),
-                "page_count": _nullable("integer", description="PDF: pages read."),
+                "page_count": nullable("integer", description="PDF: pages read."),
             },
         },
         "Stats": {
@@ -323,167 +343,18 @@ def _schemas() -> dict[str, Any]:
                     "message": {"type": "string", "description": "In English."},
                     "messages": {"type": "object", "properties": {
                         "en": {"type": "string"}, "sl": {"type": "string"}}},
-                    "field": _nullable("string", description="Invalid documents: the "
+                    "field": nullable("string", description="Invalid documents: the "
                                        "field that is wrong (null: the whole document)."),
                     "problem": {"type": "string", "description": "Invalid documents: what is "
                                 "wrong (missing, type, empty, too_long, control, lang, date, "
                                 "not_object, unindexable, id_mismatch)."},
                     "document": {"type": "object", "description": "Invalid documents: which "
                                  "one.", "properties": {
-                                     "index": _nullable("integer", description="Position in "
+                                     "index": nullable("integer", description="Position in "
                                                         "the batch, from 0."),
-                                     "id": _nullable("string")}},
+                                     "id": nullable("string")}},
                     "line": {"type": "integer", "description": "Invalid JSON: the line."},
                 },
             }},
-        },
-    }
-
-
-# -- the document API (web/documents.py) -------------------------------------------------------
-
-def _json_body(ref: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
-
-
-def _document_paths() -> dict[str, Any]:
-    doc_id = {"name": "doc_id", "in": "path", "required": True,
-              "description": "The document id; it may contain slashes.",
-              "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}}
-    secured = [{"apiKey": []}]
-    write_errors = {
-        "401": _error_response("No API key, or a wrong one (with `WWW-Authenticate: Bearer`)."),
-        "403": _error_response("Writing is turned off: the server has no API key configured; "
-                               "the message says how to turn it on."),
-        "413": _error_response("The body is larger than the limit (default 10 MB)."),
-        "503": _error_response("The index is being updated by another process (try again "
-                               "after `Retry-After` seconds), or it cannot be read."),
-    }
-    invalid = _error_response("Invalid JSON, or an invalid document: the error names the "
-                              "document (`document.index` in the batch, `document.id`) and "
-                              "the `field`.")
-    return {
-        "/api/documents": {
-            "post": {
-                "operationId": "addDocuments",
-                "summary": "Add or replace a batch of documents, all in one commit",
-                "description": "A JSON array of documents, or one JSON document a line "
-                               "(NDJSON, `Content-Type: application/x-ndjson`). Either all "
-                               "documents are written or, if any is invalid, none. Within a "
-                               "batch the last document of an id wins.",
-                "security": secured,
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {
-                        "type": "array", "items": {"$ref": "#/components/schemas/NewDocument"}}},
-                    "application/x-ndjson": {"schema": {"type": "string"}}}},
-                "responses": {
-                    "200": {"description": "Committed.", "content": _json_body("BatchResult")},
-                    "400": invalid, **write_errors},
-            },
-        },
-        "/api/documents/{doc_id}": {
-            "get": {
-                "operationId": "getDocument",
-                "summary": "One document as stored (public)",
-                "parameters": [doc_id],
-                "responses": {
-                    "200": {"description": "The document.",
-                            "content": _json_body("StoredDocument")},
-                    "404": _error_response("No such document."),
-                    "503": _error_response("The index is missing or cannot be read."),
-                },
-            },
-            "put": {
-                "operationId": "putDocument",
-                "summary": "Add or replace one document",
-                "description": "The body's `id`, if given, must equal the one in the address.",
-                "security": secured,
-                "parameters": [doc_id],
-                "requestBody": {"required": True, "content": _json_body("NewDocument")},
-                "responses": {
-                    "200": {"description": "Replaced (or unchanged).",
-                            "content": _json_body("WriteResult")},
-                    "201": {"description": "Created.", "content": _json_body("WriteResult"),
-                            "headers": {"Location": {"schema": {"type": "string"}}}},
-                    "400": invalid,
-                    "404": _error_response("No such route: an id holding a line break cannot "
-                                           "be addressed in a URL (use POST /api/documents)."),
-                    **write_errors},
-            },
-            "delete": {
-                "operationId": "deleteDocument",
-                "summary": "Delete one document",
-                "security": secured,
-                "parameters": [doc_id],
-                "responses": {
-                    "200": {"description": "Deleted.", "content": _json_body("WriteResult")},
-                    "400": _error_response("The id is not valid (too long, control "
-                                           "characters)."),
-                    "404": _error_response("No such document."),
-                    **{k: v for k, v in write_errors.items() if k != "413"}},
-            },
-        },
-    }
-
-
-def _document_schemas() -> dict[str, Any]:
-    return {
-        "NewDocument": {
-            "type": "object",
-            "required": ["text"],
-            "description": "Other fields are ignored (and listed in `ignored_fields`).",
-            "properties": {
-                "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
-                                 {"type": "integer"}],
-                       "description": "Required in a batch; in the address for PUT."},
-                "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS},
-                "title": _nullable("string", maxLength=MAX_TITLE_CHARS,
-                                   description="Else taken from the text."),
-                "date": _nullable("string", description="ISO 8601: 2024, 2024-07, 2024-07-03 "
-                                  "(else a date at the start of the text)."),
-                "lang": _nullable("string", description="sl or en (else detected)."),
-                "url": _nullable("string", maxLength=MAX_URL_CHARS),
-                "pair_id": {"oneOf": [{"type": "string"}, {"type": "integer"}],
-                            "nullable": True, "description": "Documents that are "
-                            "translations of each other share it."},
-            },
-        },
-        "StoredDocument": {
-            "type": "object",
-            "required": ["id", "title", "text", "lang", "source"],
-            "properties": {
-                "id": {"type": "string"},
-                "title": {"type": "string"},
-                "text": {"type": "string"},
-                "lang": {"type": "string"},
-                "date": _nullable("string"),
-                "url": _nullable("string"),
-                "translation_id": _nullable("string"),
-                "source": {"type": "string", "enum": ["file", "api"], "description": "file: "
-                           "from `search-cli index` (a folder sync updates and deletes it); "
-                           "api: written through this API (left alone by folder syncs)."},
-            },
-        },
-        "WriteResult": {
-            "type": "object",
-            "required": ["id", "result"],
-            "properties": {
-                "id": {"type": "string"},
-                "result": {"type": "string",
-                           "enum": ["created", "updated", "unchanged", "deleted"]},
-                "ignored_fields": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "BatchResult": {
-            "type": "object",
-            "required": ["documents", "added", "updated", "unchanged", "deleted"],
-            "properties": {
-                "documents": {"type": "integer", "description": "Documents in the body."},
-                "added": {"type": "integer"},
-                "updated": {"type": "integer"},
-                "unchanged": {"type": "integer"},
-                "deleted": {"type": "integer"},
-                "ignored_fields": {"type": "array", "items": {"type": "string"}},
-            },
         },
     }

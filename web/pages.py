@@ -38,8 +38,11 @@ def search() -> str | tuple[str, int] | Response:
     if not params.q:
         return redirect(url_for("pages.home"))
     index = index_holder(current_app).get()
+    # A page and its translation are one hit, in the visitor's language where it has one.
+    group = g.ui if params.group is True else params.group
     results = index.search(params.q, lang=params.lang, year=params.year, sort=params.sort,
-                           page=params.page, per_page=params.per_page, snippets=True)
+                           page=params.page, per_page=params.per_page, snippets=True,
+                           group=group)
     if not request.headers.get("X-Search-Live"):  # typed live: not yet a search of record
         record_search(current_app, results, "page")
     first = (results.page - 1) * results.per_page + 1

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from search import UNKNOWN, query_words
 from search.analysis import LANGUAGES
-from search.analysis.filters import WORDS
 
 MAX_QUERY = 500
 #: Words with ``*`` or ``?`` per query. Each expands to up to hundreds of indexed words in
@@ -24,9 +24,9 @@ MAX_WORD = 60
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
-#: Document languages a filter may ask for; "und": documents whose language is unknown (they
-#: are also found under "sl" and "en").
-LANGS = ("sl", "en", "und")
+#: Document languages a filter may ask for: every indexed language, and "und": documents
+#: whose language is unknown (they are also found under each language).
+LANGS = (*LANGUAGES, UNKNOWN)
 SORTS = ("relevance", "newest")
 
 
@@ -52,6 +52,9 @@ class SearchParams:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     snippets: bool = True
+    #: Fold a page and its translation into one hit (see search.grouping): True, False, or a
+    #: language code (the JSON API's ``group=sl``: show that language's version).
+    group: bool | str = True
 
     @property
     def filtered(self) -> bool:
@@ -60,8 +63,11 @@ class SearchParams:
     def query_string(self, **changes: object) -> str:
         """URL query for these parameters with ``changes`` applied (None removes a key)."""
         values: dict[str, object] = {"q": self.q, "lang": self.lang, "year": self.year,
-                                     "sort": self.sort, "page": self.page}
+                                     "sort": self.sort, "page": self.page,
+                                     "group": None if self.group is True else self.group}
         values.update(changes)
+        if values.get("group") is False:
+            values["group"] = "false"
         if values.get("sort") == "relevance":
             values["sort"] = None
         if values.get("page") == 1:
@@ -87,7 +93,7 @@ def parse_query(raw: str | None) -> str:
     q = " ".join((raw or "").split())
     if len(q) > MAX_QUERY:
         raise ParamError("err_query_too_long", "query_too_long", max=MAX_QUERY, n=len(q))
-    longest = max((len(m.group(0)) for m in WORDS.finditer(q)), default=0)
+    longest = max((len(word) for word in query_words(q)), default=0)
     if longest > MAX_WORD:
         raise ParamError("err_word_too_long", "word_too_long", max=MAX_WORD, n=longest)
     wildcards = sum(1 for word in q.split() if ("*" in word or "?" in word)
@@ -151,4 +157,15 @@ def parse_search(args: Mapping[str, str], *, require_query: bool = False) -> Sea
         raise ParamError("err_bad_snippets", "bad_snippets")
     snippets = raw_snippets in ("true", "1", "yes")
     return SearchParams(q=q, lang=lang, year=year, sort=sort, page=page, per_page=per_page,
-                        snippets=snippets)
+                        snippets=snippets, group=_group(args))
+
+
+def _group(args: Mapping[str, str]) -> bool | str:
+    """The ``group`` parameter: ``true`` (the default, also when empty), ``false``, or a
+    language whose version to show (``sl``)."""
+    raw = args.get("group") or "true"
+    if raw in LANGUAGES:
+        return raw
+    if raw not in ("true", "false"):
+        raise ParamError("err_bad_group", "bad_group", langs=", ".join(LANGUAGES))
+    return raw == "true"

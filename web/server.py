@@ -1,4 +1,5 @@
-"""Run the web app for real with waitress: ``python -m web.server`` or ``search-cli serve``.
+"""Run the web app for real with waitress: ``search-cli serve`` (``python -m web.server`` is the
+same command).
 
 A fresh checkout has no index, so ``serve`` first builds one from the repository's
 ``seeds/`` folder when the index is missing or empty: the command then just works.
@@ -6,7 +7,6 @@ A fresh checkout has no index, so ``serve`` first builds one from the repository
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from search.errors import IndexNotFound, SearchError
@@ -110,8 +111,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080, index: str | None = None,
         _close_app(app)
 
 
-#: waitress settings shared by both ways of serving.
-WAITRESS_OPTIONS: dict[str, object] = {
+#: waitress settings shared by both ways of serving (read-only: copy to change).
+WAITRESS_OPTIONS: Mapping[str, object] = MappingProxyType({
     "ident": "bilingual-search",
     "channel_timeout": 30,
     "connection_limit": 200,
@@ -119,7 +120,7 @@ WAITRESS_OPTIONS: dict[str, object] = {
     # Nothing here needs more: waitress answers 431/413 itself instead of buffering a flood.
     "max_request_header_size": 64 * 1024,
     "max_request_body_size": 64 * 1024,
-}
+})
 
 
 #: Environment variable: largest body (bytes) of a document write; default 10 MB.
@@ -231,31 +232,15 @@ def _run_worker(sock: socket.socket, path: Path, threads: int, rate_limit: int,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m web.server [--host H] [--port P] [--index DIR] [--threads N]``."""
-    parser = argparse.ArgumentParser(prog="python -m web.server", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)),
-                        help="port to listen on (0: any free port)")
-    parser.add_argument("--index", default=None, help="index folder (default: $SEARCH_INDEX "
-                        "or ./index)")
-    parser.add_argument("--threads", type=int, default=8, help="worker threads")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="server processes sharing the port (more cores for searching)")
-    parser.add_argument("--rate-limit", type=int, default=0,
-                        help="search requests per client and minute (0: no limit)")
-    parser.add_argument("--api-key-file", default=None,
-                        help="file of API keys (one a line) that may write documents; also "
-                             "$SEARCH_API_KEYS")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from web.documents import load_api_keys
+    """``python -m web.server ARGS`` is ``search-cli serve ARGS``: one command line, with
+    the same options and guards (``--public`` to listen beyond loopback)."""
+    from search.cli import cli
 
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        api_keys = load_api_keys(args.api_key_file)
-    except ValueError as exc:
-        parser.error(str(exc))
-    serve(host=args.host, port=args.port, index=args.index, threads=args.threads,
-          rate_limit=args.rate_limit, workers=args.workers, api_keys=api_keys)
+        cli.main(args=["serve", *args], prog_name="search-cli")
+    except SystemExit as exc:  # click ends every run so: its status is the answer
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     return 0
 
 

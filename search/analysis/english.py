@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from whoosh.analysis import Analyzer, LowercaseFilter, StopFilter
 
 from search.analysis import AnalysisPath, Language
-from search.analysis.filters import FoldFilter, SnowballFilter, UnicodeWordTokenizer
+from search.analysis.filters import FoldFilter, SnowballFilter, UnicodeWordTokenizer, fold
 
 #: A classic short English stop list (function words only).
 STOP_WORDS = frozenset("""
@@ -31,9 +33,21 @@ def analyzer(stopwords: bool = True, morphology: bool = True) -> Analyzer:
     return chain
 
 
+def base_form() -> Callable[[str], str]:
+    """What translation looks English words up by: their Snowball stem, folded.
+
+    >>> base_form()("Crossings")
+    'cross'
+    """
+    stemmer = SnowballFilter("english")
+    return lambda word: stemmer.base_form(fold(word.lower()))
+
+
 LANGUAGE = Language(
     code="en",
     name="English",
     paths=(AnalysisPath("", analyzer, 1.0),),
     stop_words=STOP_WORDS,
+    display_names={"sl": "angleščina", "en": "English"},
+    make_base_form=base_form,
 )

@@ -1,7 +1,7 @@
 """Small analysis building blocks, composed with ``|`` like Whoosh's own.
 
 Everything here is pickled into the index schema, so class names and module paths are part
-of the on-disk format: rename nothing without bumping ``search.indexer.INDEX_FORMAT``.
+of the on-disk format: rename nothing without bumping ``search.storage.INDEX_FORMAT``.
 """
 
 from __future__ import annotations

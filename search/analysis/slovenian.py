@@ -7,9 +7,11 @@ truncated words; queries search both and lemma matches weigh more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from whoosh.analysis import Analyzer, LowercaseFilter, StopFilter
 
-from search.analysis import AnalysisPath, Language
+from search.analysis import AnalysisPath, Language, TranslationRules
 from search.analysis.filters import (
     FoldFilter,
     LemmaFilter,
@@ -65,9 +67,80 @@ def stem_analyzer(stopwords: bool = True, morphology: bool = True) -> Analyzer:
     return chain
 
 
+def base_form() -> Callable[[str], str]:
+    """What translation looks Slovenian words up by: lemmagen3's lemma of a lowercased word.
+
+    >>> base_form()("mejo")
+    'meja'
+    """
+    return LemmaFilter("sl").base_form
+
+
+#: Slovenian endings and the English endings they correspond to in borrowed words
+#: (``funkcija`` -> ``function``, ``grafičen`` -> ``graphical``); applied to folded lemmas.
+#: Every matching rule is tried, the plain word too: the index decides which exist.
+COGNATE_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cija", ("tion",)),
+    ("zija", ("sion",)),
+    ("sija", ("sion",)),
+    ("ija", ("y", "ia", "e")),
+    ("ika", ("ic", "ics")),
+    ("icen", ("ic", "ical")),
+    ("icni", ("ic", "ical")),
+    ("ski", ("ic", "ical", "")),
+    ("alen", ("al",)),
+    ("alni", ("al",)),
+    ("iven", ("ive",)),
+    ("ivni", ("ive",)),
+    ("aren", ("ar", "ary")),
+    ("arni", ("ar", "ary")),
+    ("ozen", ("ous",)),
+    ("en", ("", "e")),
+    ("ni", ("",)),
+    ("ificirati", ("ify",)),
+    ("izirati", ("ize",)),
+    ("irati", ("", "e", "ate")),
+    ("iranje", ("", "e", "ate")),
+    ("irano", ("", "e", "ate")),
+    ("iran", ("", "e", "ate")),
+    ("enca", ("ence", "ency")),
+    ("anca", ("ance", "ancy")),
+    ("nost", ("ness", "ity")),
+    ("izem", ("ism",)),
+    ("ura", ("ure",)),
+    ("ela", ("le",)),
+    ("el", ("le",)),
+    ("a", ("", "e")),
+    ("o", ("",)),
+    ("e", ("",)),
+    ("i", ("",)),
+)
+#: Slovenian derivations whose base word the dictionary may list instead: verbal nouns
+#: (``izbiranje`` -> ``izbirati``, ``nastavitev`` -> ``nastaviti``) and adverbs
+#: (``neposredno`` -> ``neposreden``).
+DERIVATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("anje", ("ati",)),
+    ("enje", ("iti", "eti")),
+    ("itev", ("iti",)),
+    ("atev", ("ati",)),
+    ("no", ("en",)),
+    ("sko", ("ski",)),
+)
+#: Translating into English: FreeDict's Slovenian-English dictionary (GPL-3+), as Debian
+#: installs it, whose English glosses say "to take something to sb".
+TRANSLATION = TranslationRules(
+    target="en", dictionary="/usr/share/dictd/freedict-slv-eng", env="SEARCH_FREEDICT_SLV_ENG",
+    package="Debian's dict-freedict-slv-eng",
+    gloss_stop_words=frozenset({"to", "the", "a", "an", "of", "something", "someone",
+                                "somebody", "sb", "sth", "oneself"}),
+    cognate_endings=COGNATE_ENDINGS, derivations=DERIVATIONS)
+
 LANGUAGE = Language(
     code="sl",
     name="Slovenščina",
     paths=(AnalysisPath("", analyzer, 1.0), AnalysisPath("stem", stem_analyzer, 1.0)),
     stop_words=STOP_WORDS,
+    display_names={"sl": "slovenščina", "en": "Slovenian"},
+    make_base_form=base_form,
+    translation=TRANSLATION,
 )

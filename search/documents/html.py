@@ -1,4 +1,4 @@
-"""HTML pages to title, main text, declared language and date, with lxml.
+"""HTML pages to title, main text, declared language, date and links, with lxml.
 
 The page text a reader cares about is the article, not the site around it: we prefer ``<main>``
 or ``<article>``, drop navigation, site header/footer, scripts and styles, and keep block
@@ -41,8 +41,8 @@ CELL_TAGS = frozenset({"td", "th"})
 _FLATTEN = [re.compile(
     rb"</?(?!(?:" + keep + rb")\b)([a-zA-Z][\w:-]*)(?:\s[^>]*)?/?>") for keep in (
     rb"html|head|body|title|h1|main|article|header|footer|nav|aside|script|style|noscript|"
-    rb"template|meta|pre|br|p",
-    rb"html|head|body|title|script|style|noscript|template|meta|br",
+    rb"template|meta|link|pre|br|p",
+    rb"html|head|body|title|script|style|noscript|template|meta|link|br",
 )]
 _INLINE = frozenset({b"a", b"abbr", b"b", b"bdi", b"bdo", b"cite", b"code", b"data", b"dfn",
                      b"em", b"font", b"i", b"kbd", b"mark", b"q", b"s", b"samp", b"small",
@@ -57,6 +57,8 @@ _CHARSET = re.compile(
     re.I)
 _WS = re.compile(r"[ \t\r\n\f]+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·-]\s+|\s+[|»]\s*")
+#: At most this many alternates of a page are read (a page lists one per language it has).
+MAX_HEAD_LINKS = 256
 _DATE_META = ("article:published_time", "datepublished", "date", "dc.date", "dc.date.issued",
               "dcterms.date", "dcterms.issued", "dcterms.created", "pubdate", "publish-date",
               "publication_date", "og:published_time")
@@ -70,6 +72,9 @@ class HtmlPage:
     text: str
     lang_hint: str | None
     date: str | None  #: from <meta> or <time datetime>, ISO 8601
+    canonical: str | None = None  #: ``<link rel="canonical">``'s href, as written
+    #: (hreflang, href) of each ``<link rel="alternate" hreflang>``, as written, in order
+    alternates: tuple[tuple[str, str], ...] = ()
 
 
 def declared_encoding(data: bytes) -> str | None:
@@ -237,6 +242,29 @@ def _date(root, containers) -> str | None:
     return None
 
 
+def _rel(el) -> set[str]:
+    return set((el.get("rel") or "").lower().split())
+
+
+def head_links(root) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The page's canonical href and its (hreflang, href) alternates, as written: the links
+    with which sites declare a page's own address and its translations. Only ``<link>``
+    elements count (``<a hreflang>`` in the text is a link to read, not a declaration); an
+    alternate without hreflang (a feed, a print version) is none."""
+    canonical: str | None = None
+    alternates: list[tuple[str, str]] = []
+    for el in root.iter("link"):
+        rel, href = _rel(el), (el.get("href") or "").strip()
+        if not href:
+            continue
+        if "canonical" in rel and canonical is None:
+            canonical = href
+        elif ("alternate" in rel and (el.get("hreflang") or "").strip()
+              and len(alternates) < MAX_HEAD_LINKS):
+            alternates.append((el.get("hreflang").strip(), href))
+    return canonical, tuple(alternates)
+
+
 def parse_html(data: bytes) -> HtmlPage:
     """Parse a page from its bytes. Raises :class:`ReadError` when it has no text."""
     decoded = decode_bytes(data, declared=declared_encoding(data))
@@ -260,5 +288,6 @@ def parse_html(data: bytes) -> HtmlPage:
     if not text:
         raise ReadError("malformed HTML: no text" if not title else
                         "HTML has no text (only navigation, scripts or markup)")
+    canonical, alternates = head_links(root)
     return HtmlPage(title=title, text=text, lang_hint=_lang_hint(root, containers),
-                    date=_date(root, containers))
+                    date=_date(root, containers), canonical=canonical, alternates=alternates)

@@ -7,6 +7,7 @@ thousand files even when some are binary, broken, unreadable or vanish while it 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from search.documents.docx import read_docx
@@ -20,6 +21,7 @@ from search.documents.language import (
 from search.documents.metadata import parse_iso_date, strip_date_marker, title_from_text
 from search.documents.odt import read_odt
 from search.documents.pdf import read_pdf
+from search.documents.sitemap import read_sitemap
 from search.documents.sources import (
     DOCX_EXTENSIONS,
     HTML_EXTENSIONS,
@@ -27,6 +29,7 @@ from search.documents.sources import (
     ODT_EXTENSIONS,
     PDF_EXTENSIONS,
     TEXT_EXTENSIONS,
+    is_sitemap,
     open_regular,
 )
 from search.documents.text import (
@@ -39,7 +42,8 @@ from search.documents.text import (
     trim_partial_utf8,
     truncate_text,
 )
-from search.model import UNKNOWN, Caveat, Document, Problem, ReadResult, Source
+from search.documents.urls import page_links
+from search.model import UNKNOWN, Caveat, Document, Problem, ReadResult, SiteLinks, Source
 
 #: At most this many bytes of an HTML page are parsed (markup is several times its text).
 MAX_HTML_BYTES = 2 * MAX_TEXT_CHARS
@@ -100,8 +104,11 @@ def _read_html(source: Source, languages: tuple[str, ...]) -> ReadResult:
     title = _one_line(page.title) or title_from_text(text)
     lang = detect_document_language(title, text, languages, hint=page.lang_hint,
                                     unknown=UNKNOWN)
+    canonical, alternates = page_links(source.key, page.canonical, page.alternates, lang,
+                                       languages)
     result.documents.append(Document(id=source.key, title=title, text=text, lang=lang,
-                                     date=page.date or text_date, path=path))
+                                     date=page.date or text_date, path=path,
+                                     canonical=canonical, alternates=alternates))
     return result
 
 
@@ -214,10 +221,10 @@ class SourceFailed(Exception):
 
 def iter_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES,
                 progress: Callable[[int, int], None] | None = None,
-                ) -> Iterator[Document | Problem]:
+                ) -> Iterator[Document | Problem | SiteLinks]:
     """:func:`read_source` as a stream: its documents and problems (each kind in the same
-    order), a JSONL file's documents as soon as their lines are read; ``progress`` as for
-    :func:`read_source`.
+    order) and a sitemap's :class:`SiteLinks`, a JSONL file's documents as soon as their
+    lines are read; ``progress`` as for :func:`read_source`.
 
     If the file then fails in a way that makes :func:`read_source` report nothing but one
     problem, :class:`SourceFailed` carrying that problem is raised instead.
@@ -228,6 +235,8 @@ def iter_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES,
         result = read_source(source, languages, progress)
         yield from result.problems
         yield from result.documents
+        if result.links is not None:
+            yield result.links
         return
     started = False
     try:
@@ -250,18 +259,30 @@ def read_source(source: Source, languages: Sequence[str] = DEFAULT_LANGUAGES,
     suffix = source.path.suffix.lower()
     langs = _languages(languages)
     try:
-        if suffix in TEXT_EXTENSIONS:
-            return _read_text(source, langs)
-        if suffix in HTML_EXTENSIONS:
-            return _read_html(source, langs)
         if suffix in JSONL_EXTENSIONS:
             return _read_jsonl(source, langs)
-        if suffix in PDF_EXTENSIONS:
-            return read_pdf(source, langs, progress)
-        if suffix in DOCX_EXTENSIONS:
-            return read_docx(source, langs)
-        if suffix in ODT_EXTENSIONS:
-            return read_odt(source, langs)
-        return ReadResult(problems=[Problem(path, f"unsupported file type {suffix or '(none)'}")])
+        result = _read_file(source, suffix, langs, progress)
     except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop indexing
         return ReadResult(problems=[_failure(path, e)])
+    # A whole file's document is also known by its place in the folder (links name it so).
+    result.documents = [replace(doc, site_path=source.key) for doc in result.documents]
+    return result
+
+
+def _read_file(source: Source, suffix: str, langs: tuple[str, ...],
+               progress: Callable[[int, int], None] | None) -> ReadResult:
+    """A file that is one document (or a sitemap, none), by its type."""
+    if is_sitemap(source.path):
+        return read_sitemap(source, langs)
+    if suffix in TEXT_EXTENSIONS:
+        return _read_text(source, langs)
+    if suffix in HTML_EXTENSIONS:
+        return _read_html(source, langs)
+    if suffix in PDF_EXTENSIONS:
+        return read_pdf(source, langs, progress)
+    if suffix in DOCX_EXTENSIONS:
+        return read_docx(source, langs)
+    if suffix in ODT_EXTENSIONS:
+        return read_odt(source, langs)
+    return ReadResult(problems=[Problem(str(source.path),
+                                        f"unsupported file type {suffix or '(none)'}")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,9 +23,20 @@ SUPPORTED_EXTENSIONS = (TEXT_EXTENSIONS | HTML_EXTENSIONS | JSONL_EXTENSIONS | P
                         | DOCX_EXTENSIONS | ODT_EXTENSIONS)
 
 
+#: Site maps (``sitemap.xml``, ``sitemap-pages.xml``...): read for the translations they
+#: declare (``xhtml:link`` alternates), not indexed as documents.
+SITEMAP_NAME = re.compile(r"sitemap[\w.-]*\.xml", re.IGNORECASE)
+
+
+def is_sitemap(path: str | Path) -> bool:
+    """Whether a file is named as a site map (whatever folder it is in)."""
+    return SITEMAP_NAME.fullmatch(os.path.basename(os.fspath(path))) is not None
+
+
 def is_supported(path: str | Path) -> bool:
-    """Whether a file name has an extension we read."""
-    return os.path.splitext(os.fspath(path))[1].lower() in SUPPORTED_EXTENSIONS
+    """Whether a file name has an extension we read, or is a site map's."""
+    return (os.path.splitext(os.fspath(path))[1].lower() in SUPPORTED_EXTENSIONS
+            or is_sitemap(path))
 
 
 def _reason(e: OSError) -> str:
