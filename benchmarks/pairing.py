@@ -87,7 +87,7 @@ def _why_missed(index: Path, truth: dict[str, tuple[str, str]], missed: list[str
     reasons: dict[str, str] = {}
     with ix.searcher() as searcher:
         translator = Translator()
-        run = pairing._Pass(searcher, translator,
+        run = pairing.MatchingPass(searcher, translator,
                             cognates_for_reader(searcher.reader(), gen, translator.pair),
                             pairing.PairingLimits(), pairing.PairingStats())
         for doc_id in missed:

@@ -20,7 +20,6 @@ from search.pair_evidence import (
     ProfileMaker,
     Score,
     compare,
-    deciding_evidence,
     other_language,
 )
 from search.schema import spelling_fields
@@ -36,7 +35,7 @@ MIN_MARGIN = 0.01
 TITLE_BOOST = 2.0
 #: Translations of one word in a candidate query.
 TERMS_PER_WORD = 3
-#: Postings a pass keeps in memory (see _Pass._postings).
+#: Postings a pass keeps in memory (see MatchingPass._postings).
 CACHED_POSTINGS = 2_000_000
 #: A pass over this many documents reads the document frequencies it needs all at once.
 PRELOAD_DOCS = 200
@@ -69,8 +68,10 @@ class PairingStats:
     evidence: dict[str, int] = field(default_factory=dict)  #: what decided each new link
 
 
-def _declared_translation(searcher: Any, stored: dict[str, Any]) -> str | None:
-    """The translation a document declares (its JSONL ``pair_id``), if indexed."""
+def declared_translation(searcher: Any, stored: dict[str, Any]) -> str | None:
+    """The translation a document declares (its JSONL ``pair_id``), if indexed. (The one
+    place pairing asks: :func:`search.links.declared_translation`, with the generation's
+    site maps, may take its place.)"""
     pair = stored.get("pair")
     if not pair:
         return None
@@ -82,7 +83,7 @@ def _declared_translation(searcher: Any, stored: dict[str, Any]) -> str | None:
 
 # -- one pass -----------------------------------------------------------------------------------
 
-class _Pass:
+class MatchingPass:
     """Finds and decides links within one searcher's view (caches per pass)."""
 
     def __init__(self, searcher: Any, translator: Translator, cognates: CognateIndex | None,
@@ -107,7 +108,7 @@ class _Pass:
     def declared(self, docnum: int) -> bool:
         found = self._declared.get(docnum)
         if found is None:
-            found = self._declared[docnum] = _declared_translation(
+            found = self._declared[docnum] = declared_translation(
                 self.searcher, self.stored(docnum)) is not None
         return found
 
@@ -264,8 +265,3 @@ class _Pass:
 
 def _idf(n: int, df: int) -> float:
     return math.log(1 + n / max(df, 1))
-
-
-def _decided_by(score: Score, runner_up: Score | None) -> str:
-    """The kind of evidence that did most to make the winner win."""
-    return deciding_evidence(score, runner_up)

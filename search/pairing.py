@@ -34,16 +34,15 @@ from typing import Any
 
 from search.cognates import COGNATE_CACHE, CognateIndex, cognate_fields, cognates_for_reader
 from search.language_pair import code_digest
-from search.pair_evidence import Score
+from search.pair_evidence import Score, deciding_evidence
 from search.pair_matching import (
     MIN_MARGIN,
     MIN_SCORE,
     PRELOAD_DOCS,
+    MatchingPass,
     PairingLimits,
     PairingStats,
-    _decided_by,
-    _declared_translation,
-    _Pass,
+    declared_translation,
 )
 from search.storage import IndexLayout, write_json
 from search.translation import Translator
@@ -226,7 +225,7 @@ class _Book:
 
 def _has_declared(searcher: Any, doc_id: str) -> bool:
     stored = searcher.document(id=doc_id)
-    return stored is not None and _declared_translation(searcher, stored) is not None
+    return stored is not None and declared_translation(searcher, stored) is not None
 
 
 def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
@@ -236,7 +235,7 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
     if translator.pair is None:
         return  # no two languages to translate between
     cognates = _cognates(searcher.reader(), gen, translator, small=len(queue) < PRELOAD_DOCS)
-    run = _Pass(searcher, translator, cognates, limits, stats)
+    run = MatchingPass(searcher, translator, cognates, limits, stats)
     if len(queue) >= PRELOAD_DOCS:
         run.maker.preload()
     docnums: list[int] = []
@@ -246,7 +245,7 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
             continue
         stored = run.stored(n)
         book.seen[doc_id] = stored.get("hash", "")
-        declared = _declared_translation(searcher, stored)
+        declared = declared_translation(searcher, stored)
         if declared is not None:  # a declared translation wins over a found one
             for d in (doc_id, declared):
                 former = book.unlink(d)
@@ -290,7 +289,7 @@ def _cognates(reader: Any, gen: Path, translator: Translator, small: bool) -> Co
     return cognates_for_reader(reader, gen, translator.pair)
 
 
-def _link(run: _Pass, book: _Book, a: int, b: int, score: Score, runner_up: Score | None,
+def _link(run: MatchingPass, book: _Book, a: int, b: int, score: Score, runner_up: Score | None,
           stats: PairingStats, retry: list[int] | None) -> None:
     sa, sb = run.stored(a), run.stored(b)
     if sa["id"] in book.links:
@@ -300,7 +299,7 @@ def _link(run: _Pass, book: _Book, a: int, b: int, score: Score, runner_up: Scor
         n = run.searcher.document_number(id=former) if former is not None else None
         if n is not None and retry is not None:
             retry.append(n)
-    evidence = _decided_by(score, runner_up)
+    evidence = deciding_evidence(score, runner_up)
     book.link(sa, sb, score.total, evidence)
     stats.linked += 1
     stats.evidence[evidence] = stats.evidence.get(evidence, 0) + 1
