@@ -91,9 +91,12 @@ def cli() -> None:
               help="Indexing processes (default: all cores for large fresh builds).")
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Seconds to wait for another process that is writing the index.")
+@click.option("--no-find-translations", "no_pairing", is_flag=True,
+              help="Do not look for the unmarked translations of new or changed documents "
+                   "(faster; they are looked for by the next run without this flag).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | None,
-          timeout: float, quiet: bool) -> None:
+          timeout: float, no_pairing: bool, quiet: bool) -> None:
     """Index files and folders (recursively): .txt, .html/.htm/.xhtml, .jsonl, .pdf, .docx
     and .odt.
 
@@ -120,7 +123,8 @@ def index(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | 
     try:
         with status:
             report = index_paths(paths, index_dir, rebuild=rebuild, procs=procs,
-                                 timeout=timeout, on_progress=show)
+                                 timeout=timeout, on_progress=show,
+                                 find_translations=not no_pairing)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:  # the index folder became unwritable, the disk is full...

@@ -87,6 +87,7 @@ def index_paths(
     analysis: Mapping[str, bool] | None = None,
     on_progress: Callable[[IndexProgress], None] | None = None,
     fast: bool = True,
+    find_translations: bool = True,
 ) -> IndexReport:
     """Index files and folders, incrementally unless ``rebuild``.
 
@@ -112,6 +113,8 @@ def index_paths(
 
     ``fast=False`` writes with stock Whoosh's writers, analysis chains and file storage
     instead of :mod:`search.whoosh_ext`'s (the same index, byte for byte, only slower).
+    ``find_translations``: after the commit, link the new or changed documents to their
+    unmarked translations (see :mod:`search.pairing`); False skips that work.
     """
     started = time.perf_counter()
     options = analysis_options(analysis)  # checked before anything is written
@@ -130,7 +133,7 @@ def index_paths(
         while True:
             try:
                 report = _index_locked(paths, layout, rebuild, tracker, procs, timeout,
-                                       options, failed, fast)
+                                       options, failed, fast, find_translations)
                 break
             except _DocumentFailed as exc:
                 # Nothing was committed: redo the run without that file, which is reported
@@ -151,7 +154,7 @@ def index_paths(
 def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
                   progress: ProgressTracker, procs: int | None, timeout: float,
                   options: Mapping[str, bool], failed: Mapping[str, str],
-                  fast: bool = True) -> IndexReport:
+                  fast: bool = True, find_translations: bool = True) -> IndexReport:
     """``index_paths`` once the folder's writer lock is held (files are listed only now, so
     a writer that had to wait sees what changed meanwhile). Files in ``failed`` are skipped
     and reported."""
@@ -233,7 +236,7 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
         layout.discard(gen)
         raise _DocumentsLost()
     if committed:
-        _save_after_commit(ix, gen, fast)
+        _save_after_commit(ix, gen, fast, None if fresh else written, find_translations)
     # After the commit: a crash in between leaves sources.json behind the index, which only
     # makes the next run re-read those files (deletions are decided from the index itself).
     try:
@@ -249,14 +252,18 @@ def _index_locked(paths: list[str | Path], layout: IndexLayout, rebuild: bool,
     return report
 
 
-def _save_after_commit(ix: Any, gen: Path, fast: bool = True) -> None:
+def _save_after_commit(ix: Any, gen: Path, fast: bool = True,
+                       touched: Iterable[str] | None = None,
+                       find_translations: bool = True) -> None:
     """Keep the commit's spelling vocabulary and completion table beside it, so that no
     search has to make them (an optimisation only: a search process makes them itself when
     they are missing), and the columns of its new segments' postings (without them,
-    searching reads Whoosh's blocks, only slower; not with ``fast=False``). The vocabulary
+    searching reads Whoosh's blocks, only slower; not with ``fast=False``); then update the
+    found translations of the ``touched`` ids (None: all), which never raises. The vocabulary
     and the completion table read the new segments' words through one
     :class:`~search.whoosh_ext.terms.SegmentTerms`: once."""
     from search.completion import completions_for_reader
+    from search.pairing import pair_after_commit
     from search.whoosh_ext.columnar import save_columns
 
     terms = SegmentTerms(fast, max_kept=None)  # dropped when both are made
@@ -274,6 +281,7 @@ def _save_after_commit(ix: Any, gen: Path, fast: bool = True) -> None:
             save_columns(ix, gen)
     except Exception:  # noqa: BLE001 - as above
         log.exception("Could not save the postings columns of %s", gen)
+    pair_after_commit(ix, gen, touched, pair=find_translations)
 
 
 def _is_under(path: str, roots: list[str]) -> bool:

@@ -26,6 +26,7 @@ from search.analysis.fields import TEXT_KINDS, FieldName
 from search.dates import newest_first_key
 from search.links import Translations
 from search.model import UNKNOWN, DocumentView, Hit
+from search.pairing import FoundPairs
 from search.query import ParsedQuery
 from search.ranking import LanguageBM25F, field_language
 from search.snippets import Span, match_spans, page_of, paragraphs_html, snippet, spans_matching
@@ -80,6 +81,7 @@ class ResultBuilder:
         self._gen: Path | None = None
         #: Declared translation links, resolved lazily and cached (see :mod:`search.links`).
         self._translations = Translations()
+        self._found_pairs = FoundPairs()  # translations found at index time (search.pairing)
 
     def follow(self, searcher: Any, gen: Path | None = None) -> None:
         """Read the index through ``searcher`` (of generation folder ``gen``) from now on."""
@@ -221,6 +223,8 @@ class ResultBuilder:
                      found: Mapping[str, str] | None = None) -> str | None:
         """``stored``'s translation (:func:`search.links.translation_of`); ``found``: pairs
         found without markup (doc id -> id), which declared links override."""
+        if found is None and self._gen is not None:  # the pairs found at index time
+            found = self._found_pairs.get(self._gen)
         return self._translations.translation_of(self._searcher, self._gen, stored, found or {})
 
 

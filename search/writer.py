@@ -315,6 +315,10 @@ class IndexWriter:
             except BaseException:
                 layout.discard(gen)
                 raise
+        if fresh or report.added or report.updated or report.deleted:
+            from search.pairing import pair_after_commit  # never raises
+
+            pair_after_commit(ix, gen, None if fresh else list(self._pending))
         return report
 
 

@@ -193,7 +193,7 @@ def _one_segment_index(path: Path, records: list[dict]) -> Path:
     docs = path / "docs.jsonl"
     docs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
                     encoding="utf-8")
-    index_paths([docs], path / "index")
+    index_paths([docs], path / "index", find_translations=False)  # no folding of pairs
     return path / "index"
 
 
@@ -323,7 +323,7 @@ def pair_index(tmp_path_factory) -> Path:
     docs = root / "docs.jsonl"
     docs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in _records()) + "\n",
                     encoding="utf-8")
-    index_paths([docs], root / "index")
+    index_paths([docs], root / "index", find_translations=False)  # no folding of pairs
     return root / "index"
 
 
