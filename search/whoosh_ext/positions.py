@@ -103,12 +103,7 @@ def positions_at(reader: Any, key: tuple[str, bytes], info: Any, fmt: Any,
     for position, docs in blocks.items():
         m._goto(position)
         m._read_data()
-        ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
-        values = m._data[2]
-        if m._fixedsize is not None and m._fixedsize >= 0:  # not a positions format
-            m._ids = ids
-            m._read_values()
-            values = m._values
+        ids, values = _block_data(m)
         for docnum in docs:
             j = bisect_left(ids, docnum)
             if j < len(ids) and ids[j] == docnum:
@@ -125,6 +120,17 @@ def positions_from_blocks(fmt: Any, blocks: Iterable[Block],
     return out
 
 
+def _block_data(m: W3LeafMatcher) -> tuple[Any, Any]:
+    """The docnums and the encoded values (positions) of the block a W3 matcher has read."""
+    ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
+    values = m._data[2]
+    if m._fixedsize is not None and m._fixedsize >= 0:  # not a positions format
+        m._ids = ids
+        m._read_values()
+        values = m._values
+    return ids, values
+
+
 def _wanted_blocks(m: W3LeafMatcher, local: list[int], offset: int):
     """The blocks of a W3 matcher that may hold one of ``local`` (sorted local docnums);
     the others are passed over by their header (no unpickling of their data)."""
@@ -135,12 +141,7 @@ def _wanted_blocks(m: W3LeafMatcher, local: list[int], offset: int):
             continue
         if m._data is None:
             m._read_data()
-        ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
-        values = m._data[2]
-        if m._fixedsize is not None and m._fixedsize >= 0:  # not a positions format
-            m._ids = ids
-            m._read_values()
-            values = m._values
+        ids, values = _block_data(m)
         yield offset, ids, values
         while i < len(local) and local[i] <= m._maxid:
             i += 1
