@@ -280,10 +280,30 @@ class Translations:
         self._sitemaps = SitemapCache()
         self._for: tuple[Any, SitemapLinks] | None = None
         self._declared: dict[str, str | None] = {}
+        self._linked: tuple[Any, SitemapLinks, bool] | None = None
+
+    def any(self, searcher: Any, gen: Path | None, found: Mapping[str, str]) -> bool:
+        """Whether any document of the index can have a translation: pairs were found, a
+        site map groups pages, or some document declares a ``pair_id`` or a link. When none
+        does (most single-language sites), folding and the look-ups per hit are skipped."""
+        if found:
+            return True
+        sitemaps = self._sitemaps.get(gen) if gen is not None else None
+        if self._linked is None or self._linked[0] is not searcher \
+                or self._linked[1] is not sitemaps:
+            reader = searcher.reader()
+            declared = any(name in searcher.schema.names()
+                           and next(iter(reader.lexicon(name)), None) is not None
+                           for name in ("pair", "links"))
+            self._linked = (searcher, sitemaps,
+                            declared or bool(sitemaps is not None and sitemaps.groups))
+        return self._linked[2]
 
     def translation_of(self, searcher: Any, gen: Path, stored: Stored,
                        found: Mapping[str, str]) -> str | None:
         """:func:`translation_of` on ``searcher`` with the site maps of generation ``gen``."""
+        if not self.any(searcher, gen, found):
+            return None
         sitemaps = self._sitemaps.get(gen)
         if (self._for is None or self._for[0] is not searcher
                 or self._for[1] is not sitemaps):

@@ -219,6 +219,12 @@ class ResultBuilder:
                             page=page_of(stored.get("pages"), spans),
                             page_count=len(stored["pages"]) if stored.get("pages") else None)
 
+    def has_translations(self) -> bool:
+        """Whether any document of the index can have a translation (see
+        :meth:`search.links.Translations.any`): without, there is nothing to fold."""
+        found = self._found_pairs.get(self._gen) if self._gen is not None else {}
+        return self._translations.any(self._searcher, self._gen, found or {})
+
     def translation(self, stored: dict[str, Any], *,
                      found: Mapping[str, str] | None = None) -> str | None:
         """``stored``'s translation (:func:`search.links.translation_of`); ``found``: pairs

@@ -223,7 +223,8 @@ class SearchIndex:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
             start = (page - 1) * per_page
             pairs = Pairs(s.stored_fields, self._translation, lambda i: s.document(id=i),
-                          fold=group is not False and lang is None, per_page=per_page,
+                          fold=group is not False and lang is None
+                          and self._results.has_translations(), per_page=per_page,
                           prefer=group if isinstance(group, str) else None,
                           cache=self._versions.for_reader(s.reader()))
             limit = pairs.limit(limit, start + per_page, MAX_RESULTS_WINDOW)

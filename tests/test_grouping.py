@@ -258,3 +258,26 @@ def test_a_commit_is_seen_by_grouping_at_once(tmp_path: Path) -> None:
                    "text": "Mrož na pomolu. Walrus."})
         (hit,) = [h for h in fresh.search("walrus", group="en").hits if h.grouped]
         assert hit.id == "odd/en/walrus" and hit.translation_id == "odd/sl/mroz"
+
+
+def test_an_index_without_translation_links_skips_folding(seed_index: Path,
+                                                          ix: SearchIndex,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seeds declare no translations and none is found among them: a search there reads
+    no document for folding and looks up no link (the work a single-language site would pay
+    on every query); an index of pairs still folds."""
+    from search import links
+
+    looked: list[str] = []
+    real = links.declared_translation
+    monkeypatch.setattr(links, "declared_translation",
+                        lambda searcher, stored, **kw: looked.append(stored["id"])
+                        or real(searcher, stored, **kw))
+    with SearchIndex(seed_index) as seeds:
+        assert not seeds._results.has_translations()
+        results = seeds.search("policija")
+        assert results.total > 1 and results.folded == 0
+        assert all(h.translation_id is None for h in results.hits)
+    assert looked == []
+    assert ix._results.has_translations()
+    assert ix.search(QUERIES["en"]).folded >= 1
