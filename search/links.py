@@ -122,8 +122,9 @@ class SitemapCache:
         path = gen / SITEMAP_LINKS_FILE
         try:
             st = path.stat()
-        except OSError:
-            self._signature, self._links = None, SitemapLinks()
+        except OSError:  # none: the same empty groups each time, so callers' caches hold
+            if self._signature is not None:
+                self._signature, self._links = None, SitemapLinks()
             return self._links
         signature = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
         if signature != self._signature:
@@ -282,7 +283,7 @@ class Translations:
         self._declared: dict[str, str | None] = {}
         self._linked: tuple[Any, SitemapLinks, bool] | None = None
 
-    def any(self, searcher: Any, gen: Path | None, found: Mapping[str, str]) -> bool:
+    def possible(self, searcher: Any, gen: Path | None, found: Mapping[str, str]) -> bool:
         """Whether any document of the index can have a translation: pairs were found, a
         site map groups pages, or some document declares a ``pair_id`` or a link. When none
         does (most single-language sites), folding and the look-ups per hit are skipped."""
@@ -302,7 +303,7 @@ class Translations:
     def translation_of(self, searcher: Any, gen: Path, stored: Stored,
                        found: Mapping[str, str]) -> str | None:
         """:func:`translation_of` on ``searcher`` with the site maps of generation ``gen``."""
-        if not self.any(searcher, gen, found):
+        if not self.possible(searcher, gen, found):
             return None
         sitemaps = self._sitemaps.get(gen)
         if (self._for is None or self._for[0] is not searcher

@@ -221,9 +221,9 @@ class ResultBuilder:
 
     def has_translations(self) -> bool:
         """Whether any document of the index can have a translation (see
-        :meth:`search.links.Translations.any`): without, there is nothing to fold."""
+        :meth:`search.links.Translations.possible`): without, there is nothing to fold."""
         found = self._found_pairs.get(self._gen) if self._gen is not None else {}
-        return self._translations.any(self._searcher, self._gen, found or {})
+        return self._translations.possible(self._searcher, self._gen, found or {})
 
     def translation(self, stored: dict[str, Any], *,
                      found: Mapping[str, str] | None = None) -> str | None:
