@@ -249,8 +249,22 @@ class Fts5(Engine):
                                 "ORDER BY rank LIMIT 10", (match,)).fetchall()
 
 
+class OursWithoutPairing(Ours):
+    """Ours built with ``find_translations=False`` (``search-cli index
+    --no-find-translations``): what finding translations costs at index time. Builds only."""
+
+    name = "ours-nopair"
+
+    def build(self, corpus: str, path: str, procs: int) -> int:
+        from search.indexer import index_paths
+
+        return index_paths([corpus], path, rebuild=True, procs=procs,
+                           find_translations=False).indexed
+
+
 def make_engine(name: str) -> Engine:
-    return {"ours": Ours, "whoosh-std": lambda: PlainWhoosh(False),
+    return {"ours": Ours, "ours-nopair": OursWithoutPairing,
+            "whoosh-std": lambda: PlainWhoosh(False),
             "whoosh-stem": lambda: PlainWhoosh(True), "tantivy": Tantivy,
             "fts5": Fts5}[name]()
 
@@ -426,7 +440,7 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
-    b.add_argument("engine", choices=ENGINES)
+    b.add_argument("engine", choices=(*ENGINES, "ours-nopair"))
     b.add_argument("corpus")
     b.add_argument("path")
     b.add_argument("procs", type=int)

@@ -68,8 +68,16 @@ Expander = Callable[[str], list[str]]
 #: Maps the query's words to their translations (see :mod:`search.translation`).
 TranslateFn = Callable[[list[str]], list[Translation]]
 _ALIASES = ("title", "body")
-#: Text with any of these is left to the full parser (see ``QueryParser._simple``).
-_SYNTAX = re.compile(r"""["'()\[\]{}:*+\-^~\\<>=/!&|]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b""")
+#: Text with any of these is left to the full parser (see ``QueryParser._simple``): what
+#: its plugins read as syntax. Punctuation they leave alone stays plain: a ``-`` inside a
+#: word or standing alone, an apostrophe after a letter (``don't``, ``users'``), ``/``,
+#: ``=``, ``&``, ``!`` (pasted paragraphs are full of them; the parser builds the same
+#: query for such text: ``tests/test_whoosh_ext_direct_query.py``).
+_SYNTAX = re.compile(r"""["()\[\]{}*+^~\\]|(?<![^\s(])-(?=\S)|(?<!\w)'"""
+                     r"""|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b""")
+#: ``word:``, a field name to Whoosh's parser; plain only before a space and when ``word``
+#: names no field (``Note: the table``).
+_COLON = re.compile(r"(\w+):")
 
 
 @dataclass
@@ -212,9 +220,22 @@ class QueryParser:
         here; :func:`~search.whoosh_ext.direct_query.plain_words_query` gives the same query
         for the common case (not with ``fast=False``).
         """
-        if not self.fast or self.mode == "and" or _SYNTAX.search(body):
+        if not self.fast or self.mode == "and" or self._has_syntax(body):
             return None
         return plain_words_query(body.split(), self._boosts, self._field_terms)
+
+    def _has_syntax(self, body: str) -> bool:
+        """Whether Whoosh's parser could read anything in ``body`` as syntax."""
+        if _SYNTAX.search(body):
+            return True
+        if ":" not in body:
+            return False
+        for m in _COLON.finditer(body):
+            after = body[m.end():m.end() + 1]
+            if (after and not after.isspace()) or m.group(1) in self._schema \
+                    or m.group(1) in _ALIASES:
+                return True
+        return ":" in _COLON.sub("", body)  # a colon after no word ("10 :30")
 
     def _field_terms(self, name: str, word: str) -> tuple[str, ...]:
         """A word's query terms in one field (analysis only: cached for good)."""

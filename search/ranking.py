@@ -16,7 +16,7 @@ from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
 from search.analysis.fields import FieldName
 from search.model import UNKNOWN
-from search.whoosh_ext.searcher_cache import searcher_cache
+from search.whoosh_ext.searcher_cache import doc_frequency, searcher_cache
 
 #: Defaults tuned on the development halves (benchmarks/quality.py).
 K1 = 1.2
@@ -51,7 +51,7 @@ class LanguageBM25F(BM25F):
 
     def idf(self, searcher: Any, fieldname: str, text: str) -> float:
         parent = searcher.get_parent()
-        n = parent.doc_frequency(fieldname, text)
+        n = doc_frequency(parent, fieldname, text)
         lang = field_language(fieldname) if self.per_language else None
         total = language_doc_count(parent, lang) if lang else parent.doc_count_all()
         if self.idf_kind == "whoosh":

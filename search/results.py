@@ -34,6 +34,7 @@ from search.spelling import weak_fields
 from search.stop_word_tail import WhooshDocuments, stop_word_tail
 from search.whoosh_ext.execution import FACETS, Executor, Matches
 from search.whoosh_ext.positions import whoosh_positions
+from search.whoosh_ext.searcher_cache import doc_frequency
 
 #: Re-ranking (word coverage, direct before translated) looks at this many top hits.
 RERANK_WINDOW = 100
@@ -166,7 +167,7 @@ class ResultBuilder:
             lang = next((field_language(name) for name, _ in matched), None)
             if lang not in weights:  # each word's IDF in that language (its rarest term)
                 weights[lang] = [max((self._weighting.idf(s, *t) for t in body_terms
-                                      if field_language(t[0]) == lang and s.doc_frequency(*t)),
+                                      if field_language(t[0]) == lang and doc_frequency(s, *t)),
                                      default=0.0) for body_terms, _ in split]
             body, title = [], []
             for body_terms, title_terms in split:

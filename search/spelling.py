@@ -50,6 +50,7 @@ from search.analysis.filters import WORDS, fold
 from search.cache import read_cache, write_cache
 from search.query import _positive_words, stop_words
 from search.schema import spelling_fields
+from search.whoosh_ext.searcher_cache import doc_frequency
 from search.whoosh_ext.terms import SegmentTerms, segment_id
 
 #: Query words checked (and corrected) per query; a longer query is never replaced.
@@ -354,7 +355,7 @@ def word_strength(searcher: Any, word: str,
     """
     low = word.lower()
     for name in spelling_fields().values():
-        if name in searcher.schema and searcher.doc_frequency(name, low):
+        if name in searcher.schema and doc_frequency(searcher, name, low):
             return STRONG
     weak = False
     schema = searcher.schema
@@ -364,7 +365,7 @@ def word_strength(searcher: Any, word: str,
             if name not in schema:
                 continue
             for token in schema[name].analyzer(low, mode="query"):
-                if searcher.doc_frequency(name, token.text):
+                if doc_frequency(searcher, name, token.text):
                     if main:
                         return STRONG
                     weak = True

@@ -32,6 +32,7 @@ from search.ranking import LanguageBM25F, language_doc_count
 from search.schema import spelling_fields
 from search.spelling import SpellCheck, Speller, check_query, vocabulary_for_reader
 from search.translation import Translation, Translator
+from search.whoosh_ext.searcher_cache import doc_frequency
 from search.whoosh_ext.terms import SegmentTerms
 
 #: The cognate vocabulary (see :class:`~search.cognates.CognateIndex`) is a snapshot of the
@@ -155,7 +156,7 @@ class QueryUnderstanding:
             return 0.0
         body = name.as_kind("body").name
         s = self._searcher
-        if body not in s.schema or not s.doc_frequency(body, text):
+        if body not in s.schema or not doc_frequency(s, body, text):
             return 0.0
         return self._weighting.idf(s, body, text)
     def apply_synonyms(self, parsed: ParsedQuery) -> tuple[list, dict[str, set]]:
@@ -229,7 +230,7 @@ class QueryUnderstanding:
         total = language_doc_count(s, lang)
         main = LANGUAGES[lang].main.name
         body = LANGUAGES[lang].field("body", main).name
-        dfs = [s.doc_frequency(body, dict(t.terms).get(main, "")) for t in translations]
+        dfs = [doc_frequency(s, body, dict(t.terms).get(main, "")) for t in translations]
         union = min(total, sum(dfs))
         if not union:
             return translations
@@ -253,7 +254,7 @@ class QueryUnderstanding:
             language = LANGUAGES[lang]
             name = language.field("body", language.main.name).name
             token = self._query_token(s, name, word)
-            df = s.doc_frequency(name, token) if token is not None else 0
+            df = doc_frequency(s, name, token) if token is not None else 0
             rate[lang] = df / language_doc_count(s, lang)
         if known is not None:
             known[word] = rate

@@ -18,9 +18,13 @@ PLAIN_QUERIES = [
     "border controls", "the police and the border", "v in na", "a police",
     "Ustvarjanje pogovornega okna Basic", "Creating a Basic Dialog", "meja meja", "HTML 5",
     "naïve café", "spreadsheets, inserting charts", "1999 2024", "ČŠŽ čšž", "Lithuania; Vilnius.",
+    # punctuation the parser's plugins leave alone (pasted text is full of it)
+    "Note: the table", "Opomba: tabela", "users' files", "open a/b file", "cats & dogs",
+    "a - b", "wow! great", "Title: meja", "mejni prehod - Obrežje",
 ]
 SYNTAX_QUERIES = ['"border control"', "police -migrants", "meja NOT Hrvaška", "title:meja",
-                  "polic*", "(a b)", "e-mail", "chart,update", "don't", "border AND police"]
+                  "polic*", "(a b)", "e-mail", "chart,update", "border AND police",
+                  "title: meja", "body: police", "10:30 sestanek", "'quoted' words", "a+b"]
 
 
 @pytest.mark.parametrize("text", PLAIN_QUERIES)
@@ -56,3 +60,32 @@ def test_fast_false_parses_everything_with_whoosh(text, monkeypatch):
     stock = QueryParser(build_schema(), mode="andish", fast=False)
     assert stock._simple(text) is None
     assert stock.parse(text).query == expected
+
+
+@pytest.mark.parametrize("mode", ["or", "andish"])
+def test_pasted_paragraphs_take_the_shortcut_only_where_it_equals_the_parser(mode):
+    """Windows of 3 to 40 words of the seed releases (both languages), as people paste
+    them: wherever the shortcut builds a query it is the parser's, and it does build most
+    of them (punctuation alone no longer sends a paragraph to the parser)."""
+    import random
+
+    from search.query import _lift_nots
+    from tests.conftest import SEEDS
+
+    p = QueryParser(build_schema(), mode=mode)
+    rng = random.Random(20261202)
+    words = [w for path in sorted(SEEDS.glob("*.txt"))
+             for w in path.read_text(encoding="utf-8").split()]
+    built = compared = 0
+    for _ in range(300):
+        n = rng.choice([3, 8, 20, 40])
+        start = rng.randrange(len(words) - n)
+        text = " ".join(words[start:start + n])
+        fast = p._simple(text)
+        if fast is None:
+            continue
+        built += 1
+        slow = _lift_nots(p._parser.parse(text))
+        assert fast == slow and str(fast) == str(slow), text
+        compared += 1
+    assert compared == built and built >= 150
