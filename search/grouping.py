@@ -40,7 +40,7 @@ as :func:`retrieval_limit` says.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -169,27 +169,37 @@ def exact_rank(end: int, size: int) -> int:
 
 
 class VersionCache:
-    """The :class:`Version` of each document looked at, for one index version (a reader):
-    what folding reads of a document (stored fields, translation) is read once."""
+    """The :class:`Version` of each document looked at, for one index version (a reader)
+    and one state of its side files (found pairs, site maps): what folding reads of a
+    document (stored fields, translation) is read once."""
 
     def __init__(self) -> None:
         self._reader: Callable[[], object] = lambda: None
+        self._also: tuple = ()
         self._versions: dict[Any, Version | None] = {}
 
-    def for_reader(self, reader: object) -> dict[Any, Version | None]:
-        """The versions kept for ``reader`` (emptied for a new one, or once too many).
+    def for_reader(self, reader: object, *also: object) -> dict[Any, Version | None]:
+        """The versions kept for ``reader`` and the objects ``also`` (emptied for a new
+        reader, when any of ``also`` is another object, or once too many).
 
         The reader is held weakly and compared by identity, not by ``id()``: a new reader
         may reuse a freed one's ``id()``, and its document numbers mean other documents.
+        ``also`` (the side files' contents a translation depends on) are compared by
+        identity too.
 
         >>> class Reader: pass
         >>> cache, a, b = VersionCache(), Reader(), Reader()
         >>> cache.for_reader(a)["x"] = None
         >>> "x" in cache.for_reader(a), "x" in cache.for_reader(b)
         (True, False)
+        >>> cache.for_reader(b)["y"] = None
+        >>> "y" in cache.for_reader(b, {}), "y" in cache.for_reader(b, {})
+        (False, False)
         """
-        if self._reader() is not reader or len(self._versions) >= MAX_CACHED:
-            self._reader, self._versions = weakref.ref(reader), {}
+        if self._reader() is not reader or len(self._versions) >= MAX_CACHED \
+                or len(also) != len(self._also) \
+                or any(x is not y for x, y in zip(also, self._also, strict=True)):
+            self._reader, self._also, self._versions = weakref.ref(reader), also, {}
         return self._versions
 
 
@@ -201,18 +211,20 @@ class Pairs:
     fields of a document by id (None when it is not indexed); ``fold`` says whether to fold
     (no language filter), ``prefer`` which version to show (see the module's docstring),
     ``per_page`` the page size (it sets the :func:`window`); ``cache`` keeps versions
-    between searches (:meth:`VersionCache.for_reader`).
+    between searches (:meth:`VersionCache.for_reader`); ``linked`` False says that no
+    document of the index can have a translation (nothing is looked up then).
     """
 
-    def __init__(self, stored: Callable[[Any], dict[str, Any]],
-                 translation: Callable[[dict[str, Any]], str | None],
-                 lookup: Callable[[str], dict[str, Any] | None], *, fold: bool,
+    def __init__(self, stored: Callable[[Any], Mapping[str, Any]],
+                 translation: Callable[[Mapping[str, Any]], str | None],
+                 lookup: Callable[[str], Mapping[str, Any] | None], *, fold: bool,
                  per_page: int, prefer: str | None = None,
-                 cache: dict[Any, Version | None] | None = None) -> None:
+                 cache: dict[Any, Version | None] | None = None, linked: bool = True) -> None:
         self._stored = stored
         self._translation = translation
         self._lookup = lookup
-        self.folding = fold
+        self.folding = fold and linked
+        self.linked = linked
         self.prefer = prefer
         self.window = window(per_page)
         self._versions: dict[Any, Version | None] = {} if cache is None else cache
@@ -243,6 +255,8 @@ class Pairs:
     def annotate(self, key: Any, hit: Hit) -> Hit:
         """``hit`` (of the document ``key``) with its translation: id, language and title,
         and whether it was folded into this hit."""
+        if not self.linked:
+            return hit
         hidden = self._folded.grouped.get(key) if self._folded else None
         if hidden is not None:
             other = self._versions[hidden]
@@ -270,6 +284,6 @@ class Pairs:
         return version
 
 
-def _version(fields: dict[str, Any], translation_id: str | None = None) -> Version:
+def _version(fields: Mapping[str, Any], translation_id: str | None = None) -> Version:
     return Version(id=fields["id"], lang=fields.get("lang", ""), title=fields.get("title", ""),
                    translation_id=translation_id)
