@@ -40,7 +40,7 @@ as :func:`retrieval_limit` says.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -212,14 +212,19 @@ class Pairs:
     (no language filter), ``prefer`` which version to show (see the module's docstring),
     ``per_page`` the page size (it sets the :func:`window`); ``cache`` keeps versions
     between searches (:meth:`VersionCache.for_reader`); ``linked`` False says that no
-    document of the index can have a translation (nothing is looked up then).
+    document of the index can have a translation (nothing is looked up then);
+    ``within(fields, ids)``, if given, the translation as ``translation`` gives it when that
+    is among the documents ``ids``, and whether it checked (if not, the translation named
+    is not among them: see :meth:`search.links.Resolver.within`).
     """
 
     def __init__(self, stored: Callable[[Any], Mapping[str, Any]],
                  translation: Callable[[Mapping[str, Any]], str | None],
                  lookup: Callable[[str], Mapping[str, Any] | None], *, fold: bool,
                  per_page: int, prefer: str | None = None,
-                 cache: dict[Any, Version | None] | None = None, linked: bool = True) -> None:
+                 cache: dict[Any, Version | None] | None = None, linked: bool = True,
+                 within: Callable[[Mapping[str, Any], Container[str]],
+                                  tuple[str | None, bool]] | None = None) -> None:
         self._stored = stored
         self._translation = translation
         self._lookup = lookup
@@ -227,8 +232,11 @@ class Pairs:
         self.linked = linked
         self.prefer = prefer
         self.window = window(per_page)
+        self._within = within
         self._versions: dict[Any, Version | None] = {} if cache is None else cache
         self._folded: Folded | None = None
+        self._window: dict[Any, Version] = {}
+        self._ids: set[str] | None = None
 
     def limit(self, limit: int, end: int, most: int) -> int:
         """The candidates to retrieve (see :func:`retrieval_limit`)."""
@@ -248,9 +256,26 @@ class Pairs:
         if not self.folding:
             return list(ranked[start:start + per_page]), 0
         keys = [key for key, _ in candidates[:self.window]]
-        folded = fold(ranked, {key: self._version(key) for key in keys}, self.prefer)
-        self._folded = folded
+        versions = {key: self._window_version(key, keys) for key in keys}
+        folded = fold(ranked, versions, self.prefer)
+        self._folded, self._window = folded, versions
         return folded.rows[start:start + per_page], folded.count
+
+    def _window_version(self, key: Any, keys: Sequence[Any]) -> Version:
+        """``key``'s version as folding needs it: with ``within`` (see the class), a
+        translation outside the window is not checked (it cannot fold) and the version is
+        not kept (:meth:`annotate` checks it if the document is shown)."""
+        version = self._versions.get(key)
+        if version is not None or self._within is None:
+            return version or self._version(key)
+        if self._ids is None:  # the window's ids: its documents are read once, here
+            self._ids = {self._stored(k)["id"] for k in keys}
+        fields = self._stored(key)
+        translation_id, checked = self._within(fields, self._ids)
+        version = _version(fields, translation_id)
+        if checked:
+            self._versions[key] = version
+        return version
 
     def annotate(self, key: Any, hit: Hit) -> Hit:
         """``hit`` (of the document ``key``) with its translation: id, language and title,
@@ -259,7 +284,7 @@ class Pairs:
             return hit
         hidden = self._folded.grouped.get(key) if self._folded else None
         if hidden is not None:
-            other = self._versions[hidden]
+            other = self._window[hidden]
         else:
             translation_id = self._version(key).translation_id
             if translation_id is None:

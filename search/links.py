@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -154,13 +154,18 @@ class StoredCache:
         self._docnums: dict[str, int | None] = {}
 
     def fields(self, docnum: int) -> Stored:
-        """The kept stored fields of document ``docnum``."""
+        """The kept stored fields of the live document ``docnum`` (a match, or one found
+        in postings)."""
         found = self._fields.get(docnum)
         if found is None:
             if len(self._fields) >= MAX_CACHED:
                 self._fields.clear()
             stored = self.searcher.stored_fields(docnum)
             found = self._fields[docnum] = {k: stored[k] for k in self.KEPT if k in stored}
+            if "id" in found and len(self._docnums) < MAX_CACHED:
+                # Only live documents are read (matched, or found in postings): their id
+                # names this document now.
+                self._docnums[found["id"]] = docnum
         return found
 
     def docnum(self, doc_id: str) -> int | None:
@@ -168,7 +173,11 @@ class StoredCache:
         if doc_id not in self._docnums:
             if len(self._docnums) >= MAX_CACHED:
                 self._docnums.clear()
-            self._docnums[doc_id] = self.searcher.document_number(id=doc_id)
+            try:  # the postings leave deleted documents out
+                ids = self.searcher.reader().postings("id", doc_id).all_ids()
+                self._docnums[doc_id] = next(iter(ids), None)
+            except TermNotFound:
+                self._docnums[doc_id] = None
         return self._docnums[doc_id]
 
     def by_id(self, doc_id: str) -> Stored | None:
@@ -312,9 +321,19 @@ class Resolver:
     resolve: Callable[[Stored], str | None]
     possible: bool  #: whether any document can have a translation (else it returns None)
     sitemaps: SitemapLinks | None  #: the site map groups it consults
+    #: (stored, ids) -> (translation, checked): see :meth:`within`
+    among: Callable[[Stored, Container[str]], tuple[str | None, bool]] = \
+        lambda stored, ids: (None, True)
 
     def __call__(self, stored: Stored) -> str | None:
         return self.resolve(stored)
+
+    def within(self, stored: Stored, ids: Container[str]) -> tuple[str | None, bool]:
+        """``(translation, True)`` when the translation is certain without reading a
+        document outside ``ids`` (documents already read); ``(None, False)`` when the
+        only candidate is a found pair's document outside ``ids``, not checked: the
+        translation, if any, is not among ``ids`` then."""
+        return self.among(stored, ids)
 
 
 class Translations:
@@ -390,8 +409,16 @@ class Translations:
                                                           documents=documents)
             return result
 
-        return Resolver(lambda stored: _translation_of(declared, searcher, stored, found,
-                                                       documents), True, sitemaps)
+        def resolve(stored: Stored) -> str | None:
+            return _translation_of(declared, searcher, stored, found, documents)
+
+        def among(stored: Stored, ids: Container[str]) -> tuple[str | None, bool]:
+            if found and declared(stored) is None and found.get(stored.get("id")) \
+                    and found[stored["id"]] not in ids:
+                return None, False
+            return resolve(stored), True
+
+        return Resolver(resolve, True, sitemaps, among)
 
     def translation_of(self, searcher: Any, gen: Path, stored: Stored,
                        found: Mapping[str, str]) -> str | None:

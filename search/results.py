@@ -112,7 +112,7 @@ class ResultBuilder:
                      fold=group is not False and lang is None, per_page=per_page,
                      prefer=group if isinstance(group, str) else None,
                      cache=self._versions.for_reader(s.reader(), found, resolve.sitemaps),
-                     linked=resolve.possible)
+                     linked=resolve.possible, within=resolve.within)
 
     def match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
               terms: set[tuple[str, bytes]], sort: str) -> Matches:
