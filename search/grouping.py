@@ -20,10 +20,13 @@ version is not among the results, but each hit still names its translation.
 
 **Bounded work.** Only a query's first :func:`window` candidates are looked at
 (``max(GROUP_WINDOW, WINDOW_PAGES * per_page)``: 100 for pages of 10): each one's stored
-fields and translation, once, and kept per index version (:class:`VersionCache`), so a
-document seen by an earlier query costs nothing more. A pair is folded when both versions
-are among them; a pair with a version further down stays two results, each naming the
-other as its translation.
+fields (those links need, read once per searcher: :class:`search.links.StoredCache`) and
+translation, kept per index version (:class:`VersionCache`), so a document seen by an
+earlier query costs a dict lookup. A pair is folded when both versions are among them; a
+pair with a version further down stays two results, each naming the other as its
+translation. So a found translation outside the window is not even checked (that would read
+a document the query does not show), unless its document is shown; the side files (found
+pairs, site maps) are checked once a search.
 
 **Pagination.** The window is the same set of documents for every page of a query at one
 ``per_page`` (the caller retrieves at least the window while folding, and the top of a
@@ -50,8 +53,8 @@ from search.model import Hit
 #: (see :func:`window`): as many as re-ranking does, so a first page retrieves no more. On
 #: the 5,120-page help, the translation of 55% of the first page's hits (100 queries) ranks
 #: among the first 100 candidates, and 54% are folded with this window, 22% with 30. Looking
-#: a document up the first time costs its stored fields and a translation lookup (0.2-0.8 ms
-#: on the help, hence VersionCache).
+#: a document up the first time costs reading its stored fields (about 0.05 ms on the help),
+#: hence StoredCache and VersionCache.
 GROUP_WINDOW = 100
 WINDOW_PAGES = 2
 #: Versions kept per index version (VersionCache): emptied when it is full.

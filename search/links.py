@@ -357,9 +357,12 @@ class Translations:
         """Forget what was read and resolved (for measurements: a cold start)."""
         self._searcher, self._state, self._linked = (lambda: None), None, None
 
-    def documents(self, searcher: Any, sitemaps: SitemapLinks | None = None) -> StoredCache:
+    def documents(self, searcher: Any) -> StoredCache:
         """``searcher``'s :class:`StoredCache` (a new one for a new searcher)."""
-        return self._for(searcher, sitemaps)[1]
+        if self._searcher() is not searcher or self._state is None:
+            self._for(searcher, None)
+        assert self._state is not None
+        return self._state[1]
 
     def _for(self, searcher: Any, sitemaps: SitemapLinks | None
              ) -> tuple[SitemapLinks | None, StoredCache, dict[str, str | None]]:
