@@ -339,7 +339,7 @@ class Resolver:
 class Translations:
     """One open index's translations (what :class:`~search.searcher.SearchIndex` asks): the
     generation's site map groups (:class:`SitemapCache`), and, for the current searcher
-    (held weakly), its :class:`StoredCache` and the declared translations already resolved,
+    (compared by identity), its :class:`StoredCache` and the declared translations already resolved,
     so that a document shown again costs a dict lookup (at most :data:`MAX_CACHED`;
     forgotten when the searcher or the site maps change, so a new commit or site map is
     seen at once).

@@ -84,6 +84,7 @@ class ResultBuilder:
         self._translations = Translations()
         self._found_pairs = FoundPairs()  # translations found at index time (search.pairing)
         self._versions = VersionCache()  # what result grouping read of each document
+        self._no_pairs: dict[str, str] = {}  # found pairs without a generation folder: none
 
     def follow(self, searcher: Any, gen: Path | None = None) -> None:
         """Read the index through ``searcher`` (of generation folder ``gen``) from now on."""
@@ -105,7 +106,7 @@ class ResultBuilder:
         The side files (found pairs, site maps) are checked once, here; what is read of a
         document is kept while the searcher is."""
         s = self._searcher
-        found = self._found_pairs.get(self._gen) if self._gen is not None else {}
+        found = self._found_pairs.get(self._gen) if self._gen is not None else self._no_pairs
         resolve = self._translations.resolver(s, self._gen, found)
         documents = self._translations.documents(s)
         return Pairs(documents.fields, resolve, documents.by_id,
