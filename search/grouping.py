@@ -20,10 +20,13 @@ version is not among the results, but each hit still names its translation.
 
 **Bounded work.** Only a query's first :func:`window` candidates are looked at
 (``max(GROUP_WINDOW, WINDOW_PAGES * per_page)``: 100 for pages of 10): each one's stored
-fields and translation, once, and kept per index version (:class:`VersionCache`), so a
-document seen by an earlier query costs nothing more. A pair is folded when both versions
-are among them; a pair with a version further down stays two results, each naming the
-other as its translation.
+fields (those links need, read once per searcher: :class:`search.links.StoredCache`) and
+translation, kept per index version (:class:`VersionCache`), so a document seen by an
+earlier query costs a dict lookup. A pair is folded when both versions are among them; a
+pair with a version further down stays two results, each naming the other as its
+translation. So a found translation outside the window is not even checked (that would read
+a document the query does not show), unless its document is shown; the side files (found
+pairs, site maps) are checked once a search.
 
 **Pagination.** The window is the same set of documents for every page of a query at one
 ``per_page`` (the caller retrieves at least the window while folding, and the top of a
@@ -40,7 +43,7 @@ as :func:`retrieval_limit` says.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Container, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -50,8 +53,8 @@ from search.model import Hit
 #: (see :func:`window`): as many as re-ranking does, so a first page retrieves no more. On
 #: the 5,120-page help, the translation of 55% of the first page's hits (100 queries) ranks
 #: among the first 100 candidates, and 54% are folded with this window, 22% with 30. Looking
-#: a document up the first time costs its stored fields and a translation lookup (0.2-0.8 ms
-#: on the help, hence VersionCache).
+#: a document up the first time costs reading its stored fields (about 0.05 ms on the help),
+#: hence StoredCache and VersionCache.
 GROUP_WINDOW = 100
 WINDOW_PAGES = 2
 #: Versions kept per index version (VersionCache): emptied when it is full.
@@ -169,27 +172,37 @@ def exact_rank(end: int, size: int) -> int:
 
 
 class VersionCache:
-    """The :class:`Version` of each document looked at, for one index version (a reader):
-    what folding reads of a document (stored fields, translation) is read once."""
+    """The :class:`Version` of each document looked at, for one index version (a reader)
+    and one state of its side files (found pairs, site maps): what folding reads of a
+    document (stored fields, translation) is read once."""
 
     def __init__(self) -> None:
         self._reader: Callable[[], object] = lambda: None
+        self._also: tuple = ()
         self._versions: dict[Any, Version | None] = {}
 
-    def for_reader(self, reader: object) -> dict[Any, Version | None]:
-        """The versions kept for ``reader`` (emptied for a new one, or once too many).
+    def for_reader(self, reader: object, *also: object) -> dict[Any, Version | None]:
+        """The versions kept for ``reader`` and the objects ``also`` (emptied for a new
+        reader, when any of ``also`` is another object, or once too many).
 
         The reader is held weakly and compared by identity, not by ``id()``: a new reader
         may reuse a freed one's ``id()``, and its document numbers mean other documents.
+        ``also`` (the side files' contents a translation depends on) are compared by
+        identity too.
 
         >>> class Reader: pass
         >>> cache, a, b = VersionCache(), Reader(), Reader()
         >>> cache.for_reader(a)["x"] = None
         >>> "x" in cache.for_reader(a), "x" in cache.for_reader(b)
         (True, False)
+        >>> cache.for_reader(b)["y"] = None
+        >>> "y" in cache.for_reader(b, {}), "y" in cache.for_reader(b, {})
+        (False, False)
         """
-        if self._reader() is not reader or len(self._versions) >= MAX_CACHED:
-            self._reader, self._versions = weakref.ref(reader), {}
+        if self._reader() is not reader or len(self._versions) >= MAX_CACHED \
+                or len(also) != len(self._also) \
+                or any(x is not y for x, y in zip(also, self._also, strict=True)):
+            self._reader, self._also, self._versions = weakref.ref(reader), also, {}
         return self._versions
 
 
@@ -201,22 +214,32 @@ class Pairs:
     fields of a document by id (None when it is not indexed); ``fold`` says whether to fold
     (no language filter), ``prefer`` which version to show (see the module's docstring),
     ``per_page`` the page size (it sets the :func:`window`); ``cache`` keeps versions
-    between searches (:meth:`VersionCache.for_reader`).
+    between searches (:meth:`VersionCache.for_reader`); ``linked`` False says that no
+    document of the index can have a translation (nothing is looked up then);
+    ``within(fields, ids)``, if given, the translation as ``translation`` gives it when that
+    is among the documents ``ids``, and whether it checked (if not, the translation named
+    is not among them: see :meth:`search.links.Resolver.within`).
     """
 
-    def __init__(self, stored: Callable[[Any], dict[str, Any]],
-                 translation: Callable[[dict[str, Any]], str | None],
-                 lookup: Callable[[str], dict[str, Any] | None], *, fold: bool,
+    def __init__(self, stored: Callable[[Any], Mapping[str, Any]],
+                 translation: Callable[[Mapping[str, Any]], str | None],
+                 lookup: Callable[[str], Mapping[str, Any] | None], *, fold: bool,
                  per_page: int, prefer: str | None = None,
-                 cache: dict[Any, Version | None] | None = None) -> None:
+                 cache: dict[Any, Version | None] | None = None, linked: bool = True,
+                 within: Callable[[Mapping[str, Any], Container[str]],
+                                  tuple[str | None, bool]] | None = None) -> None:
         self._stored = stored
         self._translation = translation
         self._lookup = lookup
-        self.folding = fold
+        self.folding = fold and linked
+        self.linked = linked
         self.prefer = prefer
         self.window = window(per_page)
+        self._within = within
         self._versions: dict[Any, Version | None] = {} if cache is None else cache
         self._folded: Folded | None = None
+        self._window: dict[Any, Version] = {}
+        self._ids: set[str] | None = None
 
     def limit(self, limit: int, end: int, most: int) -> int:
         """The candidates to retrieve (see :func:`retrieval_limit`)."""
@@ -236,16 +259,35 @@ class Pairs:
         if not self.folding:
             return list(ranked[start:start + per_page]), 0
         keys = [key for key, _ in candidates[:self.window]]
-        folded = fold(ranked, {key: self._version(key) for key in keys}, self.prefer)
-        self._folded = folded
+        versions = {key: self._window_version(key, keys) for key in keys}
+        folded = fold(ranked, versions, self.prefer)
+        self._folded, self._window = folded, versions
         return folded.rows[start:start + per_page], folded.count
+
+    def _window_version(self, key: Any, keys: Sequence[Any]) -> Version:
+        """``key``'s version as folding needs it: with ``within`` (see the class), a
+        translation outside the window is not checked (it cannot fold) and the version is
+        not kept (:meth:`annotate` checks it if the document is shown)."""
+        version = self._versions.get(key)
+        if version is not None or self._within is None:
+            return version or self._version(key)
+        if self._ids is None:  # the window's ids: its documents are read once, here
+            self._ids = {self._stored(k)["id"] for k in keys}
+        fields = self._stored(key)
+        translation_id, checked = self._within(fields, self._ids)
+        version = _version(fields, translation_id)
+        if checked:
+            self._versions[key] = version
+        return version
 
     def annotate(self, key: Any, hit: Hit) -> Hit:
         """``hit`` (of the document ``key``) with its translation: id, language and title,
         and whether it was folded into this hit."""
+        if not self.linked:
+            return hit
         hidden = self._folded.grouped.get(key) if self._folded else None
         if hidden is not None:
-            other = self._versions[hidden]
+            other = self._window[hidden]
         else:
             translation_id = self._version(key).translation_id
             if translation_id is None:
@@ -270,6 +312,6 @@ class Pairs:
         return version
 
 
-def _version(fields: dict[str, Any], translation_id: str | None = None) -> Version:
+def _version(fields: Mapping[str, Any], translation_id: str | None = None) -> Version:
     return Version(id=fields["id"], lang=fields.get("lang", ""), title=fields.get("title", ""),
                    translation_id=translation_id)

@@ -23,7 +23,8 @@ X's. Found pairs (:func:`translation_of`) come last: declared links always win o
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -34,6 +35,7 @@ from whoosh.reading import TermNotFound
 from search.analysis import LANGUAGES
 from search.documents.urls import pair_key
 from search.model import Alternate
+from search.side_files import SideFile
 from search.storage import write_json
 
 #: The site maps' translation groups of an index generation, beside its index files.
@@ -112,25 +114,15 @@ def save_sitemap_links(gen: Path, manifest: Mapping[str, Mapping[str, Any]]) -> 
 
 class SitemapCache:
     """A generation's :class:`SitemapLinks`, read again only when its file changes (a run
-    that changed only a site map commits nothing to the index, but rewrites the file)."""
+    that changed only a site map commits nothing to the index, but rewrites the file); see
+    :class:`search.side_files.SideFile`."""
 
     def __init__(self) -> None:
-        self._signature: tuple | None = None
-        self._links = SitemapLinks()
+        self._file: SideFile[SitemapLinks] = SideFile(SITEMAP_LINKS_FILE, load_sitemap_links,
+                                                      empty=SitemapLinks)
 
     def get(self, gen: Path) -> SitemapLinks:
-        path = gen / SITEMAP_LINKS_FILE
-        try:
-            st = path.stat()
-        except OSError:  # none: the same empty groups each time, so callers' caches hold
-            if self._signature is not None:
-                self._signature, self._links = None, SitemapLinks()
-            return self._links
-        signature = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
-        if signature != self._signature:
-            self._links = load_sitemap_links(gen)
-            self._signature = signature
-        return self._links
+        return self._file.get(gen)
 
 
 # -- resolving ------------------------------------------------------------------------------
@@ -148,13 +140,60 @@ def own_keys(stored: Mapping[str, Any]) -> list[str]:
     return [term.partition(":")[2] for term in _terms(stored, "urls")]
 
 
-class _Lookup:
-    """Term lookups on one searcher, read from postings (deleted documents left out, no
-    scoring, no stored fields read but a winner's id)."""
+class StoredCache:
+    """What links and grouping read of one searcher's documents, read once: the stored
+    fields they use (:data:`KEPT`; the text is left out) by document number, and the
+    document number of an id. Kept while the searcher is (at most :data:`MAX_CACHED` of
+    each: emptied when full)."""
+
+    KEPT = ("id", "lang", "title", "urls", "links", "pair")
 
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
+        self._fields: dict[int, Stored] = {}
+        self._docnums: dict[str, int | None] = {}
+
+    def fields(self, docnum: int) -> Stored:
+        """The kept stored fields of the live document ``docnum`` (a match, or one found
+        in postings)."""
+        found = self._fields.get(docnum)
+        if found is None:
+            if len(self._fields) >= MAX_CACHED:
+                self._fields.clear()
+            stored = self.searcher.stored_fields(docnum)
+            found = self._fields[docnum] = {k: stored[k] for k in self.KEPT if k in stored}
+            if "id" in found and len(self._docnums) < MAX_CACHED:
+                # Only live documents are read (matched, or found in postings): their id
+                # names this document now.
+                self._docnums[found["id"]] = docnum
+        return found
+
+    def docnum(self, doc_id: str) -> int | None:
+        """The document number of the (live) document ``doc_id``, or None."""
+        if doc_id not in self._docnums:
+            if len(self._docnums) >= MAX_CACHED:
+                self._docnums.clear()
+            try:  # the postings leave deleted documents out
+                ids = self.searcher.reader().postings("id", doc_id).all_ids()
+                self._docnums[doc_id] = next(iter(ids), None)
+            except TermNotFound:
+                self._docnums[doc_id] = None
+        return self._docnums[doc_id]
+
+    def by_id(self, doc_id: str) -> Stored | None:
+        """The kept stored fields of the document ``doc_id``, None if it is not indexed."""
+        docnum = self.docnum(doc_id)
+        return None if docnum is None else self.fields(docnum)
+
+
+class _Lookup:
+    """Term lookups on one searcher, read from postings (deleted documents left out, no
+    scoring, no stored fields read but a winner's, through ``documents``)."""
+
+    def __init__(self, searcher: Any, documents: StoredCache | None = None) -> None:
+        self.searcher = searcher
         self.reader = searcher.reader()
+        self.documents = documents or StoredCache(searcher)
 
     def docnums(self, field: str, text: str) -> list[int]:
         """Up to MAX_CANDIDATES + 1 documents holding ``text`` in ``field``."""
@@ -170,30 +209,32 @@ class _Lookup:
         found: set[int] = set()
         for text in texts:
             found.update(self.docnums(field, text))
-        return self.searcher.stored_fields(found.pop()) if len(found) == 1 else None
+        return self.documents.fields(found.pop()) if len(found) == 1 else None
 
     def first(self, field: str, texts: Iterable[str]) -> Stored | None:
         """The first document holding any of ``texts`` in ``field``, or None."""
         for text in texts:
             found = self.docnums(field, text)
             if found:
-                return self.searcher.stored_fields(found[0])
+                return self.documents.fields(found[0])
         return None
 
 
 def declared_translation(searcher: Any, stored: Stored, *,
-                         sitemaps: SitemapLinks | None = None) -> str | None:
+                         sitemaps: SitemapLinks | None = None,
+                         documents: StoredCache | None = None) -> str | None:
     """The id of the document the links declare to be ``stored``'s translation, or None.
 
     ``searcher``: a Whoosh searcher of the index; ``stored``: the document's stored fields;
     ``sitemaps``: the index's site map groups (:class:`SitemapCache`, or
-    :func:`load_sitemap_links`); without them site maps are not consulted.
+    :func:`load_sitemap_links`); without them site maps are not consulted; ``documents``:
+    the searcher's :class:`StoredCache`, if it has one.
 
     Symmetric by construction: the links must name Y for X and X for Y (a page whose own
     links name another translation, or that two pages claim, is linked to neither; a shared
     ``pair_id`` names both at once).
     """
-    look = _Lookup(searcher)
+    look = _Lookup(searcher, documents)
     other = _declared_one_way(look, stored, sitemaps)
     if other is None:
         return None
@@ -253,14 +294,16 @@ def translation_of(searcher: Any, stored: Stored, found: Mapping[str, str], *,
 
 
 def _translation_of(declared: Callable[[Stored], str | None], searcher: Any, stored: Stored,
-                    found: Mapping[str, str]) -> str | None:
+                    found: Mapping[str, str],
+                    documents: StoredCache | None = None) -> str | None:
     mine = declared(stored)
     if mine is not None or not found:
         return mine
     other_id = found.get(stored.get("id"))
     if not other_id:
         return None
-    other = searcher.document(id=other_id)
+    other = (documents.by_id(other_id) if documents is not None
+             else searcher.document(id=other_id))
     lang = stored.get("lang")
     if (other is None or other_id == stored.get("id") or lang not in LANGUAGES
             or other.get("lang") not in LANGUAGES or other.get("lang") == lang):
@@ -270,46 +313,94 @@ def _translation_of(declared: Callable[[Stored], str | None], searcher: Any, sto
     return other_id
 
 
+@dataclass(frozen=True)
+class Resolver:
+    """A document's translation for one search (:meth:`Translations.resolver`): call it with
+    the document's stored fields."""
+
+    resolve: Callable[[Stored], str | None]
+    possible: bool  #: whether any document can have a translation (else it returns None)
+    sitemaps: SitemapLinks | None  #: the site map groups it consults
+    #: (stored, ids) -> (translation, checked): see :meth:`within`
+    among: Callable[[Stored, Container[str]], tuple[str | None, bool]] = \
+        lambda stored, ids: (None, True)
+
+    def __call__(self, stored: Stored) -> str | None:
+        return self.resolve(stored)
+
+    def within(self, stored: Stored, ids: Container[str]) -> tuple[str | None, bool]:
+        """``(translation, True)`` when the translation is certain without reading a
+        document outside ``ids`` (documents already read); ``(None, False)`` when the
+        only candidate is a found pair's document outside ``ids``, not checked: the
+        translation, if any, is not among ``ids`` then."""
+        return self.among(stored, ids)
+
+
 class Translations:
     """One open index's translations (what :class:`~search.searcher.SearchIndex` asks): the
-    generation's site map groups (:class:`SitemapCache`), and the declared translations
-    already resolved on the current searcher, so that a document shown again costs a dict
-    lookup (at most :data:`MAX_CACHED`; forgotten when the searcher or the site maps
-    change, so a new commit or site map is seen at once)."""
+    generation's site map groups (:class:`SitemapCache`), and, for the current searcher
+    (compared by identity), its :class:`StoredCache` and the declared translations already resolved,
+    so that a document shown again costs a dict lookup (at most :data:`MAX_CACHED`;
+    forgotten when the searcher or the site maps change, so a new commit or site map is
+    seen at once).
+
+    A search asks :meth:`resolver` once: the side files are checked then, not per hit.
+    """
 
     def __init__(self) -> None:
         self._sitemaps = SitemapCache()
-        self._for: tuple[Any, SitemapLinks] | None = None
-        self._declared: dict[str, str | None] = {}
-        self._linked: tuple[Any, SitemapLinks, bool] | None = None
+        self._searcher: Callable[[], Any] = lambda: None
+        self._state: tuple[SitemapLinks | None, StoredCache, dict[str, str | None]] | None = None
+        self._linked: tuple[Any, SitemapLinks | None, bool] | None = None
 
-    def possible(self, searcher: Any, gen: Path | None, found: Mapping[str, str]) -> bool:
+    def forget(self) -> None:
+        """Forget what was read and resolved (for measurements: a cold start)."""
+        self._searcher, self._state, self._linked = (lambda: None), None, None
+
+    def documents(self, searcher: Any) -> StoredCache:
+        """``searcher``'s :class:`StoredCache` (a new one for a new searcher)."""
+        if self._searcher() is not searcher or self._state is None:
+            self._for(searcher, None)
+        assert self._state is not None
+        return self._state[1]
+
+    def _for(self, searcher: Any, sitemaps: SitemapLinks | None
+             ) -> tuple[SitemapLinks | None, StoredCache, dict[str, str | None]]:
+        if self._searcher() is not searcher or self._state is None:
+            self._searcher = weakref.ref(searcher)
+            self._state = (sitemaps, StoredCache(searcher), {})
+            self._linked = None
+        elif self._state[0] is not sitemaps:  # new site maps: the same documents
+            self._state = (sitemaps, self._state[1], {})
+        return self._state
+
+    def possible(self, searcher: Any, gen: Path | None, found: Mapping[str, str], *,
+                 sitemaps: SitemapLinks | None = None) -> bool:
         """Whether any document of the index can have a translation: pairs were found, a
         site map groups pages, or some document declares a ``pair_id`` or a link. When none
-        does (most single-language sites), folding and the look-ups per hit are skipped."""
+        does (most single-language sites), folding and the look-ups per hit are skipped.
+        ``sitemaps``: the generation's, if the caller has read them already."""
         if found:
             return True
-        sitemaps = self._sitemaps.get(gen) if gen is not None else None
-        if self._linked is None or self._linked[0] is not searcher \
-                or self._linked[1] is not sitemaps:
+        if sitemaps is None and gen is not None:
+            sitemaps = self._sitemaps.get(gen)
+        self._for(searcher, sitemaps)
+        if self._linked is None or self._linked[1] is not sitemaps:
             reader = searcher.reader()
             declared = any(name in searcher.schema.names()
                            and next(iter(reader.lexicon(name)), None) is not None
                            for name in ("pair", "links"))
-            self._linked = (searcher, sitemaps,
+            self._linked = (None, sitemaps,
                             declared or bool(sitemaps is not None and sitemaps.groups))
         return self._linked[2]
 
-    def translation_of(self, searcher: Any, gen: Path, stored: Stored,
-                       found: Mapping[str, str]) -> str | None:
-        """:func:`translation_of` on ``searcher`` with the site maps of generation ``gen``."""
-        if not self.possible(searcher, gen, found):
-            return None
-        sitemaps = self._sitemaps.get(gen)
-        if (self._for is None or self._for[0] is not searcher
-                or self._for[1] is not sitemaps):
-            self._for, self._declared = (searcher, sitemaps), {}
-        cache = self._declared
+    def resolver(self, searcher: Any, gen: Path | None, found: Mapping[str, str]) -> Resolver:
+        """:func:`translation_of` on ``searcher`` with the site maps of generation ``gen``
+        and the ``found`` pairs, for one search (the side files are read now)."""
+        sitemaps = self._sitemaps.get(gen) if gen is not None else None
+        if not self.possible(searcher, gen, found, sitemaps=sitemaps):
+            return Resolver(lambda stored: None, False, sitemaps)
+        _, documents, cache = self._for(searcher, sitemaps)
 
         def declared(doc: Stored) -> str | None:
             doc_id = doc.get("id")
@@ -317,7 +408,22 @@ class Translations:
                 return cache[doc_id]
             if len(cache) >= MAX_CACHED:
                 cache.clear()
-            result = cache[doc_id] = declared_translation(searcher, doc, sitemaps=sitemaps)
+            result = cache[doc_id] = declared_translation(searcher, doc, sitemaps=sitemaps,
+                                                          documents=documents)
             return result
 
-        return _translation_of(declared, searcher, stored, found)
+        def resolve(stored: Stored) -> str | None:
+            return _translation_of(declared, searcher, stored, found, documents)
+
+        def among(stored: Stored, ids: Container[str]) -> tuple[str | None, bool]:
+            if found and declared(stored) is None and found.get(stored.get("id")) \
+                    and found[stored["id"]] not in ids:
+                return None, False
+            return resolve(stored), True
+
+        return Resolver(resolve, True, sitemaps, among)
+
+    def translation_of(self, searcher: Any, gen: Path, stored: Stored,
+                       found: Mapping[str, str]) -> str | None:
+        """:func:`translation_of` on ``searcher`` with the site maps of generation ``gen``."""
+        return self.resolver(searcher, gen, found)(stored)

@@ -44,6 +44,7 @@ from search.pair_matching import (
     PairingStats,
     declared_translation,
 )
+from search.side_files import SideFile
 from search.storage import IndexLayout, write_json
 from search.translation import Translator
 
@@ -83,22 +84,15 @@ def load_found_pairs(gen: Path) -> dict[str, str]:
 
 class FoundPairs:
     """The found pairs of the generation a searcher has open, read again when the file
-    changes (pairing finishes after the commit that a searcher may already show)."""
+    changes (pairing finishes after the commit that a searcher may already show); see
+    :class:`search.side_files.SideFile`."""
 
     def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._pairs: dict[str, str] = {}
+        self._file: SideFile[dict[str, str]] = SideFile(FOUND_PAIRS_FILE, load_found_pairs,
+                                                        empty=dict)
 
     def get(self, gen: Path) -> dict[str, str]:
-        try:
-            st = (Path(gen) / FOUND_PAIRS_FILE).stat()
-            key: tuple = (str(gen), st.st_ino, st.st_mtime_ns, st.st_size)
-        except OSError:
-            key = (str(gen),)
-        if key != self._key:
-            self._pairs = load_found_pairs(gen) if len(key) > 1 else {}
-            self._key = key
-        return self._pairs
+        return self._file.get(gen)
 
 # -- updating after a commit -----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from whoosh import sorting
 from search.analysis import LANGUAGES
 from search.analysis.fields import TEXT_KINDS, FieldName
 from search.dates import newest_first_key
+from search.grouping import Pairs, VersionCache
 from search.links import Translations
 from search.model import UNKNOWN, DocumentView, Hit
 from search.pairing import FoundPairs
@@ -83,6 +84,8 @@ class ResultBuilder:
         #: Declared translation links, resolved lazily and cached (see :mod:`search.links`).
         self._translations = Translations()
         self._found_pairs = FoundPairs()  # translations found at index time (search.pairing)
+        self._versions = VersionCache()  # what result grouping read of each document
+        self._no_pairs: dict[str, str] = {}  # found pairs without a generation folder: none
 
     def follow(self, searcher: Any, gen: Path | None = None) -> None:
         """Read the index through ``searcher`` (of generation folder ``gen``) from now on."""
@@ -91,9 +94,27 @@ class ResultBuilder:
     def clear_cache(self) -> None:
         """Forget the scored postings kept from earlier queries (for measurements); what
         the executor read once per segment (lengths, facets, columns) stays, as it does
-        in a server between queries."""
+        in a server between queries. What result grouping read of documents is forgotten
+        too: it is read as queries need it, not once per segment."""
         if self._executor is not None:
             self._executor.forget_scores()
+        self._versions = VersionCache()
+        self._translations.forget()
+
+    def pairs(self, group: bool | str, lang: str | None, per_page: int) -> Pairs:
+        """Folding and translation links for one search (see :mod:`search.grouping`;
+        ``group`` and ``lang`` as :meth:`search.searcher.SearchIndex.search` takes them).
+        The side files (found pairs, site maps) are checked once, here; what is read of a
+        document is kept while the searcher is."""
+        s = self._searcher
+        found = self._found_pairs.get(self._gen) if self._gen is not None else self._no_pairs
+        resolve = self._translations.resolver(s, self._gen, found)
+        documents = self._translations.documents(s)
+        return Pairs(documents.fields, resolve, documents.by_id,
+                     fold=group is not False and lang is None, per_page=per_page,
+                     prefer=group if isinstance(group, str) else None,
+                     cache=self._versions.for_reader(s.reader(), found, resolve.sitemaps),
+                     linked=resolve.possible, within=resolve.within)
 
     def match(self, q: wq.Query, filters: list[tuple[str, str]], limit: int,
               terms: set[tuple[str, bytes]], sort: str) -> Matches:

@@ -18,7 +18,6 @@ from whoosh import query as wq
 
 from search.analysis import LANGUAGES
 from search.completion import MAX_COMPLETIONS, Completion, CompletionSource
-from search.grouping import Pairs, VersionCache
 from search.model import UNKNOWN, DocumentView, IndexStats, Results
 from search.query import ParsedQuery
 from search.query_weighting import verbosity
@@ -82,7 +81,6 @@ class SearchIndex:
         self._query_weights = bool(options.get("query_weights", True))
         self._checked = time.monotonic()
         self._completions = CompletionSource(terms)
-        self._versions = VersionCache()  # what result grouping read of each document
         self._use(self._ix, self._gen, self._ix.searcher(weighting=self._weighting))
 
     def _use(self, ix: Any, gen: Any, searcher: Any) -> None:
@@ -120,7 +118,6 @@ class SearchIndex:
         result grouping read of documents."""
         with self._lock:
             self._results.clear_cache()
-            self._versions = VersionCache()
 
     def refresh(self, force: bool = False) -> bool:
         """Pick up a commit or a rebuild made since; True if anything changed."""
@@ -222,11 +219,7 @@ class SearchIndex:
             if rerank:
                 limit = min(max(limit, RERANK_WINDOW), MAX_RESULTS_WINDOW)
             start = (page - 1) * per_page
-            pairs = Pairs(s.stored_fields, self._translation, lambda i: s.document(id=i),
-                          fold=group is not False and lang is None
-                          and self._results.has_translations(), per_page=per_page,
-                          prefer=group if isinstance(group, str) else None,
-                          cache=self._versions.for_reader(s.reader()))
+            pairs = self._results.pairs(group, lang, per_page)
             limit = pairs.limit(limit, start + per_page, MAX_RESULTS_WINDOW)
             # Re-ranking tells the documents found through translations (see _rerank).
             found = self._results.match(parsed.query, filters, limit,

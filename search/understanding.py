@@ -16,6 +16,8 @@ import math
 import re
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -85,11 +87,13 @@ class QueryUnderstanding:
         self._pair = translator.pair if translator is not None else None
         self._stop_words = stop_words()
         self._cognates: CognateIndex | None = None
-        self._cognates_for: tuple[int, float, int] = (0, 0.0, 0)  # (reader id, time, docs)
+        #: (the reader it was built for, held weakly; when; its documents)
+        self._cognates_for: tuple[Callable[[], Any], float, int] = (lambda: None, 0.0, 0)
         self._cognates_building = False
         #: The background rebuild of the cognate vocabulary, if one was started.
         self._cognates_thread: threading.Thread | None = None
-        self._speller: tuple[int, Speller] | None = None  # (reader id, its speller)
+        #: (the reader, held weakly: a freed reader's id() may be reused; its speller)
+        self._speller: tuple[Callable[[], Any], Speller] | None = None
         #: (field, word) -> the word's first query term in that field (None: none).
         self._tokens: dict[tuple[str, str], str | None] = {}
         self._query_weights = bool(options.get("query_weights", True))
@@ -280,10 +284,10 @@ class QueryUnderstanding:
         reader = self._searcher.reader()
         if self._cognates is None:
             self._cognates = cognates_for_reader(reader, self._gen, self._pair)
-            self._cognates_for = (id(reader), time.monotonic(), reader.doc_count())
+            self._cognates_for = (weakref.ref(reader), time.monotonic(), reader.doc_count())
             return self._cognates
-        reader_id, built, built_docs = self._cognates_for
-        if reader_id != id(reader) and not self._cognates_building:
+        built_for, built, built_docs = self._cognates_for
+        if built_for() is not reader and not self._cognates_building:
             docs = reader.doc_count()
             stale = (time.monotonic() - built >= COGNATE_MAX_AGE
                      or abs(docs - built_docs) > COGNATE_REBUILD_GROWTH * max(built_docs, 1))
@@ -304,7 +308,8 @@ class QueryUnderstanding:
                 docs = reader.doc_count()
             with self._lock:
                 self._cognates = fresh
-                self._cognates_for = (id(self._searcher.reader()), time.monotonic(), docs)
+                self._cognates_for = (weakref.ref(self._searcher.reader()), time.monotonic(),
+                                      docs)
         except Exception:  # noqa: BLE001 - a failed rebuild keeps the old snapshot
             log.exception("Rebuilding the cognate vocabulary failed")
         finally:
@@ -332,9 +337,9 @@ class QueryUnderstanding:
         """The speller of the index as this searcher sees it: its vocabulary is kept in the
         generation folder (made after each commit by the indexer, else here, once)."""
         reader = self._searcher.reader()
-        if self._speller is None or self._speller[0] != id(reader):
-            self._speller = (id(reader), Speller(vocabulary_for_reader(reader, self._gen,
-                                                                       self._terms)))
+        if self._speller is None or self._speller[0]() is not reader:
+            self._speller = (weakref.ref(reader),
+                             Speller(vocabulary_for_reader(reader, self._gen, self._terms)))
         return self._speller[1]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from grouping_corpus import HELP_DOCS, HOSTILE_EN_TITLE, build_index
 
-from search import grouping
+from search import grouping, links
 from search.analysis import LANGUAGES
 from search.grouping import Version, fold
 from search.searcher import SearchIndex
@@ -210,14 +210,14 @@ def test_folding_looks_at_a_bounded_window(group_index: Path, monkeypatch) -> No
     monkeypatch.setattr(grouping, "GROUP_WINDOW", 20)  # fewer than the matches
     monkeypatch.setattr(grouping, "WINDOW_PAGES", 1)
     looked = []
+    real = links._translation_of
+
+    def counting(declared, searcher, stored, *args):
+        looked.append(stored["id"])
+        return real(declared, searcher, stored, *args)
+
+    monkeypatch.setattr(links, "_translation_of", counting)
     with SearchIndex(group_index) as fresh:
-        real = fresh._translation
-
-        def counting(stored):
-            looked.append(stored["id"])
-            return real(stored)
-
-        monkeypatch.setattr(fresh, "_translation", counting)
         results = fresh.search("Python", per_page=5)
         assert results.total > grouping.window(5)
         # The window and the page's hits, each document once.
@@ -230,10 +230,11 @@ def test_folding_looks_at_a_bounded_window(group_index: Path, monkeypatch) -> No
 
 def test_a_translation_not_indexed_is_not_linked(group_index: Path, monkeypatch) -> None:
     # A declared link may name a page not indexed (yet): no link to a missing page.
+    real = links._translation_of
+    monkeypatch.setattr(links, "_translation_of", lambda declared, searcher, stored, *args:
+                        "nowhere/en/walrus" if stored["id"] == "odd/sl/walrus"
+                        else real(declared, searcher, stored, *args))
     with SearchIndex(group_index) as fresh:
-        real = fresh._translation
-        monkeypatch.setattr(fresh, "_translation", lambda stored: "nowhere/en/walrus"
-                            if stored["id"] == "odd/sl/walrus" else real(stored))
         by_id = {h.id: h for h in fresh.search("walrus", group=False).hits}
         assert by_id["odd/sl/walrus"].translation_id is None
         assert by_id["odd/en/walrus"].translation_id == "odd/sl/walrus"
@@ -266,8 +267,6 @@ def test_an_index_without_translation_links_skips_folding(seed_index: Path,
     """The seeds declare no translations and none is found among them: a search there reads
     no document for folding and looks up no link (the work a single-language site would pay
     on every query); an index of pairs still folds."""
-    from search import links
-
     looked: list[str] = []
     real = links.declared_translation
     monkeypatch.setattr(links, "declared_translation",
