@@ -10,7 +10,8 @@ its share of the documents. The parent keeps both in the pass's caches
 order as ever, so the links found are those of a pass on one core.
 
 Only a process with no other threads forks (a thread holding a lock at the fork would leave
-the child waiting for it forever); on any failure the parent just does the work itself.
+the child waiting for it forever; see :func:`_alone`); on any failure the parent just does
+the work itself.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ MAX_WORKERS = 4
 
 def workers_for(documents: int, share_from: int) -> int:
     """How many processes a pass over ``documents`` documents is shared among (1: none)."""
-    if documents < max(share_from, 2) or threading.active_count() > 1:
+    if documents < max(share_from, 2) or not _alone():
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
@@ -42,6 +43,14 @@ def workers_for(documents: int, share_from: int) -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(cores, MAX_WORKERS, documents))
+
+
+def _alone() -> bool:
+    """Whether this thread is the process's only one, but for the feeder threads that
+    multiprocessing leaves behind a queue (Whoosh's writer on several cores leaves one):
+    they hold only their own queue's locks, which a forked child never touches."""
+    me = threading.current_thread()
+    return all(t is me or t.name == "QueueFeederThread" for t in threading.enumerate())
 
 
 def share_work(run: MatchingPass, docnums: list[int]) -> int:
