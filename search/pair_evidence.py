@@ -139,6 +139,8 @@ class ProfileMaker:
         self._term: dict[tuple[str, str], str | None] = {}
         self._term_of: dict[str, dict[str, str | None]] = {}  # lang -> word -> term
         self._trans: dict[tuple[str, str], frozenset[str]] = {}
+        #: lang -> lower-case word -> what it adds to a profile (see _entry)
+        self._entries: dict[str, dict[str, tuple[str, float, frozenset[str]] | None]] = {}
         self._df: dict[tuple[str, str], int] = {}
         self._anchor_weight: dict[str, float] = {}
         self._tables: dict[str, dict[str, int]] = {}
@@ -253,17 +255,15 @@ class ProfileMaker:
         surface = set(_WORD.findall(compared))
         terms = self._term_of.setdefault(lang, {})
         translations = prof.translations
-        log = math.log
+        entries = self._entries.setdefault(lang, {})
         for word in {w.lower() for w in surface}:
-            term = terms.get(word, False)
-            if term is False:
-                term = self.term(word, lang)
-            if term is None or term in words or term.isdigit():
+            entry = entries.get(word, False)
+            if entry is False:
+                entry = entries[word] = self._entry(word, lang, body, n_lang)
+            if entry is None or entry[0] in words:
                 continue
-            words[term] = log(1 + n_lang / max(self.df(body, term), 1))
-            found = self._trans.get((term, lang))
-            if found is None:
-                found = self.translations(term, lang)
+            term, weight, found = entry
+            words[term] = weight
             if found:
                 translations[term] = found
         prof.title = frozenset(t for w in _WORD.findall(title.lower())
@@ -272,6 +272,16 @@ class ProfileMaker:
         self._anchors(prof, compared, surface, stored.get("date"))
         prof.anchor_total = sum(w for w, _ in prof.anchors.values())
         return prof
+
+    def _entry(self, word: str, lang: str, body: str,
+               n_lang: int) -> tuple[str, float, frozenset[str]] | None:
+        """A lower-case word's (term, IDF weight, translations) in a profile; None if it is
+        not compared (a stop word, a number). The same for every document of a pass."""
+        term = self.term(word, lang)
+        if term is None or term.isdigit():
+            return None
+        weight = math.log(1 + n_lang / max(self.df(body, term), 1))
+        return term, weight, self.translations(term, lang)
 
     def _anchors(self, prof: Profile, text: str, surface: set[str], date: str | None) -> None:
         anchors = prof.anchors
@@ -330,6 +340,14 @@ def compare(a: Profile, b: Profile) -> Score:
     translated and the same structure, more with anchors shared (symmetric)."""
     ma, ta = _word_side(a, b)
     mb, tb = _word_side(b, a)
+    return score_with_words(a, b, ma, ta, mb, tb)
+
+
+def score_with_words(a: Profile, b: Profile, ma: float, ta: float, mb: float,
+                     tb: float) -> Score:
+    """:func:`compare`'s score from the two sides' word evidence ((matched, total) weight of
+    each side's translatable words found translated in the other), however it was counted
+    (:mod:`search.pair_scoring` counts it for many candidates at once)."""
     words = (ma + mb) / (ta + tb) if ta + tb > 0 else 0.0
     shared: dict[str, float] = {}
     total_a, total_b = a.anchor_total, b.anchor_total

@@ -20,9 +20,9 @@ from search.pair_evidence import (
     Profile,
     ProfileMaker,
     Score,
-    compare,
     other_language,
 )
+from search.pair_scoring import ProfileArrays, TermIds, compare_many, profile_arrays
 from search.schema import spelling_fields
 from search.translation import Translator
 
@@ -40,6 +40,8 @@ TERMS_PER_WORD = 3
 CACHED_POSTINGS = 2_000_000
 #: A pass over this many documents reads the document frequencies it needs all at once.
 PRELOAD_DOCS = 200
+#: Word number in the high bits of a candidate-scoring key, document number in the low ones.
+_SHIFT = 32
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class PairingLimits:
     query_terms: int = 60  #: terms in a document's candidate query
     max_postings: int = 500  #: a term in more documents than this is not read
     candidates: int = 8  #: candidates scored per document
+    #: a pass over at least this many documents is shared among the cores
+    #: (see :mod:`search.pair_parallel`)
+    share_from: int = 1000
 
 
 @dataclass
@@ -66,6 +71,7 @@ class PairingStats:
     linked: int = 0
     unlinked: int = 0
     full: bool = False  #: a pass over every document (no usable earlier state)
+    workers: int = 1  #: processes the pass was shared among
     evidence: dict[str, int] = field(default_factory=dict)  #: what decided each new link
 
 
@@ -90,12 +96,20 @@ class MatchingPass:
         self.maker = ProfileMaker(searcher, translator, cognates)
         self._surface = spelling_analyzer()
         self._profiles: dict[int, Profile | None] = {}
+        self._arrays: dict[int, ProfileArrays] = {}
+        self._ids = TermIds()
+        #: (field, source word) -> [(df, term, idf)] of its usable query terms, rarest last
+        self._usable: dict[tuple[str, str], list[tuple[int, str, float]]] = {}
+        self._surface_terms: dict[str, list[str]] = {}
         self._ranked: dict[int, list[tuple[Score, int]]] = {}
         self._declared: dict[int, bool] = {}
         self._lengths: dict[str, np.ndarray] = {}
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._cached = 0
         self.live = set(self.reader.all_doc_ids())
+        self._live_mask = np.zeros(self.reader.doc_count_all(), dtype=bool)
+        self._live_mask[list(self.live)] = True
+        self._deletions = len(self.live) < self.reader.doc_count_all()
 
     def stored(self, docnum: int) -> dict[str, Any]:
         return self.searcher.stored_fields(docnum)
@@ -116,6 +130,42 @@ class MatchingPass:
             self.stats.chars += self.maker.chars_read - before
         return self._profiles[docnum]
 
+    def keep_profiles(self, profiles: dict[int, Profile | None]) -> None:
+        """Profiles made elsewhere (by another process of the pass)."""
+        for n, prof in profiles.items():
+            self._profiles.setdefault(n, prof)
+
+    def keep_ranked(self, ranked: dict[int, list[tuple[Score, int]]]) -> None:
+        """Scored candidates found elsewhere (by another process of the pass)."""
+        for n, found in ranked.items():
+            self._ranked.setdefault(n, found)
+
+    def arrays(self, docnum: int, prof: Profile) -> ProfileArrays:
+        found = self._arrays.get(docnum)
+        if found is None:
+            found = self._arrays[docnum] = profile_arrays(prof, self._ids)
+        return found
+
+    def _usable_terms(self, fieldname: str, source: str, terms: Any,
+                      n_other: int) -> list[tuple[int, str, float]]:
+        """A query group's terms in at most ``max_postings`` of the other language's
+        documents, most common first, with their IDF (the same in every query of a pass)."""
+        key = (fieldname, source)
+        found = self._usable.get(key)
+        if found is None:
+            cap = self.limits.max_postings
+            found = sorted(((df, t, _idf(n_other, df)) for t in terms
+                            if 0 < (df := self.maker.df(fieldname, t)) <= cap),
+                           reverse=True)
+            self._usable[key] = found
+        return found
+
+    def _surface_of(self, token: str) -> list[str]:
+        found = self._surface_terms.get(token)
+        if found is None:
+            found = self._surface_terms[token] = list({t.text for t in self._surface(token)})
+        return found
+
     def _query(self, prof: Profile, other: str) -> list[tuple[float, str, str, str]]:
         """(weight, source word, field, term) of the candidate query.
 
@@ -125,33 +175,35 @@ class MatchingPass:
         language has in at most ``max_postings`` documents; at most ``query_terms`` terms.
         """
         body, spell = f"body_{other}", spelling_fields()[other]
-        cap = self.limits.max_postings
         n_other = self.maker.lang_docs(other)
-        groups: list[tuple[float, str, str, list[str]]] = []
+        groups: list[tuple[float, str, str, str, Any]] = []
         title = f"title_{other}"
         for term, targets in prof.translations.items():
-            groups.append((prof.words[term], term, body, list(targets)))
+            groups.append((prof.words[term], term, body, term, targets))
             if term in prof.title:  # a title's words translated are in the other's title
-                groups.append((TITLE_BOOST * prof.words[term], f"title:{term}", title,
-                               list(targets)))
+                groups.append((TITLE_BOOST * prof.words[term], f"title:{term}", title, term,
+                               targets))
         for token, (weight, kind) in prof.anchors.items():
             if kind != "date":
-                groups.append((weight, token, spell,
-                               list({t.text for t in self._surface(token)})))
+                groups.append((weight, token, spell, token, None))
         groups.sort(key=lambda g: (-g[0], g[1]))
         chosen: list[tuple[float, str, str, str]] = []
         taken: set[tuple[str, str]] = set()
-        for weight, group, fieldname, terms in groups:
-            usable = [(df, t) for t in terms
-                      if 0 < (df := self.maker.df(fieldname, t)) <= cap
-                      and (fieldname, t) not in taken]
-            usable.sort(reverse=True)
-            for df, t in usable[:TERMS_PER_WORD]:
+        most = self.limits.query_terms
+        for weight, group, fieldname, source, targets in groups:
+            terms = self._surface_of(source) if targets is None else targets
+            picked = 0
+            for _df, t, idf in self._usable_terms(fieldname, source, terms, n_other):
+                if (fieldname, t) in taken:
+                    continue
                 # A hit on a common word says less than one on a rare word.
-                chosen.append((min(weight, _idf(n_other, df)), group, fieldname, t))
+                chosen.append((min(weight, idf), group, fieldname, t))
                 taken.add((fieldname, t))
-                if len(chosen) >= self.limits.query_terms:
+                if len(chosen) >= most:
                     return chosen
+                picked += 1
+                if picked == TERMS_PER_WORD:
+                    break
         return chosen
 
     def _postings(self, fieldname: str, term: str) -> np.ndarray:
@@ -160,9 +212,10 @@ class MatchingPass:
         key = (fieldname, term)
         found = self._cache.get(key)
         if found is None:
-            live = self.live
-            found = np.fromiter((n for n in self.reader.postings(fieldname, term).all_ids()
-                                 if n in live), dtype=np.int64)
+            found = np.fromiter(self.reader.postings(fieldname, term).all_ids(),
+                                dtype=np.int64)
+            if self._deletions:
+                found = found[self._live_mask[found]]
             self._cached += len(found)
             if self._cached > CACHED_POSTINGS:
                 self._cache.clear()
@@ -182,6 +235,35 @@ class MatchingPass:
         average = max(1.0, self.reader.field_length(fieldname) / lang_docs)
         return 0.25 + 0.75 * lengths[hits] / average
 
+    def _scores(self, query: list[tuple[float, str, str, str]]) -> tuple[np.ndarray, int]:
+        """Every document's candidate score (the weights of the query's words it holds: a
+        word counts once, with its best weight, whichever of its translations it holds) and
+        the postings read. Added word after word, in query order, as one would by hand."""
+        number: dict[str, int] = {}
+        weights: list[float] = []
+        parts: list[np.ndarray] = []
+        owners: list[int] = []
+        for weight, group, fieldname, term in query:
+            parts.append(self._postings(fieldname, term))
+            g = number.setdefault(group, len(number))
+            owners.append(g)
+            if g == len(weights):
+                weights.append(weight)
+            elif weight > weights[g]:
+                weights[g] = weight
+        size = self.reader.doc_count_all()
+        if not parts:
+            return np.zeros(size), 0
+        ids = np.concatenate(parts)
+        postings = len(ids)
+        keys = (np.repeat(np.array(owners, dtype=np.int64) << _SHIFT,
+                          [len(p) for p in parts]) | ids)
+        keys.sort()  # word after word, document after document
+        if len(keys) > 1:  # a document holding two translations of a word counts it once
+            keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        docs = keys & ((1 << _SHIFT) - 1)
+        return np.bincount(docs, np.asarray(weights)[keys >> _SHIFT], minlength=size), postings
+
     def ranked(self, docnum: int) -> list[tuple[Score, int]]:
         """The document's scored candidates, best first (empty if it cannot be paired)."""
         found = self._ranked.get(docnum)
@@ -193,35 +275,25 @@ class MatchingPass:
             self._ranked[docnum] = []
             return []
         query = self._query(prof, other)
-        scores = np.zeros(self.reader.doc_count_all())
-        groups: dict[str, list[tuple[float, np.ndarray]]] = {}
-        postings = 0
-        for weight, group, fieldname, term in query:
-            ids = self._postings(fieldname, term)
-            postings += len(ids)
-            groups.setdefault(group, []).append((weight, ids))
-        for found in groups.values():  # a word counts once, whichever of its translations
-            if len(found) == 1:
-                weight, ids = found[0]
-            else:
-                weight = max(w for w, _ in found)
-                ids = np.unique(np.concatenate([i for _, i in found]))
-            scores[ids] += weight
+        scores, postings = self._scores(query)
         scores[docnum] = 0.0
         hits = np.flatnonzero(scores)
         if len(hits):
             scores[hits] /= self._length_norm(hits, f"body_{other}")
         k = self.limits.candidates
-        best = hits[np.argsort(-scores[hits], kind="stable")[:k]] if len(hits) else hits
+        best = _top(hits, scores[hits], k)
         top = [(int(n), float(scores[n])) for n in best]
-        result: list[tuple[Score, int]] = []
-        scored = 0
+        cands: list[tuple[Profile, ProfileArrays]] = []
+        kept: list[int] = []
         for hit, _ in top:
             cand = self.profile(hit)
             if cand is None or cand.lang != other:
                 continue
-            result.append((compare(prof, cand), hit))
-            scored += 1
+            cands.append((cand, self.arrays(hit, cand)))
+            kept.append(hit)
+        scored = len(kept)
+        result = list(zip(compare_many(prof, self.arrays(docnum, prof), cands), kept,
+                          strict=True))
         result.sort(key=lambda sc: -sc[0].total)
         s = self.stats
         s.searched += 1
@@ -260,3 +332,14 @@ class MatchingPass:
 
 def _idf(n: int, df: int) -> float:
     return math.log(1 + n / max(df, 1))
+
+
+def _top(hits: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best of ``hits`` (ascending document numbers) by ``scores``, the earlier
+    document first among equals: a stable sort of all of them, cut to ``k``, but sorting
+    only those scoring at least the ``k``-th best."""
+    if len(hits) > 4 * k > 0:
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= kth
+        hits, scores = hits[keep], scores[keep]
+    return hits[np.argsort(-scores, kind="stable")[:k]]

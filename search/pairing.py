@@ -44,6 +44,7 @@ from search.pair_matching import (
     PairingStats,
     declared_translation,
 )
+from search.pair_parallel import share_work
 from search.side_files import SideFile
 from search.storage import IndexLayout, write_json
 from search.translation import Translator
@@ -249,8 +250,10 @@ def _pair(searcher: Any, gen: Path, queue: list[str], book: _Book,
                         docnums.append(m)
             continue
         docnums.append(n)
+    docnums = list(dict.fromkeys(docnums))
+    share_work(run, docnums)
     decisions = []
-    for n in dict.fromkeys(docnums):
+    for n in docnums:
         found = run.decide(n)
         if found is not None:
             decisions.append((found[1].total, n, found))

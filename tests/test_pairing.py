@@ -256,3 +256,62 @@ def test_what_decided_a_link_is_the_evidence_that_made_the_lead() -> None:
     assert deciding_evidence(best, shorter) == "structure"
     # Alone, a winner is decided by its strongest evidence.
     assert deciding_evidence(best, None) == "words"
+
+
+def _pass_results(index: Path, limits: PairingLimits) -> tuple[dict, object]:
+    ix, gen = open_index(index)
+    stats = update_found_pairs(ix, gen, None, limits=limits)
+    return json.loads((gen / FOUND_PAIRS_FILE).read_text(encoding="utf-8"))["links"], stats
+
+
+def _indexed(tmp_path: Path) -> Path:
+    docs = _folder(tmp_path, *PAIR.values())
+    shutil.copy(FIXTURES / PAIR["en"], docs / "copy.en.txt")  # a rival candidate
+    index = tmp_path / "index"
+    index_paths([docs], index, find_translations=False)
+    return index
+
+
+def test_candidates_are_scored_as_compare_scores_them_one_by_one(tmp_path: Path) -> None:
+    # The batched scoring (integer arrays, all candidates at once) against the reference,
+    # pair by pair, on every pair of documents in different languages: the same scores.
+    from search.cognates import cognates_for_reader
+    from search.pair_evidence import compare
+    from search.pair_matching import MatchingPass, PairingStats
+    from search.pair_scoring import compare_many
+    from search.translation import Translator
+
+    ix, gen = open_index(_indexed(tmp_path))
+    translator = Translator()
+    with ix.searcher() as searcher:
+        cognates = cognates_for_reader(searcher.reader(), gen, translator.pair)
+        run = MatchingPass(searcher, translator, cognates, PairingLimits(), PairingStats())
+        profiles = [p for n in searcher.reader().all_doc_ids()
+                    if (p := run.profile(n)) is not None]
+        assert {p.lang for p in profiles} == {"en", "sl"}
+        compared = 0
+        for a in profiles:
+            others = [b for b in profiles if b.lang != a.lang]
+            batch = compare_many(a, run.arrays(a.docnum, a),
+                                 [(b, run.arrays(b.docnum, b)) for b in others])
+            assert batch == [compare(a, b) for b in others]
+            compared += len(others)
+        assert compared >= 2 * 3 * 3
+        # Some pairs share translated words, and the translated pair shares the most.
+        assert max(s.words for s in batch) > 0.3
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity"),
+                    reason="needs os.sched_getaffinity")
+def test_a_pass_shared_among_processes_finds_the_same_links(tmp_path: Path) -> None:
+    from search.pair_parallel import workers_for
+
+    index = _indexed(tmp_path)
+    one, one_stats = _pass_results(index, PairingLimits(share_from=10_000))
+    if workers_for(9, 2) < 2:
+        pytest.skip("a single core: the pass is not shared")
+    shared, shared_stats = _pass_results(index, PairingLimits(share_from=2))
+    assert one_stats.workers == 1 and shared_stats.workers >= 2
+    assert shared == one
+    for name in ("searched", "query_terms", "postings", "scored", "linked"):
+        assert getattr(shared_stats, name) == getattr(one_stats, name), name
