@@ -85,13 +85,8 @@ def help_records() -> list[dict]:
     without the shared evaluation data."""
     if not HELP_DOCS.exists():
         return []
-    pairs: dict[str, dict[str, dict]] = {}
-    with open(HELP_DOCS, encoding="utf-8") as f:
-        for line in f:
-            doc = json.loads(line)
-            pairs.setdefault(doc["pair_id"], {})[doc["lang"]] = doc
-    chosen = sorted(p for p, v in pairs.items() if len(v) == 2
-                    and all("Python" in d["text"] for d in v.values()))[:HELP_PAIRS]
+    pairs = python_help_pairs()
+    chosen = sorted(pairs)[:HELP_PAIRS]
     out = []
     for i, pair in enumerate(chosen):
         for lang in ("en", "sl"):
@@ -101,6 +96,18 @@ def help_records() -> list[dict]:
             out.append({"id": doc["id"], "pair_id": pair, "lang": lang, "title": doc["title"],
                         "text": doc["text"]})
     return out
+
+
+def python_help_pairs() -> dict[str, dict[str, dict]]:
+    """The help's translated pairs mentioning Python in both languages: pair_id -> lang ->
+    record (real translations, small enough for a test index)."""
+    pairs: dict[str, dict[str, dict]] = {}
+    with open(HELP_DOCS, encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            pairs.setdefault(doc["pair_id"], {})[doc["lang"]] = doc
+    return {p: v for p, v in pairs.items()
+            if len(v) == 2 and all("Python" in d["text"] for d in v.values())}
 
 
 def write_jsonl(path: Path) -> Path:

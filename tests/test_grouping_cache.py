@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from grouping_corpus import HELP_DOCS
+from grouping_corpus import HELP_DOCS, python_help_pairs
 from test_links import alt, page, sitemap
 
 from search import grouping
@@ -47,13 +47,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sitemap(site, [("https://example.org/en/about.html",
                     {"en": "https://example.org/en/about.html",
                      "sl": "https://example.org/sl/o-nas.html"})])
-    pairs: dict[str, dict[str, dict]] = {}
-    with open(HELP_DOCS, encoding="utf-8") as f:
-        for line in f:
-            doc = json.loads(line)
-            pairs.setdefault(doc["pair_id"], {})[doc["lang"]] = doc
-    chosen = sorted(p for p, v in pairs.items() if len(v) == 2
-                    and all("Python" in d["text"] for d in v.values()))
+    pairs = python_help_pairs()
+    chosen = sorted(pairs)
     records = [{"id": d["id"], "title": d["title"], "text": d["text"]}  # no pair_id, no lang
                for p in chosen[:FOUND_PAIRS] for d in pairs[p].values()]
     records += [{"id": d["id"], "title": d["title"], "text": d["text"], "pair_id": p}
