@@ -778,7 +778,7 @@ def main() -> None:
         "",
         "### Memory and cold start",
         "",
-        "Query process: peak RSS (`ru_maxrss`, includes the index pages it mapped) of the "
+        "Query process: peak RSS (`VmHWM`, includes the index pages it mapped) of the "
         "process that ran the OR latency passes (with and without snippets; each mode runs in "
         "its own process, as a server runs one mode). Cold start: median wall time of "
         f"{cold_reps} fresh processes that import the engine, open the index and run one query "

@@ -271,8 +271,22 @@ def make_engine(name: str) -> Engine:
 
 # -- worker commands ------------------------------------------------------------------------
 
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS: ``VmHWM``, which starts afresh at ``exec``, where
+    ``ru_maxrss`` keeps the RSS the benchmark's parent had when it forked this worker (so
+    every small engine used to show the parent's size)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _maxrss_kb() -> dict:
-    return {"maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    return {"maxrss_self_kb": _peak_rss_kb(),
             "maxrss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
 
