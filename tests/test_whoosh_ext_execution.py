@@ -187,3 +187,26 @@ def _assert_same(found, ref, what) -> None:
     assert (total, facets) == (ref_total, ref_facets), what
     assert ids == ref_ids, what
     assert scores == pytest.approx(ref_scores, rel=1e-9), what
+
+
+@pytest.mark.parametrize("lang", ["en", "sl", None])
+def test_facets_counted_with_numpy_equal_the_counter(segmented_index: Path, lang, monkeypatch
+                                                     ) -> None:
+    """Many documents (a stop-word tail) are counted with numpy: the same counts as one by
+    one, for each language's documents and for all of them."""
+    import search.whoosh_ext.execution as execution
+
+    ix, _gen = open_index(segmented_index)
+    with ix.searcher(weighting=LanguageBM25F()) as s:
+        executor = Executor(s)
+        docs = {d for d in s.reader().all_doc_ids()
+                if lang is None or s.stored_fields(d).get("lang") == lang}
+        assert len(docs) > 10
+        monkeypatch.setattr(execution, "NUMPY_FACETS", 10**9)
+        one_by_one = executor.facets(docs)
+        monkeypatch.setattr(execution, "NUMPY_FACETS", 1)
+        with_numpy = executor.facets(docs)
+    assert with_numpy == one_by_one and list(with_numpy["lang"]) == list(one_by_one["lang"])
+    assert sum(with_numpy["lang"].values()) == len(docs)
+    if lang is not None:
+        assert with_numpy["lang"] == {lang: len(docs)}
