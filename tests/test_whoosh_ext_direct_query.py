@@ -76,7 +76,7 @@ def test_pasted_paragraphs_take_the_shortcut_only_where_it_equals_the_parser(mod
     rng = random.Random(20261202)
     words = [w for path in sorted(SEEDS.glob("*.txt"))
              for w in path.read_text(encoding="utf-8").split()]
-    built = compared = 0
+    built = 0
     for _ in range(300):
         n = rng.choice([3, 8, 20, 40])
         start = rng.randrange(len(words) - n)
@@ -87,5 +87,4 @@ def test_pasted_paragraphs_take_the_shortcut_only_where_it_equals_the_parser(mod
         built += 1
         slow = _lift_nots(p._parser.parse(text))
         assert fast == slow and str(fast) == str(slow), text
-        compared += 1
-    assert compared == built and built >= 150
+    assert built >= 150

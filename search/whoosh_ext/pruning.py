@@ -184,17 +184,14 @@ def term_bound(ex: Executor, q: wq.Term) -> tuple[float, int] | None:
     document holding it bound every score (exactly the largest score once the term's
     scores are cached).
     """
-    found = ex._term_key(q)
+    found = ex._scorable_term(q)
     if found is None:
         return None
-    key, fieldobj = found
-    cached = ex._scores.get(key)
+    key, _fieldobj, cached = found
     if cached is not None:
         if key not in ex._maxima:
             ex._maxima[key] = max(cached[1]) if cached[1] else 0.0
         return ex._maxima[key], len(cached[0])
-    if not fieldobj.scorable or not ex._parameters:
-        raise Unsupported
     infos = ex._term_infos(key)
     if not infos:
         return None

@@ -63,15 +63,12 @@ class TermPostings:
         words recur across queries, and their reading (unpickling, decompressing) is what
         costs most.
         """
-        found = self._term_key(q)
+        found = self._scorable_term(q)
         if found is None:
             return None
-        key, fieldobj = found
-        cached = self._scores.get(key)
+        key, fieldobj, cached = found
         if cached is not None:
             return cached
-        if not fieldobj.scorable or not self._parameters:
-            raise Unsupported
         fieldname, btext = key
         keep: list[Block] | None = None
         if key in self._keep and self._postings_count(key) <= (
@@ -202,6 +199,22 @@ class TermPostings:
                     continue
             self._infos[key] = infos
         return infos
+
+    def _scorable_term(self, q: wq.Term
+                       ) -> tuple[tuple[str, bytes], Any, tuple[array, array] | None] | None:
+        """``(key, field object, cached scores or None)`` of a term the executor scores
+        itself; None when it cannot match here. Raises :class:`Unsupported` for a term whose
+        scores are not cached and that only Whoosh knows how to score (an unscorable field,
+        a weighting without :meth:`parameters`). Scoring and the pruning bound both start
+        here."""
+        found = self._term_key(q)
+        if found is None:
+            return None
+        key, fieldobj = found
+        cached = self._scores.get(key)
+        if cached is None and (not fieldobj.scorable or not self._parameters):
+            raise Unsupported
+        return key, fieldobj, cached
 
     def _postings_count(self, key: tuple[str, bytes]) -> int:
         cached = self._scores.get(key)
